@@ -1,0 +1,34 @@
+# greenfactory — `make demo` and `make test` do all set-up themselves (libtorch 2.11.0 from PyPI
+# into ~/.cache/greenfactory, idempotent). Nothing else needs installing by hand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := demo
+
+# Resolved once per make run; the setup script is a no-op when libtorch is already cached.
+LIBTORCH_DIR = $(shell scripts/setup-libtorch | tail -1)
+CARGO_ENV = LIBTORCH="$(LIBTORCH_DIR)" LIBTORCH_BYPASS_VERSION_CHECK=0
+
+.PHONY: setup setup-cuda build test demo bench lint fmt
+
+setup:
+	@scripts/setup-libtorch >/dev/null
+
+setup-cuda:
+	@scripts/setup-libtorch --cuda
+
+build: setup
+	$(CARGO_ENV) cargo build --release --bin greenfactory
+
+test: setup
+	$(CARGO_ENV) cargo test --no-default-features --lib --doc
+	$(CARGO_ENV) cargo test
+
+demo: build
+	target/release/greenfactory demo
+
+bench: setup
+	$(CARGO_ENV) cargo bench
+
+lint: setup
+	cargo fmt --check
+	$(CARGO_ENV) cargo clippy --all-targets -- -D warnings
+	$(CARGO_ENV) cargo clippy --no-default-features --lib -- -D warnings

@@ -1,0 +1,1 @@
+//! Random forest regression (placeholder until the forest lands).

@@ -1,0 +1,1 @@
+//! NATS-Bench networks in tch.

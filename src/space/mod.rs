@@ -1,0 +1,193 @@
+//! The two NATS-Bench search spaces: arch types, parsing, formatting, official index order,
+//! canonical (isomorphism) form, enumeration and seeded sampling.
+//!
+//! * [`TssArch`] — the topology space (NAS-Bench-201): a 4-node cell whose 6 edges each carry one
+//!   of 5 ops, 15,625 archs.
+//! * [`SssArch`] — the size space: 5 channel counts in {8, 16, …, 64}, 32,768 archs.
+//!
+//! Both parse from and format to the official NATS-Bench strings; [`Arch`] holds either.
+
+mod sss;
+mod tss;
+
+pub use sss::{SssArch, SSS_CHANNELS, SSS_LAYERS, SSS_SIZE};
+pub use tss::{Op, TssArch, TSS_EDGES, TSS_SIZE};
+
+use crate::rng::SplitMix64;
+use std::fmt;
+use std::str::FromStr;
+
+/// Why an arch string, index or space name was rejected. The message names what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpaceError {
+    #[error("empty arch string")]
+    Empty,
+    #[error("arch string too long ({0} bytes): not a NATS-Bench arch")]
+    TooLong(usize),
+    #[error("malformed TSS arch string {shown}: {why}")]
+    Tss { shown: String, why: String },
+    #[error("malformed SSS arch string {shown}: {why}")]
+    Sss { shown: String, why: String },
+    #[error("{space} index {index} out of range (0..{size})")]
+    IndexOutOfRange { space: Space, index: usize, size: usize },
+    #[error("unknown search space {0:?} (expected tss or sss)")]
+    UnknownSpace(String),
+}
+
+/// At most this many bytes of the offending input are quoted in an error message.
+const SHOWN_BYTES: usize = 80;
+/// Longer inputs are rejected before any parsing (a TSS string is ≤ 100 bytes).
+pub(crate) const MAX_ARCH_BYTES: usize = 512;
+
+/// Quotes the start of a user's input for an error message (never the whole 10 MB of it).
+pub(crate) fn shown(s: &str) -> String {
+    if s.len() <= SHOWN_BYTES {
+        format!("{s:?}")
+    } else {
+        let mut end = SHOWN_BYTES;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{:?}… ({} bytes)", &s[..end], s.len())
+    }
+}
+
+/// A NATS-Bench search space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Space {
+    /// Topology search space (NAS-Bench-201 cells), 15,625 archs.
+    Tss,
+    /// Size search space (channel configurations), 32,768 archs.
+    Sss,
+}
+
+impl Space {
+    /// Number of archs in the space.
+    pub fn size(self) -> usize {
+        match self {
+            Space::Tss => TSS_SIZE,
+            Space::Sss => SSS_SIZE,
+        }
+    }
+
+    /// Lower-case name as used on the command line and in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Space::Tss => "tss",
+            Space::Sss => "sss",
+        }
+    }
+
+    /// The arch at `index` in the official NATS-Bench order.
+    pub fn arch(self, index: usize) -> Result<Arch, SpaceError> {
+        Ok(match self {
+            Space::Tss => Arch::Tss(TssArch::from_index(index)?),
+            Space::Sss => Arch::Sss(SssArch::from_index(index)?),
+        })
+    }
+
+    /// Parses an arch string of this space.
+    pub fn parse(self, s: &str) -> Result<Arch, SpaceError> {
+        Ok(match self {
+            Space::Tss => Arch::Tss(s.parse()?),
+            Space::Sss => Arch::Sss(s.parse()?),
+        })
+    }
+
+    /// `n` distinct arch indices drawn uniformly without replacement with `seed`, in draw order.
+    /// The same `(n, seed)` always gives the same indices; `n` is capped at the space size.
+    pub fn sample_indices(self, n: usize, seed: u64) -> Vec<usize> {
+        sample_without_replacement(self.size(), n, seed)
+    }
+}
+
+impl fmt::Display for Space {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Space {
+    type Err = SpaceError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "tss" | "topology" | "nb201" => Ok(Space::Tss),
+            "sss" | "size" => Ok(Space::Sss),
+            _ => Err(SpaceError::UnknownSpace(s.chars().take(40).collect())),
+        }
+    }
+}
+
+/// An arch of either space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Arch {
+    Tss(TssArch),
+    Sss(SssArch),
+}
+
+impl Arch {
+    pub fn space(&self) -> Space {
+        match self {
+            Arch::Tss(_) => Space::Tss,
+            Arch::Sss(_) => Space::Sss,
+        }
+    }
+
+    /// Index in the official NATS-Bench order.
+    pub fn index(&self) -> usize {
+        match self {
+            Arch::Tss(a) => a.index(),
+            Arch::Sss(a) => a.index(),
+        }
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Arch::Tss(a) => a.fmt(f),
+            Arch::Sss(a) => a.fmt(f),
+        }
+    }
+}
+
+/// Partial Fisher–Yates over `0..size`: the first `n` positions of a seeded shuffle.
+fn sample_without_replacement(size: usize, n: usize, seed: u64) -> Vec<usize> {
+    let n = n.min(size);
+    let mut rng = SplitMix64::new(seed);
+    let mut pool: Vec<usize> = (0..size).collect();
+    for i in 0..n {
+        let j = i + rng.below((size - i) as u64) as usize;
+        pool.swap(i, j);
+    }
+    pool.truncate(n);
+    pool
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_is_seeded_distinct_and_capped() {
+        let a = Space::Tss.sample_indices(100, 7);
+        let b = Space::Tss.sample_indices(100, 7);
+        let c = Space::Tss.sample_indices(100, 8);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let mut s = a.clone();
+        s.sort();
+        s.dedup();
+        assert_eq!(s.len(), 100);
+        assert!(a.iter().all(|&i| i < TSS_SIZE));
+        assert_eq!(Space::Sss.sample_indices(1 << 20, 1).len(), SSS_SIZE);
+    }
+
+    #[test]
+    fn space_names_parse() {
+        assert_eq!("TSS".parse::<Space>().unwrap(), Space::Tss);
+        assert_eq!("sss".parse::<Space>().unwrap(), Space::Sss);
+        let e = "xyz".parse::<Space>().unwrap_err().to_string();
+        assert!(e.contains("unknown search space"), "{e}");
+    }
+}

@@ -1,0 +1,50 @@
+//! Helpers shared by the integration tests: the real data lives in `../shared/data`.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// `../shared/data` beside the checkout (CI lays `shared/` there too). Overridable with
+/// `GREENFACTORY_DATA`. Tests fail loudly when it is missing: they assert on real data.
+pub fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("GREENFACTORY_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    assert!(
+        dir.join("PROVENANCE.md").exists(),
+        "real data not found at {} (set GREENFACTORY_DATA)",
+        dir.display()
+    );
+    dir
+}
+
+/// Reads a CSV file with a header into (header, rows); handles double-quoted fields.
+pub fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header = split_csv_line(lines.next().expect("header"));
+    let rows = lines.filter(|l| !l.is_empty()).map(split_csv_line).collect();
+    (header, rows)
+}
+
+pub fn split_csv_line(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for ch in line.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(ch),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Column position by name.
+pub fn col(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
