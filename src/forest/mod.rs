@@ -1,1 +1,5 @@
-//! Random forest regression (placeholder until the forest lands).
+//! Random forest regression: fit, predict with uncertainty, metrics, model file.
+
+mod dataset;
+
+pub use dataset::Dataset;
