@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 # Resolved once per make run; the setup script is a no-op when libtorch is already cached.
 LIBTORCH_DIR = $(shell scripts/setup-libtorch | tail -1)
-CARGO_ENV = LIBTORCH="$(LIBTORCH_DIR)" LIBTORCH_BYPASS_VERSION_CHECK=0
+CARGO_ENV = LIBTORCH="$(LIBTORCH_DIR)"
 
 .PHONY: setup setup-cuda build test demo bench lint fmt
 

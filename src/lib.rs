@@ -16,9 +16,15 @@
 //!
 //! With `default-features = false` only [`space`] and [`forest`] are built: no libtorch, no Polars.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod forest;
 pub mod rng;
 pub mod space;
 
 #[cfg(feature = "torch")]
+pub mod data;
+#[cfg(feature = "torch")]
 pub mod net;
+#[cfg(feature = "torch")]
+pub mod proxy;

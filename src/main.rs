@@ -1,1 +1,11 @@
-fn main() {}
+//! The `greenfactory` command: parses arguments and calls the library (see `cli`).
+
+fn main() {
+    // Before any CUDA call: register libtorch's CUDA kernels (see LIBTORCH.md).
+    greenfactory::net::init_cuda();
+    if let Err(e) = greenfactory::cli::run() {
+        // One line: the error and its causes joined by ": ".
+        eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+        std::process::exit(1);
+    }
+}

@@ -11,7 +11,11 @@ fn tss_order_equals_official_list_line_for_line() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), TSS_SIZE);
     for (i, line) in lines.iter().enumerate() {
-        assert_eq!(TssArch::from_index(i).unwrap().to_string(), *line, "index {i}");
+        assert_eq!(
+            TssArch::from_index(i).unwrap().to_string(),
+            *line,
+            "index {i}"
+        );
         assert_eq!(line.parse::<TssArch>().unwrap().index(), i);
     }
 }
@@ -23,14 +27,19 @@ fn sss_order_equals_official_list_line_for_line() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), SSS_SIZE);
     for (i, line) in lines.iter().enumerate() {
-        assert_eq!(SssArch::from_index(i).unwrap().to_string(), *line, "index {i}");
+        assert_eq!(
+            SssArch::from_index(i).unwrap().to_string(),
+            *line,
+            "index {i}"
+        );
         assert_eq!(line.parse::<SssArch>().unwrap().index(), i);
     }
 }
 
 #[test]
 fn tss_unique_str_equals_nats_bench_for_all_archs() {
-    let (h, rows) = common::read_csv(&common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv"));
+    let (h, rows) =
+        common::read_csv(&common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv"));
     let (ia, iu) = (common::col(&h, "arch_str"), common::col(&h, "unique_str"));
     assert_eq!(rows.len(), TSS_SIZE);
     let mut ours: HashMap<String, HashSet<String>> = HashMap::new();

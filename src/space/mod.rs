@@ -7,9 +7,11 @@
 //!
 //! Both parse from and format to the official NATS-Bench strings; [`Arch`] holds either.
 
+mod dataset;
 mod sss;
 mod tss;
 
+pub use dataset::NatsDataset;
 pub use sss::{SssArch, SSS_CHANNELS, SSS_LAYERS, SSS_SIZE};
 pub use tss::{Op, TssArch, TSS_EDGES, TSS_SIZE};
 
@@ -29,9 +31,15 @@ pub enum SpaceError {
     #[error("malformed SSS arch string {shown}: {why}")]
     Sss { shown: String, why: String },
     #[error("{space} index {index} out of range (0..{size})")]
-    IndexOutOfRange { space: Space, index: usize, size: usize },
+    IndexOutOfRange {
+        space: Space,
+        index: usize,
+        size: usize,
+    },
     #[error("unknown search space {0:?} (expected tss or sss)")]
     UnknownSpace(String),
+    #[error("unknown dataset {0:?} (expected cifar10, cifar100 or imagenet16-120)")]
+    UnknownDataset(String),
 }
 
 /// At most this many bytes of the offending input are quoted in an error message.

@@ -290,10 +290,16 @@ mod tests {
     fn malformed_strings_are_named() {
         let cases = [
             ("", "empty"),
-            ("|foo~0|+|none~0|none~1|+|none~0|none~1|none~2|", "unknown op"),
+            (
+                "|foo~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+                "unknown op",
+            ),
             ("|none~0|+|none~0|+|none~0|none~1|none~2|", "needs 2 edge"),
             ("|none~0|+|none~0|none~1|", "expected 3 nodes"),
-            ("|none~1|+|none~0|none~1|+|none~0|none~1|none~2|", "must read node 0"),
+            (
+                "|none~1|+|none~0|none~1|+|none~0|none~1|none~2|",
+                "must read node 0",
+            ),
             ("|none0|+|none~0|none~1|+|none~0|none~1|none~2|", "op~input"),
             ("none~0+|none~0|none~1|+|none~0|none~1|none~2|", "|op~i|"),
         ];

@@ -22,7 +22,10 @@ pub fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     let header = split_csv_line(lines.next().expect("header"));
-    let rows = lines.filter(|l| !l.is_empty()).map(split_csv_line).collect();
+    let rows = lines
+        .filter(|l| !l.is_empty())
+        .map(split_csv_line)
+        .collect();
     (header, rows)
 }
 

@@ -1,0 +1,135 @@
+//! Zero-cost proxies and the engine that computes them with shared passes.
+//!
+//! Each proxy is one small file that declares what it needs ([`Needs`]: labels, BN mode,
+//! precision, which pass) and computes one number from an [`ArchContext`]. The context runs
+//! each shared pass at most once per arch, lazily, the first time a proxy asks for it:
+//!
+//! | pass | what it holds | proxies |
+//! |---|---|---|
+//! | [`Pass::Static`] | nothing: the structure and initial weights | params, flops, l2_norm, topology |
+//! | [`Pass::Labelled`] | one forward+backward of the cross-entropy loss (BN train mode): weight gradients, conv/linear activations and their gradients | grad_norm, snip, plain, fisher |
+//! | [`Pass::Jacobian`] | ∂(Σ logits)/∂input | jacov, epe_nas |
+//! | [`Pass::Forward`] | ReLU inputs of one forward without gradients | nwot |
+//! | [`Pass::Own`] | a private copy where the definition requires one | synflow (|W|, f64, BN off), grasp (double backward), zen (Gaussian re-init), zico, meco, ntk |
+//!
+//! NASLib and foresight copy and re-run the network for every proxy; sharing passes is where
+//! the CPU speed comes from. Results depend only on (run seed, arch index, data, device):
+//! weights are drawn from `derive_seed(config.seed, arch index)` by our own generator.
+
+mod context;
+mod registry;
+
+pub mod flops;
+pub mod grad_norm;
+pub mod params;
+pub mod plain;
+pub mod snip;
+
+pub use context::{ArchContext, JacobianPass, LabelledPass, ReluPass};
+pub use registry::{all_proxies, proxies_by_name, Engine, ProxyVector};
+
+use crate::data::DataSource;
+use crate::net::{BnMode, NetworkError};
+
+/// Which pass a proxy reads (see the module table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Pass {
+    Static,
+    Labelled,
+    Jacobian,
+    Forward,
+    Own,
+}
+
+impl Pass {
+    pub fn name(self) -> &'static str {
+        match self {
+            Pass::Static => "static",
+            Pass::Labelled => "labelled",
+            Pass::Jacobian => "jacobian",
+            Pass::Forward => "forward",
+            Pass::Own => "own",
+        }
+    }
+}
+
+/// Numeric precision of a proxy's computation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Precision {
+    F32,
+    F64,
+}
+
+/// What a proxy needs from the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    pub pass: Pass,
+    /// Whether the batch's labels matter.
+    pub labels: bool,
+    pub bn: BnMode,
+    pub precision: Precision,
+}
+
+/// A zero-cost proxy: one number per arch.
+pub trait Proxy: Send + Sync {
+    /// Name as in NASLib / the papers (`grad_norm`, `snip`, …) and the table column.
+    fn name(&self) -> &'static str;
+    fn needs(&self) -> Needs;
+    /// Computes the proxy. A non-finite result is returned as `Err(ProxyError::NonFinite)` by
+    /// the engine, never silently.
+    fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError>;
+}
+
+/// Why a proxy has no value for an arch. Recorded in the arch's row; the run goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("network: {0}")]
+    Network(#[from] NetworkError),
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    #[error("data: {0}")]
+    Data(#[from] crate::data::DataError),
+    #[error("non-finite value {0}")]
+    NonFinite(f64),
+    #[error("{0}")]
+    Undefined(String),
+}
+
+/// The configuration every value depends on; stored with every table and model.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ProxyConfig {
+    /// Images per batch (the references use 64).
+    pub batch_size: usize,
+    /// Run seed: arch `i` is initialised from `derive_seed(seed, i)`.
+    pub seed: u64,
+    /// Input batch.
+    pub data: DataSource,
+    /// Engine version: bumped whenever a value can change.
+    pub engine_version: u32,
+}
+
+/// Bumped whenever any proxy value can change for the same configuration.
+pub const ENGINE_VERSION: u32 = 1;
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            batch_size: 64,
+            seed: 0,
+            data: DataSource::Synthetic { seed: 0 },
+            engine_version: ENGINE_VERSION,
+        }
+    }
+}
+
+/// Σ over `items` of a scalar tensor `f(item)`, read back as f64.
+pub(crate) fn sum_f64<T>(
+    items: impl IntoIterator<Item = T>,
+    f: impl Fn(T) -> Result<tch::Tensor, tch::TchError>,
+) -> Result<f64, ProxyError> {
+    let mut total = 0.0;
+    for t in items {
+        total += f(t)?.f_double_value(&[])?;
+    }
+    Ok(total)
+}

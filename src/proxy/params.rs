@@ -1,0 +1,25 @@
+//! `params`: number of parameters in millions, as NATS-Bench reports it
+//! (xautodl `count_parameters_in_MB`; NASLib `zerocost` `measures/params.py` counts the same
+//! `nn.Parameter`s). Static: no pass.
+
+use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use crate::net::BnMode;
+
+pub struct Params;
+
+impl Proxy for Params {
+    fn name(&self) -> &'static str {
+        "params"
+    }
+    fn needs(&self) -> Needs {
+        Needs {
+            pass: Pass::Static,
+            labels: false,
+            bn: BnMode::Train,
+            precision: Precision::F64,
+        }
+    }
+    fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
+        Ok(cx.net.params_m())
+    }
+}
