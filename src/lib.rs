@@ -13,6 +13,7 @@
 //! | `net` | NATS-Bench networks in tch | `torch` |
 //! | `proxy` | zero-cost proxies and the pass-sharing engine | `torch` |
 //! | `nats`, `table` | NATS-Bench archives, Polars tables and joins | `table` |
+//! | `extract` | many archs → checkpointed proxy table, CPU/GPU workers | `torch` + `table` |
 //!
 //! With `default-features = false` only [`space`] and [`forest`] are built: no libtorch, no Polars.
 
@@ -28,3 +29,7 @@ pub mod data;
 pub mod net;
 #[cfg(feature = "torch")]
 pub mod proxy;
+#[cfg(all(feature = "torch", feature = "table"))]
+pub mod extract;
+#[cfg(feature = "cli")]
+pub mod bench;

@@ -1,6 +1,12 @@
 //! Command-line interface: argument types and one function per subcommand.
 
 mod archs;
+mod bench;
+mod demo;
+mod extract;
+mod import;
+mod predict;
+mod train;
 mod output;
 mod proxies;
 
@@ -22,6 +28,20 @@ pub enum Command {
     Archs(archs::ArchsArgs),
     /// Compute zero-cost proxies of one or many archs.
     Proxies(proxies::ProxiesArgs),
+    /// Compute the proxy table of many archs (resumable, CPU or GPU, several workers).
+    Extract(extract::ExtractArgs),
+    /// Import NATS-Bench labels (official archives or CSV) into a Parquet label table.
+    Import(import::ImportArgs),
+    /// Train a random forest on a proxy table joined with labels; write the model.
+    Train(train::TrainArgs),
+    /// Predict accuracy (with uncertainty) of arch strings or a proxy table with a model.
+    Predict(predict::PredictArgs),
+    /// Paper-style evaluation: repeated splits, Kendall tau, Spearman, R2, MAE.
+    Evaluate(train::EvaluateArgs),
+    /// Predict a few archs with the shipped model (or show their params/FLOPs without one).
+    Demo(demo::DemoArgs),
+    /// Measure throughput (forward+backward, full proxy vector) on CPU or GPU.
+    Bench(bench::BenchArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -39,5 +59,12 @@ pub fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Archs(a) => archs::run(a),
         Command::Proxies(a) => proxies::run(a),
+        Command::Extract(a) => extract::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Import(a) => import::run(a),
+        Command::Train(a) => train::train(a),
+        Command::Predict(a) => predict::run(a),
+        Command::Evaluate(a) => train::evaluate_cmd(a),
     }
 }

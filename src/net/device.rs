@@ -58,3 +58,30 @@ pub fn parse_device(s: &str) -> Result<Device, DeviceError> {
         },
     }
 }
+
+#[cfg(not(gf_no_stream_shim))]
+extern "C" {
+    fn gf_use_pool_stream(device: i32) -> i32;
+}
+
+/// Puts the calling thread on a CUDA stream of its own from libtorch's pool (for `Cuda(n)`;
+/// a no-op on CPU). Returns whether a private stream is in use. Set `GREENFACTORY_NO_STREAMS=1`
+/// to keep the default stream (for benchmarking the difference).
+pub fn use_private_stream(device: Device) -> bool {
+    let Device::Cuda(n) = device else {
+        return false;
+    };
+    if std::env::var_os("GREENFACTORY_NO_STREAMS").is_some() {
+        return false;
+    }
+    #[cfg(not(gf_no_stream_shim))]
+    {
+        // SAFETY: plain C call; the shim catches every C++ exception.
+        unsafe { gf_use_pool_stream(n as i32) == 0 }
+    }
+    #[cfg(gf_no_stream_shim)]
+    {
+        let _ = n;
+        false
+    }
+}

@@ -23,5 +23,5 @@ mod device;
 mod forward;
 
 pub use build::{BnMode, Network, NetworkError, Weights};
-pub use device::{init_cuda, parse_device, DeviceError};
+pub use device::{init_cuda, parse_device, use_private_stream, DeviceError};
 pub use forward::{ForwardOptions, Tap, TapKind, Taps};

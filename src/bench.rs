@@ -1,0 +1,76 @@
+//! Throughput measurements shared by `greenfactory bench` (runs anywhere the binary runs,
+//! e.g. the GPU machine, which has no Rust) and `cargo bench` (`benches/`).
+
+use crate::data::Batch;
+use crate::extract::{extract, ArchSelection, ExtractOptions, Manifest};
+use crate::net::{BnMode, ForwardOptions, Network};
+use crate::proxy::{all_proxies, ProxyConfig};
+use crate::rng::derive_seed;
+use crate::space::{NatsDataset, Space};
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+/// Archs/s of build + init + one forward+backward of the CE loss at `batch_size`, over `n`
+/// seeded-random archs (the "forward+backward of 100 TSS archs" check).
+pub fn forward_backward(
+    space: Space,
+    dataset: NatsDataset,
+    n: usize,
+    batch_size: usize,
+    device: Device,
+) -> anyhow::Result<f64> {
+    let batch = crate::data::synthetic(dataset, batch_size, 0)?.to(Kind::Float, device)?;
+    let archs = space.sample_indices(n, 1);
+    // One warm-up arch (CUDA context, cuDNN heuristics) outside the timing.
+    let run = |index: usize, batch: &Batch| -> anyhow::Result<()> {
+        let net = Network::new(&space.arch(index)?, dataset);
+        let w = net
+            .init_weights(derive_seed(0, index as u64), Kind::Float, device)?
+            .fresh(Kind::Float, device, true)?;
+        let logits = net.forward(&w, &batch.x, ForwardOptions { bn: BnMode::Train }, None)?;
+        let loss = logits
+            .f_log_softmax(-1, Kind::Float)?
+            .f_nll_loss(&batch.y, None::<Tensor>, tch::Reduction::Mean, -100)?;
+        let g = Tensor::f_run_backward(&[&loss], &w.tensors, false, false)?;
+        // Reading one value back waits for the device, so the timing is honest.
+        g[0].f_sum(Kind::Float)?.f_double_value(&[])?;
+        Ok(())
+    };
+    run(archs[0], &batch)?;
+    let t0 = Instant::now();
+    for &i in &archs {
+        run(i, &batch)?;
+    }
+    Ok(n as f64 / t0.elapsed().as_secs_f64())
+}
+
+/// One extraction of the full proxy vector of `n` sampled archs with `workers` workers into a
+/// temporary table; returns (archs/s, seconds per arch per pass group).
+pub fn vector(
+    space: Space,
+    dataset: NatsDataset,
+    n: usize,
+    workers: usize,
+    device: Device,
+    proxies: Option<Vec<String>>,
+) -> anyhow::Result<(f64, [f64; 5])> {
+    let dir = std::env::temp_dir().join(format!("gf-bench-{}-{workers}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let out = dir.join("bench.parquet");
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_dir_all(dir.join("bench.parquet.parts"));
+    let manifest = Manifest {
+        space: space.name().into(),
+        dataset: dataset.name().into(),
+        proxies: proxies.unwrap_or_else(|| all_proxies().iter().map(|p| p.name().to_string()).collect()),
+        config: ProxyConfig::default(),
+        archs: ArchSelection::Sample { n, seed: 1 }.indices(space)?,
+        chunk_size: 5,
+        device_kind: if device == Device::Cpu { "cpu".into() } else { "cuda".into() },
+    };
+    let opts = ExtractOptions { device, workers };
+    let s = extract(manifest, &opts, &out, &|_| {})?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let per = s.progress.seconds.map(|x| x / n as f64);
+    Ok((n as f64 / s.wall_seconds, per))
+}

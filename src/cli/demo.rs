@@ -1,0 +1,94 @@
+//! `greenfactory demo`: the main job on an embedded default. With the shipped CIFAR-10 model it
+//! predicts the accuracy (with uncertainty) of a handful of TSS archs, computing their proxies
+//! on CPU, next to their true NATS-Bench accuracy when `../shared/data` is present. Without a
+//! model it shows the proxy-free facts (params, FLOPs) of a few TSS and SSS archs.
+
+use crate::extract::Manifest;
+use crate::forest::Model;
+use crate::net::Network;
+use crate::proxy::{proxies_by_name, Engine};
+use crate::space::{Arch, NatsDataset, Space};
+use clap::Args;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tch::Device;
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Model to use (default: models/tss_cifar10.gfm of this repository).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+/// Official TSS indices: the best CIFAR-10 arch (6111), three NATS-Bench fixtures, a few more.
+const DEMO_TSS: [usize; 8] = [6111, 0, 11, 284, 1651, 12347, 9930, 857];
+const DEMO_SSS: [usize; 3] = [0, 11, 284];
+
+fn repo_path(rel: &str) -> PathBuf {
+    let here = PathBuf::from(rel);
+    if here.exists() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// True CIFAR-10 test accuracy (hp=200) by TSS index, if the shared data is beside the repo.
+fn true_accuracy() -> Option<HashMap<usize, f64>> {
+    let p = repo_path("../shared/data/nats_tss/nats_tss_test_acc_hp200.csv");
+    let text = std::fs::read_to_string(p).ok()?;
+    let mut m = HashMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if let (Some(i), Some(a)) = (f.first(), f.get(3)) {
+            m.insert(i.parse().ok()?, a.parse().ok()?);
+        }
+    }
+    Some(m)
+}
+
+pub fn run(a: DemoArgs) -> anyhow::Result<()> {
+    let model_path = a.model.unwrap_or_else(|| repo_path("models/tss_cifar10.gfm"));
+    if !Path::new(&model_path).exists() {
+        println!("no model at {} yet: proxy-free facts of a few archs\n", model_path.display());
+        println!("{:<6} {:>6} {:<100} {:>10} {:>10}", "space", "index", "arch", "params M", "MFLOPs");
+        for (space, idx) in [(Space::Tss, &DEMO_TSS[..4]), (Space::Sss, &DEMO_SSS[..])] {
+            for &i in idx {
+                let arch = space.arch(i)?;
+                let net = Network::new(&arch, NatsDataset::Cifar10);
+                println!("{:<6} {:>6} {:<100} {:>10.6} {:>10.3}", space.name(), i, arch.to_string(), net.params_m(), net.flops_m());
+            }
+        }
+        return Ok(());
+    }
+    let model = Model::load(&model_path)?;
+    let manifest: Manifest = serde_json::from_str(&model.meta().proxy_config)?;
+    let dataset: NatsDataset = manifest.dataset.parse()?;
+    let proxies = proxies_by_name(&manifest.proxies).map_err(anyhow::Error::msg)?;
+    let engine = Engine::new(proxies, manifest.config.clone(), dataset, Device::Cpu)?;
+    let truth = true_accuracy();
+    println!(
+        "model {} ({} trees, trained on {} {} archs); proxies computed on CPU\n",
+        model_path.display(),
+        model.forest().n_trees(),
+        model.meta().n_train,
+        model.meta().dataset
+    );
+    println!("{:>6}  {:>9}  {:>6}  {:>8}  arch", "index", "predicted", "± std", "true");
+    for &i in &DEMO_TSS {
+        let arch: Arch = Space::Tss.arch(i)?;
+        let v = engine.score(&arch)?;
+        let shown = match v.first_error() {
+            Some(e) => format!("no prediction ({e})"),
+            None => {
+                let p = model.predict_ordered(&v.values)?[0];
+                let t = truth
+                    .as_ref()
+                    .and_then(|m| m.get(&i))
+                    .map_or("-".to_string(), |t| format!("{t:.2}"));
+                format!("{:>9.2}  {:>6.2}  {:>8}", p.mean, p.std, t)
+            }
+        };
+        println!("{i:>6}  {shown}  {arch}");
+    }
+    Ok(())
+}

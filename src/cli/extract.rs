@@ -1,0 +1,119 @@
+//! `greenfactory extract`: the proxy table of many archs, resumable.
+
+use super::proxies::EngineArgs;
+use crate::extract::{extract, ArchSelection, ExtractOptions, Manifest, Progress};
+use crate::net::parse_device;
+use crate::proxy::{all_proxies, proxies_by_name};
+use crate::space::{NatsDataset, Space};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use tch::Device;
+
+#[derive(Args, Debug)]
+pub struct ExtractArgs {
+    #[arg(long)]
+    pub space: Space,
+    /// cifar10, cifar100 or imagenet16-120.
+    #[arg(long)]
+    pub dataset: NatsDataset,
+    /// all | sample:N[:SEED] | range:A..B | file:F (arch strings or indices, one per line).
+    #[arg(long)]
+    pub archs: String,
+    /// Comma-separated proxy names (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub proxies: Vec<String>,
+    /// Archs scored at once (threads, each with its own copy of the batch). Values do not
+    /// depend on it.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// Archs per checkpointed chunk.
+    #[arg(long, default_value_t = 25)]
+    pub chunk_size: usize,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output Parquet table; work in progress lives in OUT.parts/ until it is complete.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+const GROUPS: [&str; 5] = ["static", "labelled", "jacobian", "forward", "own"];
+
+pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
+    let selection = ArchSelection::parse(&a.archs)?;
+    let archs = selection.indices(a.space)?;
+    if archs.is_empty() {
+        anyhow::bail!("--archs {} selects no archs", a.archs);
+    }
+    if a.workers == 0 || a.chunk_size == 0 {
+        anyhow::bail!("--workers and --chunk-size must be at least 1");
+    }
+    let proxies: Vec<String> = if a.proxies.is_empty() {
+        all_proxies().iter().map(|p| p.name().to_string()).collect()
+    } else {
+        proxies_by_name(&a.proxies)
+            .map_err(anyhow::Error::msg)?
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect()
+    };
+    let device = parse_device(&a.engine.device)?;
+    let manifest = Manifest {
+        space: a.space.name().into(),
+        dataset: a.dataset.name().into(),
+        proxies,
+        config: a.engine.config(a.dataset)?,
+        archs,
+        chunk_size: a.chunk_size,
+        device_kind: if device == Device::Cpu { "cpu".into() } else { "cuda".into() },
+    };
+    let bar = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(manifest.archs.len() as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} archs  {per_sec}  ETA {eta}  {msg}")
+            .expect("valid template"),
+    );
+    let on_progress = |p: &Progress| {
+        bar.set_position(p.done as u64);
+        bar.set_message(format!("failed {}  workers {}", p.failed, p.workers));
+    };
+    let opts = ExtractOptions {
+        device,
+        workers: a.workers,
+    };
+    let summary = extract(manifest, &opts, &a.out, &on_progress)?;
+    bar.finish_and_clear();
+    let p = &summary.progress;
+    if summary.already_complete {
+        eprintln!("{} is already complete ({} archs); nothing to do", a.out.display(), p.total);
+        return Ok(());
+    }
+    let computed = p.done - p.resumed;
+    eprintln!(
+        "{}: {} archs ({} resumed, {} computed, {} failed) in {:.1} s on {:?} with {} worker(s): {:.2} archs/s",
+        a.out.display(),
+        p.total,
+        p.resumed,
+        computed,
+        p.failed,
+        summary.wall_seconds,
+        device,
+        a.workers,
+        computed as f64 / summary.wall_seconds.max(1e-9)
+    );
+    if computed > 0 {
+        let per: Vec<String> = GROUPS
+            .iter()
+            .zip(p.seconds)
+            .map(|(g, s)| format!("{g} {:.1} ms", 1e3 * s / computed as f64))
+            .collect();
+        eprintln!("time per arch by pass group: {}", per.join(", "));
+    }
+    Ok(())
+}

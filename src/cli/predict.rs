@@ -1,0 +1,96 @@
+//! `greenfactory predict`: predicted accuracy with uncertainty, from arch strings (proxies
+//! computed with the model's own configuration) or from a proxy table.
+
+use super::output::{print_rows, Cell, Format};
+use super::proxies::collect_archs;
+use super::train::load_features;
+use crate::extract::Manifest;
+use crate::forest::Model;
+use crate::net::parse_device;
+use crate::proxy::{proxies_by_name, Engine};
+use crate::space::{NatsDataset, Space};
+use anyhow::{bail, Context};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// Model file written by `train`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Arch string(s) or official indices (repeatable); proxies are computed with the
+    /// configuration stored in the model.
+    #[arg(long = "arch")]
+    pub archs: Vec<String>,
+    /// File with one arch string or index per line.
+    #[arg(long)]
+    pub arch_file: Option<PathBuf>,
+    /// A proxy table with the model's features instead of arch strings.
+    #[arg(long, conflicts_with_all = ["archs", "arch_file"])]
+    pub features: Option<PathBuf>,
+    /// Device for computing proxies: auto, cpu, cuda, cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+pub fn run(a: PredictArgs) -> anyhow::Result<()> {
+    let model = Model::load(&a.model)?;
+    let meta = model.meta();
+    let header: Vec<String> = ["index", "arch", "predicted", "uncertainty"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut rows = Vec::new();
+    if let Some(f) = &a.features {
+        let table = load_features(f, &meta.dataset)?.filter_dataset(&meta.dataset)?;
+        let (archs, indices, x) = crate::table::features_for_predict(&table, model.feature_names())?;
+        let preds = model.predict_ordered(&x)?;
+        for ((arch, index), p) in archs.iter().zip(&indices).zip(&preds) {
+            rows.push(vec![
+                Cell::Int(*index as i64),
+                Cell::Text(arch.clone()),
+                Cell::Num(p.mean),
+                Cell::Num(p.std),
+            ]);
+        }
+        return print_rows(a.format, &header, &rows);
+    }
+    if meta.proxy_config.is_empty() {
+        bail!(
+            "{} was trained on external features (no proxy configuration): predict with --features",
+            a.model.display()
+        );
+    }
+    let manifest: Manifest = serde_json::from_str(&meta.proxy_config)
+        .with_context(|| format!("{}: unreadable proxy configuration", a.model.display()))?;
+    if manifest.proxies != model.feature_names() {
+        bail!(
+            "{}: the model's features ({}) are not the proxies of its configuration ({})",
+            a.model.display(),
+            model.feature_names().join(","),
+            manifest.proxies.join(",")
+        );
+    }
+    let space: Space = manifest.space.parse()?;
+    let dataset: NatsDataset = manifest.dataset.parse()?;
+    let archs = collect_archs(space, &a.archs, a.arch_file.as_ref())?;
+    let proxies = proxies_by_name(&manifest.proxies).map_err(anyhow::Error::msg)?;
+    let device = parse_device(&a.device)?;
+    let engine = Engine::new(proxies, manifest.config.clone(), dataset, device)?;
+    for arch in &archs {
+        let v = engine.score(arch)?;
+        if let Some(e) = v.first_error() {
+            bail!("{arch}: no prediction, proxy {e}");
+        }
+        let p = model.predict_ordered(&v.values)?;
+        rows.push(vec![
+            Cell::Int(arch.index() as i64),
+            Cell::Text(arch.to_string()),
+            Cell::Num(p[0].mean),
+            Cell::Num(p[0].std),
+        ]);
+    }
+    print_rows(a.format, &header, &rows)
+}

@@ -1,0 +1,324 @@
+//! `greenfactory train` and `greenfactory evaluate`: the forest on joined proxy + label tables.
+
+use crate::forest::{cross_validate, evaluate, Dataset, Forest, ForestParams, MaxFeatures, Metrics, Model, ModelMeta, Protocol, Split, SplitSize};
+use crate::table::{self, JoinOptions, JoinReport, ProxyTable};
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
+
+/// Where the features and labels come from.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Proxy table: a greenfactory extraction (.parquet) or a NAS-Bench-Suite-Zero joined CSV.
+    #[arg(long)]
+    pub features: PathBuf,
+    /// Label table (.parquet from `import`, or a label CSV such as nats_tss_test_acc_hp200.csv).
+    #[arg(long)]
+    pub labels: PathBuf,
+    /// cifar10, cifar100 or imagenet16-120.
+    #[arg(long)]
+    pub dataset: String,
+    /// Label column to predict.
+    #[arg(long, default_value = "test_acc")]
+    pub target: String,
+    /// Drop rows with a non-finite feature (counted) instead of stopping with an error.
+    #[arg(long)]
+    pub drop_non_finite: bool,
+    /// Only these features (comma-separated), in this order.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+}
+
+/// Forest hyper-parameters (scikit-learn's meanings).
+#[derive(Args, Debug, Clone)]
+pub struct ForestArgs {
+    #[arg(long, default_value_t = 100)]
+    pub n_trees: usize,
+    /// all, sqrt, log2, a fraction in (0,1] or a count.
+    #[arg(long, default_value = "all")]
+    pub max_features: String,
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub min_samples_leaf: usize,
+    /// Threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl ForestArgs {
+    pub fn params(&self, seed: u64) -> anyhow::Result<ForestParams> {
+        let mf = match self.max_features.as_str() {
+            "all" => MaxFeatures::All,
+            "sqrt" => MaxFeatures::Sqrt,
+            "log2" => MaxFeatures::Log2,
+            s => match (s.parse::<usize>(), s.parse::<f64>()) {
+                (Ok(n), _) => MaxFeatures::Count(n),
+                (_, Ok(f)) => MaxFeatures::Fraction(f),
+                _ => bail!("--max-features {s:?}: expected all, sqrt, log2, a fraction or a count"),
+            },
+        };
+        Ok(ForestParams::builder()
+            .n_trees(self.n_trees)
+            .max_features(mf)
+            .max_depth(self.max_depth)
+            .min_samples_leaf(self.min_samples_leaf)
+            .seed(seed)
+            .n_threads(self.threads)
+            .build()?)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// Rows shuffled at random.
+    Random,
+    /// Every TSS isomorphism class wholly in train or test.
+    Isomorphism,
+}
+
+/// Reads a proxy table: our Parquet/CSV schema, or a Suite-Zero joined CSV.
+pub fn load_features(path: &Path, dataset: &str) -> anyhow::Result<ProxyTable> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        let head = std::fs::read_to_string(path)
+            .with_context(|| format!("{}", path.display()))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if head.split(',').any(|c| c == "nats_index") {
+            return Ok(table::read_suite_zero_csv(path, Some(dataset))?);
+        }
+    }
+    Ok(table::read_proxies(path)?)
+}
+
+/// Reads a label table in any supported layout.
+pub fn load_labels(path: &Path) -> anyhow::Result<table::LabelTable> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        let head = std::fs::read_to_string(path)
+            .with_context(|| format!("{}", path.display()))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if head.split(',').any(|c| c == "cifar10_test_acc") {
+            return Ok(table::read_tss_label_csv(path)?);
+        }
+    }
+    Ok(table::read_labels(path)?)
+}
+
+/// The table with only the key columns, `only` features (in that order) and status columns.
+fn select_features(t: ProxyTable, only: &[String]) -> anyhow::Result<ProxyTable> {
+    let have = t.feature_names();
+    if let Some(f) = only.iter().find(|f| !have.contains(f)) {
+        bail!("--only {f:?}: not a feature of {} (has {})", t.source, have.join(", "));
+    }
+    let mut cols: Vec<String> = ["space", "dataset", "arch_index", "arch"].iter().map(|s| s.to_string()).collect();
+    cols.extend(only.iter().cloned());
+    for s in ["status", "error"] {
+        if t.df.get_column_names().iter().any(|c| c.as_str() == s) {
+            cols.push(s.to_string());
+        }
+    }
+    let df = t.df.select(cols)?;
+    Ok(ProxyTable { df, ..t })
+}
+
+/// Joins features and labels into the forest's dataset, printing the join report.
+pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyTable)> {
+    let features = load_features(&d.features, &d.dataset)?;
+    let labels = load_labels(&d.labels)?;
+    let opts = JoinOptions {
+        drop_non_finite: d.drop_non_finite,
+        expected_features: (!d.only.is_empty()).then(|| d.only.clone()),
+        ..JoinOptions::default()
+    };
+    let features = if d.only.is_empty() {
+        features
+    } else {
+        select_features(features, &d.only)?
+    };
+    let (data, report) = table::join(&features, &labels, &d.dataset, &d.target, &opts)?;
+    eprintln!(
+        "joined {} {} rows × {} features (proxy rows {}, failed status {}, without label {}, non-finite dropped {}, labels without proxies {})",
+        report.rows,
+        report.dataset,
+        report.features.len(),
+        report.proxy_rows,
+        report.failed_status,
+        report.missing_labels,
+        report.non_finite,
+        report.labels_without_proxies
+    );
+    if data.n_rows() < 4 {
+        bail!("only {} rows after the join: too few to train", data.n_rows());
+    }
+    Ok((data, report, features))
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Train on N rows and report metrics on the rest.
+    #[arg(long, conflicts_with = "train_frac")]
+    pub n_train: Option<usize>,
+    /// Train on this fraction of the rows and report metrics on the rest (1 = all rows).
+    #[arg(long)]
+    pub train_frac: Option<f64>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Cross-validation folds on the training rows (0 = none).
+    #[arg(long, default_value_t = 5)]
+    pub cv: usize,
+    #[command(flatten)]
+    pub forest: ForestArgs,
+    /// Model file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn metrics_line(m: &Metrics) -> String {
+    format!(
+        "tau {:.4}  rho {:.4}  pearson {:.4}  R2 {:.4}  MAE {:.3}  RMSE {:.3}  (n {})",
+        m.kendall_tau, m.spearman, m.pearson, m.r2, m.mae, m.rmse, m.n
+    )
+}
+
+pub fn train(a: TrainArgs) -> anyhow::Result<()> {
+    let (data, report, features) = load_dataset(&a.data)?;
+    let params = a.forest.params(a.seed)?;
+    let split = match (a.n_train, a.train_frac) {
+        (Some(n), _) => Some(SplitSize::NTrain(n)),
+        (None, Some(f)) if f < 1.0 => Some(SplitSize::TrainFrac(f)),
+        (None, Some(f)) if f > 1.0 => bail!("--train-frac {f} must be in (0, 1]"),
+        _ => None,
+    };
+    let (train, holdout) = match split {
+        Some(s) => {
+            let sp = Split::new(&data, Protocol::Random, s, a.seed)?;
+            (data.subset(&sp.train), Some(data.subset(&sp.test)))
+        }
+        None => (data.clone(), None),
+    };
+    let cv = if a.cv >= 2 {
+        let m = cross_validate(&train, Protocol::Random, a.cv, &params, a.seed)?;
+        eprintln!("{}-fold CV on {} training rows: {}", a.cv, train.n_rows(), metrics_line(&m));
+        Some(m)
+    } else {
+        None
+    };
+    let forest = Forest::fit(&train, &params)?;
+    if let Some(h) = &holdout {
+        let pred: Vec<f64> = forest.predict(&h.x)?.iter().map(|p| p.mean).collect();
+        let m = Metrics::compute(&h.y, &pred)?;
+        eprintln!("held-out {} rows: {}", h.n_rows(), metrics_line(&m));
+    }
+    let mut meta = ModelMeta::new(
+        report.features.clone(),
+        report.space.clone(),
+        report.dataset.clone(),
+        a.data.target.clone(),
+        train.n_rows(),
+        features.config.clone().unwrap_or_default(),
+        params,
+    );
+    meta.cv_metrics = cv;
+    let model = Model::new(meta, forest)?;
+    model.save(&a.out)?;
+    let size = std::fs::metadata(&a.out).map(|m| m.len()).unwrap_or(0);
+    let imp = model.forest().feature_importances();
+    let mut top: Vec<(usize, f64)> = imp.iter().copied().enumerate().collect();
+    top.sort_by(|x, y| y.1.total_cmp(&x.1));
+    let top: Vec<String> = top
+        .iter()
+        .take(5)
+        .map(|(i, v)| format!("{} {:.3}", report.features[*i], v))
+        .collect();
+    eprintln!("top features: {}", top.join(", "));
+    eprintln!("wrote {} ({:.1} MB)", a.out.display(), size as f64 / 1e6);
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long, value_enum, default_value_t = ProtocolArg::Random)]
+    pub protocol: ProtocolArg,
+    #[arg(long, conflicts_with = "n_train")]
+    pub train_frac: Option<f64>,
+    #[arg(long)]
+    pub n_train: Option<usize>,
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub forest: ForestArgs,
+    /// Write the joined table (CSV) and each repeat's train/test row indices (JSON) here, for
+    /// an independent model on identical splits (scripts/evaluate_sklearn.py).
+    #[arg(long)]
+    pub dump_splits: Option<PathBuf>,
+}
+
+pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
+    let (data, report, _) = load_dataset(&a.data)?;
+    let protocol = match a.protocol {
+        ProtocolArg::Random => Protocol::Random,
+        ProtocolArg::Isomorphism => {
+            if data.groups.is_none() {
+                bail!("--protocol isomorphism needs TSS archs (isomorphism classes)");
+            }
+            Protocol::Group
+        }
+    };
+    let split = match (a.n_train, a.train_frac) {
+        (Some(n), _) => SplitSize::NTrain(n),
+        (None, Some(f)) => SplitSize::TrainFrac(f),
+        (None, None) => SplitSize::TrainFrac(0.8),
+    };
+    let params = a.forest.params(a.seed)?;
+    let r = evaluate(&data, protocol, split, &params, a.repeats, a.seed)?;
+    if let Some(dir) = &a.dump_splits {
+        dump_splits(dir, &data, protocol, split, a.repeats, a.seed)?;
+    }
+    println!(
+        "{} {} target {} protocol {:?} split {:?} repeats {} ({} rows, {} features)",
+        report.space, report.dataset, a.data.target, a.protocol, split, a.repeats, data.n_rows(), data.n_features()
+    );
+    println!("metric    mean     std");
+    for (name, m, s) in [
+        ("tau", r.mean.kendall_tau, r.std.kendall_tau),
+        ("rho", r.mean.spearman, r.std.spearman),
+        ("pearson", r.mean.pearson, r.std.pearson),
+        ("R2", r.mean.r2, r.std.r2),
+        ("MAE", r.mean.mae, r.std.mae),
+        ("RMSE", r.mean.rmse, r.std.rmse),
+    ] {
+        println!("{name:<8} {m:>7.4}  {s:>6.4}");
+    }
+    Ok(())
+}
+
+/// The splits `evaluate` used, repeat by repeat (same seeds), for an outside model.
+fn dump_splits(dir: &Path, data: &Dataset, protocol: Protocol, split: SplitSize, repeats: usize, seed: u64) -> anyhow::Result<()> {
+    use std::fmt::Write;
+    std::fs::create_dir_all(dir)?;
+    let mut csv = String::new();
+    writeln!(csv, "arch_index,{},y", data.feature_names.join(","))?;
+    for i in 0..data.n_rows() {
+        let row: Vec<String> = data.row(i).iter().map(|v| format!("{v}")).collect();
+        writeln!(csv, "{},{},{}", data.arch_index[i], row.join(","), data.y[i])?;
+    }
+    std::fs::write(dir.join("data.csv"), csv)?;
+    let mut splits = Vec::new();
+    for r in 0..repeats {
+        let sp = Split::new(data, protocol, split, crate::rng::derive_seed(seed, r as u64))?;
+        splits.push(serde_json::json!({"train": sp.train, "test": sp.test}));
+    }
+    std::fs::write(dir.join("splits.json"), serde_json::to_string(&splits)?)?;
+    Ok(())
+}

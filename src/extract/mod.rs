@@ -1,0 +1,23 @@
+//! Extraction at scale: the proxy vector of many archs, on CPU or GPU, several workers at once,
+//! resumable after any interruption (SIGKILL included).
+//!
+//! Output `OUT` (a Parquet proxy table) is built in a work folder `OUT.parts/`:
+//! * `manifest.json` — everything the values depend on (space, dataset, proxies, proxy
+//!   configuration, the arch list, chunk size, device kind). A run onto an existing folder or
+//!   table with a different manifest is refused, naming the first field that differs.
+//! * `chunk-NNNNNN.jsonl` — the rows of archs `[N·S, (N+1)·S)` of the arch list, written to a
+//!   temporary name, synced, then renamed: a chunk file either is complete or does not exist.
+//!
+//! A rerun skips every chunk already on disk; once all exist they are assembled in arch-list
+//! order into `OUT` (again via a temporary file and a rename) and the folder is removed. So
+//! an interrupted and resumed run gives exactly the table of an uninterrupted one.
+//!
+//! Values never depend on `--workers` or order: arch `i` is seeded from (run seed, i) and every
+//! worker holds the same batch.
+
+mod chunks;
+mod run;
+mod table_out;
+
+pub use chunks::{ChunkRow, Manifest};
+pub use run::{extract, ArchSelection, ExtractError, ExtractOptions, ExtractSummary, Progress};

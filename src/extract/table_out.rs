@@ -1,0 +1,70 @@
+//! The finished extraction as a proxy table (schema in `table`), with the manifest as its
+//! proxy configuration metadata.
+
+use super::chunks::{ChunkRow, Manifest};
+use super::run::ExtractError;
+use crate::table::{self, ProxyTable};
+use polars::prelude::*;
+use std::path::Path;
+
+fn terr(e: impl std::fmt::Display) -> ExtractError {
+    ExtractError::Table(e.to_string())
+}
+
+/// Writes `rows` (in arch-list order) to `out` atomically.
+pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result<(), ExtractError> {
+    let n = rows.len();
+    let mut cols = vec![
+        Column::new("space".into(), vec![m.space.as_str(); n]),
+        Column::new("dataset".into(), vec![m.dataset.as_str(); n]),
+        Column::new(
+            "arch_index".into(),
+            rows.iter().map(|r| r.index as i64).collect::<Vec<_>>(),
+        ),
+        Column::new("arch".into(), rows.iter().map(|r| r.arch.as_str()).collect::<Vec<_>>()),
+    ];
+    for (j, name) in m.proxies.iter().enumerate() {
+        let v: Vec<Option<f64>> = rows.iter().map(|r| r.values[j]).collect();
+        cols.push(Column::new(name.as_str().into(), v));
+    }
+    cols.push(Column::new(
+        "status".into(),
+        rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
+    ));
+    let errors: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            m.proxies
+                .iter()
+                .zip(&r.errors)
+                .find_map(|(p, e)| e.as_ref().map(|e| format!("{p}: {e}")))
+                .unwrap_or_default()
+        })
+        .collect();
+    cols.push(Column::new("error".into(), errors));
+    let df = DataFrame::new(n, cols).map_err(terr)?;
+    let config = serde_json::to_string(m).map_err(terr)?;
+    let t = ProxyTable {
+        df,
+        config: Some(config),
+        source: out.display().to_string(),
+    };
+    table::write_proxies(&t, out).map_err(terr)
+}
+
+/// The manifest stored in a finished table.
+pub(crate) fn read_manifest(out: &Path) -> Result<Manifest, ExtractError> {
+    let t = table::read_proxies(out).map_err(terr)?;
+    let text = t.config.ok_or_else(|| {
+        ExtractError::Io(format!(
+            "{} exists and is not a greenfactory extraction (no manifest); choose another --out",
+            out.display()
+        ))
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        ExtractError::Io(format!(
+            "{} exists and its manifest is unreadable ({e}); choose another --out",
+            out.display()
+        ))
+    })
+}

@@ -1,0 +1,125 @@
+//! `extract`: deterministic whatever the workers, resumable after SIGKILL with an identical
+//! table, refuses a different configuration, records failures per row.
+#![cfg(feature = "cli")]
+mod common;
+
+use greenfactory::table;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PROXIES: &str = "params,flops,grad_norm,snip,plain";
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_greenfactory")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("gf-extract-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn args<'a>(out: &'a Path, archs: &'a str, workers: &'a str) -> Vec<String> {
+    [
+        "extract", "--space", "tss", "--dataset", "cifar10", "--archs", archs, "--proxies", PROXIES,
+        "--device", "cpu", "--batch-size", "8", "--chunk-size", "2", "--workers", workers, "--quiet",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([out.display().to_string()])
+    .collect()
+}
+
+fn run_ok(a: &[String]) {
+    let o = Command::new(bin()).args(a).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// The table's rows as text (values printed exactly), in file order.
+fn dump(path: &Path) -> Vec<String> {
+    let t = table::read_proxies(path).unwrap();
+    let df = &t.df;
+    (0..df.height())
+        .map(|i| format!("{:?}", df.get(i).unwrap()))
+        .collect()
+}
+
+#[test]
+fn same_table_whatever_the_workers() {
+    let d = tmp("workers");
+    let (a, b) = (d.join("a.parquet"), d.join("b.parquet"));
+    run_ok(&args(&a, "sample:8:3", "1"));
+    run_ok(&args(&b, "sample:8:3", "2"));
+    let (ra, rb) = (dump(&a), dump(&b));
+    assert_eq!(ra.len(), 8);
+    assert_eq!(ra, rb);
+    // Finished table + same command: nothing to do. Different configuration: refused.
+    run_ok(&args(&a, "sample:8:3", "1"));
+    let mut other = args(&a, "sample:8:3", "1");
+    other[other.iter().position(|x| x == "8").unwrap()] = "16".into();
+    let o = Command::new(bin()).args(&other).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("different proxy configuration"), "{err}");
+}
+
+#[test]
+fn sigkill_then_resume_gives_the_uninterrupted_table() {
+    let d = tmp("resume");
+    let (full, killed) = (d.join("full.parquet"), d.join("killed.parquet"));
+    run_ok(&args(&full, "range:100..112", "1"));
+    let mut child = Command::new(bin())
+        .args(args(&killed, "range:100..112", "1"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let parts = d.join("killed.parquet.parts");
+    let t0 = Instant::now();
+    // Kill as soon as some, but not all, chunks are on disk.
+    loop {
+        let n = std::fs::read_dir(&parts)
+            .map(|r| r.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl")).count())
+            .unwrap_or(0);
+        if n >= 2 || t0.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!killed.exists(), "the run was killed before it could finish");
+    let chunks_before = std::fs::read_dir(&parts).unwrap().count();
+    assert!(chunks_before >= 2);
+    // A different configuration onto the half-done folder is refused and changes nothing.
+    let mut other = args(&killed, "range:100..112", "1");
+    other[other.iter().position(|x| x == "8").unwrap()] = "16".into();
+    let o = Command::new(bin()).args(&other).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("different proxy configuration"), "{err}");
+    assert_eq!(std::fs::read_dir(&parts).unwrap().count(), chunks_before);
+    run_ok(&args(&killed, "range:100..112", "1"));
+    assert!(!parts.exists(), "work folder removed once complete");
+    assert_eq!(dump(&full), dump(&killed));
+}
+
+#[test]
+fn failing_archs_are_recorded_and_the_run_goes_on() {
+    // An all-none cell has no gradient path: proxies are 0 or undefined, never a crash.
+    let d = tmp("fail");
+    let list = d.join("archs.txt");
+    std::fs::write(
+        &list,
+        "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\n|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_3x3~2|\n0\n",
+    )
+    .unwrap();
+    let out = d.join("t.parquet");
+    let spec = format!("file:{}", list.display());
+    run_ok(&args(&out, &spec, "1"));
+    let t = table::read_proxies(&out).unwrap();
+    assert_eq!(t.df.height(), 3);
+    let status = t.df.column("status").unwrap();
+    assert_eq!(status.len(), 3);
+}
