@@ -60,8 +60,11 @@ impl TryFrom<ForestWire> for Forest {
     }
 }
 
-/// Rows scored together: all trees run over one block, so each tree stays in cache.
-const PREDICT_BLOCK: usize = 128;
+/// Rows scored together are bounded by these: all trees run over one block, tree after tree, so
+/// each tree is read from memory once per block. Blocks must be large (a forest is ~15 MB, far
+/// beyond cache) yet several per thread for load balance.
+const MIN_BLOCK: usize = 64;
+const MAX_BLOCK: usize = 4096;
 
 /// Runs `f` on a local pool of `n` threads, or on the current pool for `None`.
 pub(crate) fn with_threads<T: Send>(
@@ -211,7 +214,8 @@ impl Forest {
     }
 
     /// Predictions for row-major `x` (`k × n_features`), in parallel over blocks of rows on the
-    /// current rayon pool. Each row's result depends only on that row, never on the threads.
+    /// current rayon pool (install a pool to limit threads). Each row's result depends only on
+    /// that row, never on the threads or block size, so it equals [`Forest::predict_row`].
     pub fn predict(&self, x: &[f64]) -> Result<Vec<Prediction>, ForestError> {
         let p = self.n_features;
         if x.len() % p != 0 {
@@ -221,7 +225,11 @@ impl Forest {
             )));
         }
         check_finite(x, p, None)?;
-        Ok(x.par_chunks(p * PREDICT_BLOCK)
+        let rows = x.len() / p;
+        let block = rows
+            .div_ceil(4 * rayon::current_num_threads())
+            .clamp(MIN_BLOCK, MAX_BLOCK);
+        Ok(x.par_chunks(p * block)
             .flat_map_iter(|block| self.predict_block(block))
             .collect())
     }
