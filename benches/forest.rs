@@ -58,25 +58,11 @@ fn model_bytes(d: &Dataset, forest: Forest, params: &ForestParams) -> usize {
     Model::new(meta, forest).unwrap().to_bytes().unwrap().len()
 }
 
-fn main() {
-    let data = forest_data::suite_zero_cifar10(&common::data_dir());
-    let split = Split::new(&data, Protocol::Random, SplitSize::TrainFrac(0.8), 0).unwrap();
-    let (train, test) = (data.subset(&split.train), data.subset(&split.test));
-    println!(
-        "Suite-Zero CIFAR-10: {} train / {} test rows × {} features",
-        train.n_rows(),
-        test.n_rows(),
-        train.n_features()
-    );
-
-    let dir = std::env::temp_dir().join(format!("gf-bench-forest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    write_csv(&dir.join("train.csv"), &train);
-    write_csv(&dir.join("test.csv"), &test);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_forest_sklearn.py");
-    let sk: Option<serde_json::Value> = match std::process::Command::new("python3")
-        .arg(&script)
-        .arg(&dir)
+/// Runs the scikit-learn script; `None` (with the reason printed) when it cannot.
+fn sklearn(script: &Path, dir: &Path) -> Option<serde_json::Value> {
+    match std::process::Command::new("python3")
+        .arg(script)
+        .arg(dir)
         .output()
     {
         Ok(o) => {
@@ -101,6 +87,31 @@ fn main() {
             println!("python3 not runnable: {e}");
             None
         }
+    }
+}
+
+fn main() {
+    let data = forest_data::suite_zero_cifar10(&common::data_dir());
+    let split = Split::new(&data, Protocol::Random, SplitSize::TrainFrac(0.8), 0).unwrap();
+    let (train, test) = (data.subset(&split.train), data.subset(&split.test));
+    println!(
+        "Suite-Zero CIFAR-10: {} train / {} test rows × {} features",
+        train.n_rows(),
+        test.n_rows(),
+        train.n_features()
+    );
+
+    let dir = std::env::temp_dir().join(format!("gf-bench-forest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    write_csv(&dir.join("train.csv"), &train);
+    write_csv(&dir.join("test.csv"), &test);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_forest_sklearn.py");
+    let skip = std::env::var_os("GF_BENCH_NO_SKLEARN").is_some();
+    let sk: Option<serde_json::Value> = if skip {
+        println!("scikit-learn skipped (GF_BENCH_NO_SKLEARN is set)");
+        None
+    } else {
+        sklearn(&script, &dir)
     };
     let _ = std::fs::remove_dir_all(&dir);
 
