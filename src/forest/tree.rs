@@ -241,17 +241,18 @@ impl Tree {
             .unwrap_or(0)
     }
 
-    /// Depth (root alone = 0).
+    /// Depth (root alone = 0). Iterative: a file may hold a degenerate, very deep tree.
     pub fn depth(&self) -> usize {
-        fn rec(t: &Tree, i: usize) -> usize {
-            let n = &t.nodes[i];
-            if t.is_leaf(i) {
-                0
-            } else {
-                1 + rec(t, i + 1).max(rec(t, n.right as usize))
+        let mut max = 0;
+        let mut stack = vec![(0usize, 0usize)];
+        while let Some((i, d)) = stack.pop() {
+            max = max.max(d);
+            if !self.is_leaf(i) {
+                stack.push((i + 1, d + 1));
+                stack.push((self.nodes[i].right as usize, d + 1));
             }
         }
-        rec(self, 0)
+        max
     }
 }
 
