@@ -135,6 +135,7 @@ fn main() {
         .unwrap();
     let (predict_s, _) = best_of(|| pool.install(|| forest.predict(&tiled).unwrap()));
     let n_nodes = forest.n_nodes();
+    let importances = forest.feature_importances().to_vec();
     let size = model_bytes(&train, forest, &params);
 
     let num = |k: &str| sk.as_ref().and_then(|v| v[k].as_f64());
@@ -161,6 +162,14 @@ fn main() {
             v["sklearn"].as_str().unwrap_or("?"),
             r2 - sr2
         );
+    }
+
+    if let Some(theirs) = sk.as_ref().and_then(|v| v["importances"].as_array()) {
+        println!("\n| feature | importance ours | sklearn |\n|---|---|---|");
+        for (i, name) in train.feature_names.iter().enumerate() {
+            let t = theirs.get(i).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+            println!("| {name} | {:.4} | {t:.4} |", importances[i]);
+        }
     }
 
     // Model size for a 12,500-row model (the size of an 80 % TSS training set).

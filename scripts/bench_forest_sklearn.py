@@ -6,7 +6,8 @@ header of feature names then `y`, one row per arch).
 
 Fits RandomForestRegressor(n_estimators=100, max_features=1.0, n_jobs=2, random_state=0) on
 train.csv, predicts the test rows tiled to 15,625 rows, and prints one JSON line:
-{"sklearn": "1.x", "fit_s": ..., "predict_s": ..., "r2": ..., "n_nodes": ...}.
+{"sklearn": "1.x", "fit_s": ..., "predict_s": ..., "r2": ..., "n_nodes": ...,
+"importances": [...]}.
 Without scikit-learn it prints {"error": "..."} and exits 0 so the bench still reports ours.
 """
 import json
@@ -52,7 +53,8 @@ def main():
         predict_s = min(predict_s, time.perf_counter() - t)
     n_nodes = int(sum(e.tree_.node_count for e in rf.estimators_))
     print(json.dumps({"sklearn": sklearn.__version__, "fit_s": fit_s, "predict_s": predict_s,
-                      "r2": r2, "n_nodes": n_nodes}))
+                      "r2": r2, "n_nodes": n_nodes,
+                      "importances": rf.feature_importances_.tolist()}))
 
 
 if __name__ == "__main__":
