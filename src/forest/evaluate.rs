@@ -15,7 +15,10 @@ pub struct EvalReport {
     /// Training rows per repeat (a group split may overshoot the target).
     pub n_train: Vec<usize>,
     pub repeats: Vec<Metrics>,
+    /// Field-wise mean over repeats (`n`: mean test size, rounded).
     pub mean: Metrics,
+    /// Field-wise sample std over repeats (`n`: std of the test sizes, rounded; 0 for random
+    /// splits).
     pub std: Metrics,
 }
 
