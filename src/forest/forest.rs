@@ -217,9 +217,10 @@ impl Forest {
         &self.importances
     }
 
-    /// Predictions for row-major `x` (`k × n_features`), in parallel over blocks of rows on the
-    /// current rayon pool (install a pool to limit threads). Each row's result depends only on
-    /// that row, never on the threads or block size, so it equals [`Forest::predict_row`].
+    /// Predictions for row-major `x` (`k × n_features`) on the current rayon pool (install a
+    /// pool to limit threads): trees in parallel over all rows of a pass (tree-major, see
+    /// [`PASS_ROWS`]), then the per-row mean/std in parallel over rows. Each row's result depends
+    /// only on that row, never on the threads, so it equals [`Forest::predict_row`] bit for bit.
     pub fn predict(&self, x: &[f64]) -> Result<Vec<Prediction>, ForestError> {
         let p = self.n_features;
         if x.len() % p != 0 {
@@ -379,6 +380,27 @@ mod tests {
         let pt = a.per_tree(row).unwrap();
         assert_eq!(pt.len(), 20);
         assert_eq!(a.predict_row(row).unwrap(), pred[0]);
+    }
+
+    #[test]
+    fn any_batch_size_matches_row_by_row() {
+        let (x, y) = synth(300, 3, 8);
+        let params = ForestParams {
+            n_trees: 7,
+            ..Default::default()
+        };
+        let f = Forest::fit_xy(&x, 300, 3, &y, &params).unwrap();
+        assert!(f.predict(&[]).unwrap().is_empty());
+        for k in [1, 3, 8, 9, 17, 300] {
+            let pred = f.predict(&x[..3 * k]).unwrap();
+            for (r, p) in pred.iter().enumerate() {
+                assert_eq!(
+                    *p,
+                    f.predict_row(&x[3 * r..3 * r + 3]).unwrap(),
+                    "k {k} row {r}"
+                );
+            }
+        }
     }
 
     #[test]
