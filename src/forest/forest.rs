@@ -219,7 +219,7 @@ impl Forest {
 
     /// Predictions for row-major `x` (`k × n_features`) on the current rayon pool (install a
     /// pool to limit threads): trees in parallel over all rows of a pass (tree-major, see
-    /// [`PASS_ROWS`]), then the per-row mean/std in parallel over rows. Each row's result depends
+    /// 16,384 rows per pass), then the per-row mean/std in parallel over rows. Each row's result depends
     /// only on that row, never on the threads, so it equals [`Forest::predict_row`] bit for bit.
     pub fn predict(&self, x: &[f64]) -> Result<Vec<Prediction>, ForestError> {
         let p = self.n_features;
