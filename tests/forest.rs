@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use greenfactory::forest::{
-    evaluate, Dataset, Forest, ForestError, ForestParams, Metrics, Model, ModelMeta, Protocol,
-    Split, SplitSize, FORMAT_VERSION, MAGIC,
+    cross_validate, evaluate, Dataset, Forest, ForestError, ForestParams, Metrics, Model,
+    ModelMeta, Protocol, Split, SplitSize, FORMAT_VERSION, MAGIC,
 };
 
 struct Fixture {
@@ -284,4 +284,22 @@ fn group_split_never_shares_an_isomorphism_class() {
     );
     assert_eq!(rep.repeats.len(), 2);
     assert!(rep.mean.kendall_tau > 0.78, "{:?}", rep.mean);
+}
+
+#[test]
+fn cross_validation_on_the_training_set() {
+    let f = fixture();
+    let p = ForestParams {
+        n_trees: 5,
+        seed: 3,
+        ..Default::default()
+    };
+    let m = cross_validate(&f.train, Protocol::Group, 3, &p, 11).unwrap();
+    eprintln!("3-fold group CV, 5 trees: {m:?}");
+    assert_eq!(m.n, f.train.n_rows());
+    assert!(m.kendall_tau > 0.8 && m.r2 > 0.9, "{m:?}");
+    assert_eq!(
+        m,
+        cross_validate(&f.train, Protocol::Group, 3, &p, 11).unwrap()
+    );
 }
