@@ -33,4 +33,30 @@ impl Dataset {
         let p = self.n_features();
         &self.x[i * p..(i + 1) * p]
     }
+
+    /// The given rows, in the given order (groups too, if present). Panics if a row is out of
+    /// range; `arch`/`arch_index` entries missing in `self` are skipped.
+    pub fn subset(&self, rows: &[usize]) -> Dataset {
+        let mut x = Vec::with_capacity(rows.len() * self.n_features());
+        for &r in rows {
+            x.extend_from_slice(self.row(r));
+        }
+        Dataset {
+            feature_names: self.feature_names.clone(),
+            x,
+            y: rows.iter().map(|&r| self.y[r]).collect(),
+            arch_index: rows
+                .iter()
+                .filter_map(|&r| self.arch_index.get(r).copied())
+                .collect(),
+            arch: rows
+                .iter()
+                .filter_map(|&r| self.arch.get(r).cloned())
+                .collect(),
+            groups: self
+                .groups
+                .as_ref()
+                .map(|g| rows.iter().map(|&r| g[r]).collect()),
+        }
+    }
 }

@@ -1,0 +1,294 @@
+//! The model file a search tool ships and loads.
+//!
+//! Layout (version 1):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 0..8 | magic `b"GFFOREST"` |
+//! | 8..12 | format version, `u32` little-endian (this build: [`FORMAT_VERSION`]) |
+//! | 12.. | postcard 1.x encoding of `{ meta: ModelMeta, forest: Forest }`, nothing after it |
+//!
+//! Each tree is stored as its pre-order node list: a varint code (0 = leaf, `f + 1` = split on
+//! feature `f`) and an `f64` (the threshold or the leaf value), 9 bytes per node below 128
+//! features; values are kept in full `f64` so a loaded model predicts bit-identically. Any change
+//! to this layout or to a serialized struct bumps [`FORMAT_VERSION`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Forest, ForestError, ForestParams, Metrics, Prediction};
+
+/// First 8 bytes of every model file.
+pub const MAGIC: &[u8; 8] = b"GFFOREST";
+/// The model format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What a model was trained on and how: enough to check inputs and to reproduce it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    /// Feature (proxy) names in the order the forest expects them.
+    pub feature_names: Vec<String>,
+    /// Search space, e.g. `"tss"`.
+    pub space: String,
+    /// Dataset, e.g. `"cifar10"`.
+    pub dataset: String,
+    /// Predicted quantity, e.g. `"test_acc_hp200"`.
+    pub target: String,
+    pub n_train: usize,
+    /// JSON text of the proxy configuration; opaque to the forest.
+    pub proxy_config: String,
+    /// Cross-validation metrics on the training set, if computed.
+    pub cv_metrics: Option<Metrics>,
+    pub params: ForestParams,
+    /// `CARGO_PKG_VERSION` of the crate that wrote the model.
+    pub crate_version: String,
+    /// Seconds since the Unix epoch when the metadata was made.
+    pub created_unix: u64,
+}
+
+impl ModelMeta {
+    /// Metadata stamped with this crate's version and the current time; `cv_metrics` empty.
+    pub fn new(
+        feature_names: Vec<String>,
+        space: impl Into<String>,
+        dataset: impl Into<String>,
+        target: impl Into<String>,
+        n_train: usize,
+        proxy_config: impl Into<String>,
+        params: ForestParams,
+    ) -> Self {
+        ModelMeta {
+            feature_names,
+            space: space.into(),
+            dataset: dataset.into(),
+            target: target.into(),
+            n_train,
+            proxy_config: proxy_config.into(),
+            cv_metrics: None,
+            params,
+            crate_version: env!("CARGO_PKG_VERSION").to_string(),
+            created_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// A fitted forest with its metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    meta: ModelMeta,
+    forest: Forest,
+}
+
+impl Model {
+    /// Pairs metadata and forest; their feature counts must agree.
+    pub fn new(meta: ModelMeta, forest: Forest) -> Result<Model, ForestError> {
+        if meta.feature_names.len() != forest.n_features() {
+            return Err(ForestError::Shape(format!(
+                "{} feature names for a forest of {} features",
+                meta.feature_names.len(),
+                forest.n_features()
+            )));
+        }
+        Ok(Model { meta, forest })
+    }
+
+    pub fn meta(&self) -> &ModelMeta {
+        &self.meta
+    }
+
+    pub fn forest(&self) -> &Forest {
+        &self.forest
+    }
+
+    pub fn feature_names(&self) -> &[String] {
+        &self.meta.feature_names
+    }
+
+    /// Predicts rows whose columns are named `feature_names`; the names must be the model's, in
+    /// the model's order (the error names the first missing, unexpected or misplaced feature).
+    pub fn predict(
+        &self,
+        feature_names: &[String],
+        rows: &[f64],
+    ) -> Result<Vec<Prediction>, ForestError> {
+        check_names(&self.meta.feature_names, feature_names)?;
+        self.forest.predict(rows)
+    }
+
+    /// Predicts rows already in the model's feature order.
+    pub fn predict_ordered(&self, rows: &[f64]) -> Result<Vec<Prediction>, ForestError> {
+        self.forest.predict(rows)
+    }
+
+    /// The file content: magic, version, postcard payload.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ForestError> {
+        let mut out = Vec::with_capacity(1 << 20);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        postcard::to_io(self, &mut out).map_err(|e| ForestError::Corrupt {
+            path: PathBuf::new(),
+            detail: format!("cannot encode: {e}"),
+        })?;
+        Ok(out)
+    }
+
+    /// Parses file content; `path` only labels errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model, ForestError> {
+        let path = path.to_path_buf();
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(ForestError::NotAModel { path });
+        }
+        let Some(v) = bytes.get(8..12) else {
+            return Err(ForestError::Corrupt {
+                path,
+                detail: "truncated header".into(),
+            });
+        };
+        let found = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+        if found != FORMAT_VERSION {
+            return Err(ForestError::UnsupportedVersion {
+                path,
+                found,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let (model, rest): (Model, &[u8]) =
+            postcard::take_from_bytes(&bytes[12..]).map_err(|e| ForestError::Corrupt {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+        if !rest.is_empty() {
+            return Err(ForestError::Corrupt {
+                path,
+                detail: format!("{} unexpected bytes after the model", rest.len()),
+            });
+        }
+        if model.meta.feature_names.len() != model.forest.n_features() {
+            return Err(ForestError::Corrupt {
+                path,
+                detail: "feature names do not match the forest".into(),
+            });
+        }
+        Ok(model)
+    }
+
+    /// Writes the model to `path` atomically: the bytes go to `<path>.tmp`, are synced, and the
+    /// file is renamed over `path`, so a crash never leaves a partial file under the real name.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ForestError> {
+        let path = path.as_ref();
+        let bytes = self.to_bytes()?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let io = |p: &Path| {
+            let p = p.to_path_buf();
+            move |source| ForestError::Io { path: p, source }
+        };
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()
+        };
+        if let Err(e) = write() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(&tmp)(e));
+        }
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(path)(e)
+        })
+    }
+
+    /// Reads a model file written by [`Model::save`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Model, ForestError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| ForestError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_bytes(&bytes, path)
+    }
+}
+
+/// Names the first difference between the model's feature list and the caller's.
+fn check_names(model: &[String], given: &[String]) -> Result<(), ForestError> {
+    if model == given {
+        return Ok(());
+    }
+    let err = |s: String| Err(ForestError::FeatureMismatch(s));
+    if let Some(m) = model.iter().find(|m| !given.contains(m)) {
+        return err(format!("missing feature `{m}`"));
+    }
+    if let Some(g) = given.iter().find(|g| !model.contains(g)) {
+        return err(format!("unexpected feature `{g}`"));
+    }
+    if model.len() != given.len() {
+        return err(format!(
+            "{} names given for {} features (duplicates)",
+            given.len(),
+            model.len()
+        ));
+    }
+    let i = model
+        .iter()
+        .zip(given)
+        .position(|(m, g)| m != g)
+        .unwrap_or(0);
+    err(format!(
+        "misordered: position {i} is `{}`, the model expects `{}`",
+        given[i], model[i]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn name_checks_point_at_the_first_difference() {
+        let m = names(&["a", "b", "c"]);
+        assert!(check_names(&m, &m).is_ok());
+        let e = check_names(&m, &names(&["a", "b"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing feature `c`"), "{e}");
+        let e = check_names(&m, &names(&["a", "b", "c", "d"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unexpected feature `d`"), "{e}");
+        let e = check_names(&m, &names(&["a", "c", "b"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("position 1 is `c`"), "{e}");
+    }
+
+    #[test]
+    fn header_errors() {
+        let p = Path::new("m.gfm");
+        assert!(matches!(
+            Model::from_bytes(b"PK\x03\x04", p),
+            Err(ForestError::NotAModel { .. })
+        ));
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&2u32.to_le_bytes());
+        let e = Model::from_bytes(&b, p).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("model format version 2, this build reads version 1"),
+            "{e}"
+        );
+        assert!(matches!(
+            Model::from_bytes(&b[..10], p),
+            Err(ForestError::Corrupt { .. })
+        ));
+    }
+}

@@ -1,0 +1,229 @@
+//! Forest hyper-parameters with scikit-learn's names, meanings and defaults
+//! (`sklearn.ensemble.RandomForestRegressor`, scikit-learn 1.x).
+
+use serde::{Deserialize, Serialize};
+
+use super::ForestError;
+
+/// How many features each node considers when it looks for a split (sklearn `max_features`).
+///
+/// Features are drawn without replacement, in a fresh random order at every node (also for
+/// [`MaxFeatures::All`], which only affects how ties between equally good features are broken,
+/// as in sklearn).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum MaxFeatures {
+    /// All `p` features (sklearn `max_features=1.0`, the regressor's default since 1.1).
+    All,
+    /// `max(1, floor(sqrt(p)))` (sklearn `"sqrt"`).
+    Sqrt,
+    /// `max(1, floor(log2(p)))` (sklearn `"log2"`).
+    Log2,
+    /// `max(1, floor(fraction * p))`, fraction in `(0, 1]` (sklearn float).
+    Fraction(f64),
+    /// Exactly this many features, `1..=p` (sklearn int).
+    Count(usize),
+}
+
+impl MaxFeatures {
+    /// The number of features tried per node for `p` features (assumes [`ForestParams::validate`]
+    /// passed; `Count` larger than `p` is reported by `Forest::fit`).
+    pub fn resolve(self, p: usize) -> usize {
+        let m = match self {
+            MaxFeatures::All => p,
+            MaxFeatures::Sqrt => (p as f64).sqrt().floor() as usize,
+            MaxFeatures::Log2 => (p as f64).log2().floor() as usize,
+            MaxFeatures::Fraction(f) => (f * p as f64).floor() as usize,
+            MaxFeatures::Count(c) => c,
+        };
+        m.clamp(1, p.max(1))
+    }
+}
+
+/// Random forest parameters. Defaults (the one place they are written down) are those of
+/// scikit-learn's `RandomForestRegressor` in 1.x:
+///
+/// | field | default | sklearn |
+/// |---|---|---|
+/// | `n_trees` | 100 | `n_estimators=100` |
+/// | `max_features` | [`MaxFeatures::All`] | `max_features=1.0` |
+/// | `max_depth` | `None` (grow until the other rules stop) | `max_depth=None`; the root has depth 0 |
+/// | `min_samples_split` | 2 | `min_samples_split=2` |
+/// | `min_samples_leaf` | 1 | `min_samples_leaf=1` |
+/// | `bootstrap` | true | `bootstrap=True` (sample `n` rows with replacement per tree) |
+/// | `seed` | 0 | `random_state` (the streams differ from numpy's; results are not bit-identical to sklearn) |
+/// | `n_threads` | `None` = all cores (rayon's global pool) | `n_jobs` |
+///
+/// `min_samples_split` and `min_samples_leaf` count distinct training rows in a node, as sklearn
+/// does (a row drawn twice by the bootstrap counts once but weighs twice in the split criterion).
+/// Models are identical for any `n_threads`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForestParams {
+    pub n_trees: usize,
+    pub max_features: MaxFeatures,
+    pub max_depth: Option<usize>,
+    pub min_samples_split: usize,
+    pub min_samples_leaf: usize,
+    pub bootstrap: bool,
+    pub seed: u64,
+    pub n_threads: Option<usize>,
+}
+
+impl Default for ForestParams {
+    fn default() -> Self {
+        ForestParams {
+            n_trees: 100,
+            max_features: MaxFeatures::All,
+            max_depth: None,
+            min_samples_split: 2,
+            min_samples_leaf: 1,
+            bootstrap: true,
+            seed: 0,
+            n_threads: None,
+        }
+    }
+}
+
+impl ForestParams {
+    /// `min_samples_leaf` for models that are shipped as files. With sklearn's 1, a 12,500-row
+    /// model of 100 trees grows ~1.5 M nodes, 13.8 MB; with 2 it is 6.1 MB (at most ~7.2 MB: a
+    /// bootstrap holds ~7.9k distinct rows, so ≤ 3.95k leaves per tree) and held-out R² changes
+    /// by −0.0006 (`benches/README.md`). Training code that writes a model file uses
+    /// [`ForestParams::shipped`].
+    pub const SHIPPED_MIN_SAMPLES_LEAF: usize = 2;
+
+    /// sklearn defaults except `min_samples_leaf` = [`Self::SHIPPED_MIN_SAMPLES_LEAF`].
+    pub fn shipped() -> Self {
+        ForestParams {
+            min_samples_leaf: Self::SHIPPED_MIN_SAMPLES_LEAF,
+            ..Default::default()
+        }
+    }
+
+    /// Checked builder: `ForestParams::builder().n_trees(200).seed(7).build()?`.
+    pub fn builder() -> ForestParamsBuilder {
+        ForestParamsBuilder {
+            p: ForestParams::default(),
+        }
+    }
+
+    /// Checks every value; the error names the parameter.
+    pub fn validate(&self) -> Result<(), ForestError> {
+        let bad =
+            |name: &'static str, reason: String| Err(ForestError::InvalidParam { name, reason });
+        if self.n_trees == 0 {
+            return bad("n_trees", "must be at least 1".into());
+        }
+        match self.max_features {
+            MaxFeatures::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
+                return bad("max_features", format!("fraction {f} is outside (0, 1]"));
+            }
+            MaxFeatures::Count(0) => return bad("max_features", "count must be at least 1".into()),
+            _ => {}
+        }
+        if self.min_samples_split < 2 {
+            return bad(
+                "min_samples_split",
+                format!("{} is below 2", self.min_samples_split),
+            );
+        }
+        if self.min_samples_leaf < 1 {
+            return bad("min_samples_leaf", "must be at least 1".into());
+        }
+        if self.n_threads == Some(0) {
+            return bad("n_threads", "must be at least 1 (None = all cores)".into());
+        }
+        Ok(())
+    }
+}
+
+/// Builder for [`ForestParams`]; [`ForestParamsBuilder::build`] validates.
+#[derive(Debug, Clone)]
+pub struct ForestParamsBuilder {
+    p: ForestParams,
+}
+
+impl ForestParamsBuilder {
+    pub fn n_trees(mut self, v: usize) -> Self {
+        self.p.n_trees = v;
+        self
+    }
+    pub fn max_features(mut self, v: MaxFeatures) -> Self {
+        self.p.max_features = v;
+        self
+    }
+    pub fn max_depth(mut self, v: Option<usize>) -> Self {
+        self.p.max_depth = v;
+        self
+    }
+    pub fn min_samples_split(mut self, v: usize) -> Self {
+        self.p.min_samples_split = v;
+        self
+    }
+    pub fn min_samples_leaf(mut self, v: usize) -> Self {
+        self.p.min_samples_leaf = v;
+        self
+    }
+    pub fn bootstrap(mut self, v: bool) -> Self {
+        self.p.bootstrap = v;
+        self
+    }
+    pub fn seed(mut self, v: u64) -> Self {
+        self.p.seed = v;
+        self
+    }
+    pub fn n_threads(mut self, v: Option<usize>) -> Self {
+        self.p.n_threads = v;
+        self
+    }
+    pub fn build(self) -> Result<ForestParams, ForestError> {
+        self.p.validate()?;
+        Ok(self.p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_sklearns() {
+        let p = ForestParams::default();
+        assert_eq!(p.n_trees, 100);
+        assert_eq!(p.max_features, MaxFeatures::All);
+        assert_eq!(p.max_depth, None);
+        assert_eq!((p.min_samples_split, p.min_samples_leaf), (2, 1));
+        assert!(p.bootstrap);
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = ForestParams::builder().n_trees(0).build().unwrap_err();
+        assert!(e.to_string().contains("n_trees"), "{e}");
+        let e = ForestParams::builder()
+            .max_features(MaxFeatures::Fraction(1.5))
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("max_features"), "{e}");
+        assert!(ForestParams::builder()
+            .max_features(MaxFeatures::Fraction(f64::NAN))
+            .build()
+            .is_err());
+        assert!(ForestParams::builder()
+            .min_samples_split(1)
+            .build()
+            .is_err());
+        assert!(ForestParams::builder().min_samples_leaf(0).build().is_err());
+        assert!(ForestParams::builder().n_threads(Some(0)).build().is_err());
+    }
+
+    #[test]
+    fn max_features_resolve_like_sklearn() {
+        assert_eq!(MaxFeatures::All.resolve(13), 13);
+        assert_eq!(MaxFeatures::Sqrt.resolve(13), 3);
+        assert_eq!(MaxFeatures::Log2.resolve(13), 3);
+        assert_eq!(MaxFeatures::Fraction(0.5).resolve(13), 6);
+        assert_eq!(MaxFeatures::Fraction(0.01).resolve(13), 1);
+        assert_eq!(MaxFeatures::Count(4).resolve(13), 4);
+    }
+}
