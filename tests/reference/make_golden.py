@@ -71,6 +71,10 @@ def main():
             row["undefined"] = reasons
         rows.append(row)
         print(f"{entry['space']} {entry['dataset']} {entry['arch']}: {time.time() - t0:.1f}s", file=sys.stderr)
+        write(out, manifest, rows)  # after every arch: a long run leaves a usable prefix
+
+
+def write(out, manifest, rows):
     doc = {
         "about": "Reference proxy values from tests/reference/make_golden.py (PyTorch "
         + torch.__version__
@@ -79,10 +83,11 @@ def main():
         "archs": rows,
     }
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w") as f:
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
-
+    os.replace(tmp, out)
 
 if __name__ == "__main__":
     main()
