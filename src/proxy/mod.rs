@@ -19,11 +19,18 @@
 mod context;
 mod registry;
 
+pub mod epe_nas;
+pub mod fisher;
 pub mod flops;
+pub mod golden;
 pub mod grad_norm;
+pub mod grasp;
+pub mod jacov;
+pub mod l2_norm;
 pub mod params;
 pub mod plain;
 pub mod snip;
+pub mod synflow;
 
 pub use context::{ArchContext, JacobianPass, LabelledPass, ReluPass};
 pub use registry::{all_proxies, proxies_by_name, Engine, ProxyVector};

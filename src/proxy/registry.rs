@@ -16,6 +16,12 @@ pub fn all_proxies() -> Vec<&'static dyn Proxy> {
         &super::grad_norm::GradNorm,
         &super::snip::Snip,
         &super::plain::Plain,
+        &super::fisher::Fisher,
+        &super::grasp::Grasp,
+        &super::synflow::Synflow,
+        &super::jacov::Jacov,
+        &super::epe_nas::EpeNas,
+        &super::l2_norm::L2Norm,
     ]
 }
 

@@ -1,0 +1,84 @@
+//! `grasp` (Wang, Zhang & Grosse, "Picking Winning Tickets Before Training by Preserving
+//! Gradient Flow", ICLR 2020; as a zero-cost proxy in Abdelfattah et al. 2021):
+//!
+//! ```text
+//! g      = ∂L/∂θ                       (first pass, treated as a constant)
+//! Hg     = ∂/∂θ ( Σ_l g_l · ∂L/∂θ_l )    (second pass with create_graph: Hessian-gradient product)
+//! grasp  = Σ_l Σ −θ_l ⊙ (Hg)_l
+//! ```
+//!
+//! θ = every Conv2d and Linear weight (biases and BN parameters are not in the product), L the
+//! mean cross-entropy of the labelled batch with temperature T = 1 (`outputs / T`), one batch
+//! (`num_iters = 1`, `split_data = 1`), BN in train mode, float32.
+//! Reference: NASLib `zerocost` `naslib/predictors/utils/pruners/measures/grasp.py`
+//! (`@measure('grasp', bn=True, mode='param')`; foresight `measures/grasp.py` is the same),
+//! summed over every element by `find_measures`. Sign: the reference returns `−θ ⊙ Hg` (its
+//! comment: "accuracy seems to be negatively correlated with this metric, so we add -ve sign").
+//! The first-pass gradient `g` is exactly the shared labelled pass's weight gradient (same
+//! initial weights, batch, loss and BN mode), so it is read from there; the second pass runs on a
+//! private float32 copy with a double backward. A layer whose `Hg` does not exist (no path
+//! from its weight to the loss's gradient) contributes 0, as the reference's `grad is None` rule.
+
+use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use crate::net::{BnMode, ForwardOptions};
+use tch::{Kind, Tensor};
+
+pub struct Grasp;
+
+impl Proxy for Grasp {
+    fn name(&self) -> &'static str {
+        "grasp"
+    }
+    fn needs(&self) -> Needs {
+        Needs {
+            pass: Pass::Own,
+            labels: true,
+            bn: BnMode::Train,
+            precision: Precision::F32,
+        }
+    }
+    fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
+        let layers = cx.layer_weights();
+        let first = cx.labelled()?;
+        let weights = cx.init.fresh(Kind::Float, cx.device, true)?;
+        let logits = cx.net.forward(
+            &weights,
+            &cx.batch.x,
+            ForwardOptions { bn: BnMode::Train },
+            None,
+        )?;
+        let loss = cx.cross_entropy(&logits)?;
+        let lw: Vec<&Tensor> = layers.iter().map(|&i| &weights.tensors[i]).collect();
+        let grad_f = Tensor::f_run_backward(&[&loss], &lw, true, true)?;
+        let mut z: Option<Tensor> = None;
+        for (&i, gf) in layers.iter().zip(&grad_f) {
+            let gw = &first.grads[i];
+            if !gf.defined() || !gw.defined() {
+                continue;
+            }
+            let term = gw.f_detach()?.f_mul(gf)?.f_sum(Kind::Float)?;
+            z = Some(match z {
+                None => term,
+                Some(acc) => acc.f_add(&term)?,
+            });
+        }
+        let z = match z {
+            Some(z) if z.requires_grad() => z,
+            // No layer's gradient depends on the weights: Hg = 0 everywhere.
+            _ => return Ok(0.0),
+        };
+        let hg = Tensor::f_run_backward(&[&z], &lw, false, false)?;
+        let mut total = 0.0;
+        for (w, h) in lw.iter().zip(&hg) {
+            if !h.defined() {
+                continue;
+            }
+            total -= w
+                .f_detach()?
+                .f_mul(h)?
+                .f_sum(Kind::Float)?
+                .f_double_value(&[])?;
+        }
+        Ok(total)
+    }
+}

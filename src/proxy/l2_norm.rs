@@ -1,0 +1,32 @@
+//! `l2_norm` (Abdelfattah et al., "Zero-Cost Proxies for Lightweight NAS", ICLR 2021, baseline):
+//! `Σ_layers ‖W_l‖₂` — the Frobenius norm of every Conv2d and Linear weight of the initial
+//! network (biases and BN parameters excluded), summed over layers. Static: no data, float32
+//! norms summed in f64.
+//! Reference: NASLib `zerocost` `naslib/predictors/utils/pruners/measures/l2_norm.py`
+//! (`@measure('l2_norm', copy_net=False, mode='param')`, `get_layer_metric_array(net, lambda l:
+//! l.weight.norm(), mode)`, summed by `find_measures`'s `sum_arr`). Choices that change the number:
+//! the initialisation (PyTorch default kaiming-uniform drawn from the arch seed) and the set of
+//! layers (conv + linear weights only).
+
+use super::{sum_f64, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use crate::net::BnMode;
+
+pub struct L2Norm;
+
+impl Proxy for L2Norm {
+    fn name(&self) -> &'static str {
+        "l2_norm"
+    }
+    fn needs(&self) -> Needs {
+        Needs {
+            pass: Pass::Static,
+            labels: false,
+            bn: BnMode::Train,
+            precision: Precision::F32,
+        }
+    }
+    fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
+        let layers = cx.layer_weights();
+        sum_f64(layers.iter().map(|&i| &cx.init.tensors[i]), |w| w.f_norm())
+    }
+}

@@ -1,0 +1,86 @@
+//! Edge cases of every registered proxy: degenerate cells, the largest SSS network, a batch of
+//! one image — each value is finite or NaN with a reason, never a panic — and determinism.
+#![cfg(feature = "torch")]
+
+use greenfactory::proxy::{all_proxies, Engine, ProxyConfig, ProxyVector};
+use greenfactory::space::{Arch, NatsDataset, Space};
+use tch::Device;
+
+const ALL_NONE: &str = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|";
+/// Node 3 only reads node 2 through a conv, and node 2 is all-`none`: the output does not
+/// depend on the input.
+const UNREACHABLE: &str = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_3x3~2|";
+const BEST: &str =
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+
+fn tss(s: &str) -> Arch {
+    Space::Tss.parse(s).unwrap()
+}
+
+fn engine(batch_size: usize, ds: NatsDataset) -> Engine {
+    let config = ProxyConfig {
+        batch_size,
+        ..ProxyConfig::default()
+    };
+    Engine::new(all_proxies(), config, ds, Device::Cpu).unwrap()
+}
+
+/// Every value finite, or NaN with a reason.
+fn check(what: &str, v: &ProxyVector) {
+    for (i, n) in v.names.iter().enumerate() {
+        let x = v.values[i];
+        eprintln!("{what} {n}: {x} {:?}", v.errors[i]);
+        assert!(
+            x.is_finite() || (x.is_nan() && v.errors[i].is_some()),
+            "{what} {n}: {x} without a reason"
+        );
+    }
+}
+
+#[test]
+fn degenerate_cells_give_finite_or_explained_nan() {
+    let e = engine(64, NatsDataset::Cifar10);
+    for s in [ALL_NONE, UNREACHABLE] {
+        let v = e.score(&tss(s)).unwrap();
+        check(s, &v);
+        // The output does not depend on the input: the Jacobian correlation is undefined.
+        for name in ["jacov", "epe_nas"] {
+            let i = v.names.iter().position(|n| *n == name).unwrap();
+            assert!(v.values[i].is_nan() && v.errors[i].is_some(), "{s} {name}");
+        }
+    }
+}
+
+#[test]
+fn largest_sss_network() {
+    let e = engine(64, NatsDataset::Cifar10);
+    let v = e.score(&Space::Sss.parse("64:64:64:64:64").unwrap()).unwrap();
+    check("64:64:64:64:64", &v);
+    assert!(v.ok(), "{:?}", v.first_error());
+}
+
+#[test]
+fn batch_of_one() {
+    for ds in [NatsDataset::Cifar10, NatsDataset::ImageNet16_120] {
+        let e = engine(1, ds);
+        for arch in [tss(BEST), Space::Sss.parse("8:8:8:8:8").unwrap()] {
+            let v = e.score(&arch).unwrap();
+            check(&format!("batch 1 {ds} {arch}"), &v);
+        }
+    }
+}
+
+#[test]
+fn scores_are_bitwise_deterministic() {
+    let e = engine(16, NatsDataset::Cifar10);
+    let a = tss("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|");
+    let b = tss(BEST);
+    let first = e.score(&a).unwrap();
+    let again = e.score(&a).unwrap();
+    let _ = e.score(&b).unwrap();
+    let _ = e.score(&Space::Sss.parse("8:8:16:8:8").unwrap()).unwrap();
+    let after = e.score(&a).unwrap();
+    let bits = |v: &ProxyVector| v.values.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&first), bits(&again));
+    assert_eq!(bits(&first), bits(&after));
+}
