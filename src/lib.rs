@@ -22,3 +22,8 @@ pub mod space;
 
 #[cfg(feature = "torch")]
 pub mod net;
+
+#[cfg(feature = "table")]
+pub mod nats;
+#[cfg(feature = "table")]
+pub mod table;
