@@ -135,8 +135,8 @@ pub enum PickleError {
 /// Deeper trees are rejected (also catches self-referencing containers).
 pub const MAX_DEPTH: usize = 64;
 /// Shared references can make the value tree exponentially larger than the stream; the
-/// expansion is capped (the real files expand to < 100,000 values).
-pub const MAX_NODES: usize = 50_000_000;
+/// expansion is capped (the real files expand to < 100,000 values each).
+pub const MAX_NODES: usize = 4_000_000;
 
 /// The globals this VM knows.
 #[derive(Debug, Clone, Copy, PartialEq)]

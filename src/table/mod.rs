@@ -240,7 +240,7 @@ pub(crate) fn str_col(df: &DataFrame, name: &str, path: &str) -> Result<Vec<Opti
     };
     Ok(s.str()
         .map_err(pe(path))?
-        .into_iter()
+        .iter()
         .map(|o| o.map(str::to_string))
         .collect())
 }
@@ -256,7 +256,7 @@ pub(crate) fn f64_col(df: &DataFrame, name: &str, path: &str) -> Result<Vec<Opti
         });
     }
     let c = c.cast(&DataType::Float64).map_err(pe(path))?;
-    Ok(c.f64().map_err(pe(path))?.into_iter().collect())
+    Ok(c.f64().map_err(pe(path))?.iter().collect())
 }
 
 pub(crate) fn i64_col(df: &DataFrame, name: &str, path: &str) -> Result<Vec<Option<i64>>> {
@@ -270,7 +270,7 @@ pub(crate) fn i64_col(df: &DataFrame, name: &str, path: &str) -> Result<Vec<Opti
         });
     }
     let c = c.cast(&DataType::Int64).map_err(pe(path))?;
-    Ok(c.i64().map_err(pe(path))?.into_iter().collect())
+    Ok(c.i64().map_err(pe(path))?.iter().collect())
 }
 
 fn require(df: &DataFrame, cols: &[&str], path: &str, kind: &'static str) -> Result<()> {
