@@ -33,3 +33,7 @@ pub mod proxy;
 pub mod extract;
 #[cfg(feature = "cli")]
 pub mod bench;
+#[cfg(feature = "table")]
+pub mod nats;
+#[cfg(feature = "table")]
+pub mod table;

@@ -1,0 +1,448 @@
+//! Reading and writing label/proxy tables (Parquet, CSV), the known source CSV layouts, and the
+//! import entry points the CLI calls.
+
+use super::{
+    f64_col, i64_col, invalid, normalize_dataset, pe, str_col, ImportSummary, LabelRow, LabelTable,
+    ProxyTable, Result, TableError, PROXY_CONFIG_KEY,
+};
+use crate::space::Space;
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Either kind of table, as recognised by [`read_any`].
+#[derive(Debug, Clone)]
+pub enum AnyTable {
+    Labels(LabelTable),
+    Proxies(ProxyTable),
+}
+
+fn disp(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[derive(PartialEq)]
+enum Ext {
+    Parquet,
+    Csv,
+}
+
+fn ext(path: &Path) -> Result<Ext> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("parquet") | Some("pq") => Ok(Ext::Parquet),
+        Some("csv") => Ok(Ext::Csv),
+        _ => Err(TableError::UnknownExtension { path: disp(path) }),
+    }
+}
+
+fn open(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|source| TableError::Io {
+        path: disp(path),
+        source,
+    })
+}
+
+/// Reads a Parquet file and its proxy configuration metadata, if any.
+fn read_parquet(path: &Path) -> Result<(DataFrame, Option<String>)> {
+    let p = disp(path);
+    let mut reader = ParquetReader::new(open(path)?);
+    let config = reader
+        .get_metadata()
+        .map_err(pe(&p))?
+        .key_value_metadata()
+        .as_ref()
+        .and_then(|kv| kv.iter().find(|k| k.key == PROXY_CONFIG_KEY))
+        .and_then(|k| k.value.clone());
+    let df = reader.finish().map_err(pe(&p))?;
+    Ok((df, config))
+}
+
+fn read_csv(path: &Path) -> Result<DataFrame> {
+    let p = disp(path);
+    // Fail early with our own message: polars' message for a missing file is less specific.
+    open(path)?;
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .map_err(pe(&p))?
+        .finish()
+        .map_err(pe(&p))
+}
+
+fn read_frame(path: &Path) -> Result<(DataFrame, Option<String>)> {
+    match ext(path)? {
+        Ext::Parquet => read_parquet(path),
+        Ext::Csv => Ok((read_csv(path)?, None)),
+    }
+}
+
+fn has(df: &DataFrame, col: &str) -> bool {
+    df.get_column_names().iter().any(|c| c.as_str() == col)
+}
+
+/// Column names of the official TSS label CSV (PROVENANCE §1), with their datasets.
+const TSS_WIDE: [(&str, &str); 3] = [
+    ("cifar10_test_acc", "cifar10"),
+    ("cifar100_test_acc", "cifar100"),
+    ("imagenet16_120_test_acc", "imagenet16-120"),
+];
+
+fn is_tss_wide(df: &DataFrame) -> bool {
+    has(df, "index") && has(df, "arch_str") && TSS_WIDE.iter().any(|(c, _)| has(df, c))
+}
+
+fn is_suite_zero(df: &DataFrame) -> bool {
+    has(df, "nats_index") && has(df, "arch_str")
+}
+
+/// Reads any supported table file: `.parquet` or `.csv` with the label schema (has `test_acc`),
+/// the proxy schema, the official TSS label CSV or a Suite-Zero joined CSV. Unknown extensions
+/// are an error.
+pub fn read_any(path: &Path) -> Result<AnyTable> {
+    let (df, config) = read_frame(path)?;
+    let p = disp(path);
+    if is_tss_wide(&df) {
+        return Ok(AnyTable::Labels(tss_wide_to_long(&df, &p, "200")?));
+    }
+    if is_suite_zero(&df) {
+        let ds = dataset_from_file_name(path)?;
+        return Ok(AnyTable::Proxies(suite_zero_to_proxies(&df, ds, &p)?));
+    }
+    if has(&df, "test_acc") {
+        return Ok(AnyTable::Labels(LabelTable::from_df(df, &p)?));
+    }
+    Ok(AnyTable::Proxies(ProxyTable::from_df(df, config, &p)?))
+}
+
+/// Reads a label table (label schema in Parquet/CSV, or the official TSS label CSV).
+pub fn read_labels(path: &Path) -> Result<LabelTable> {
+    match read_any(path)? {
+        AnyTable::Labels(l) => Ok(l),
+        AnyTable::Proxies(_) => Err(invalid(
+            &disp(path),
+            "expected a label table (with a test_acc column), found a proxy table",
+        )),
+    }
+}
+
+/// Reads a proxy table (proxy schema in Parquet/CSV, or a Suite-Zero joined CSV).
+pub fn read_proxies(path: &Path) -> Result<ProxyTable> {
+    match read_any(path)? {
+        AnyTable::Proxies(p) => Ok(p),
+        AnyTable::Labels(_) => Err(invalid(
+            &disp(path),
+            "expected a proxy table, found a label table (it has a test_acc column)",
+        )),
+    }
+}
+
+/// The official TSS label CSV (`nats_tss/nats_tss_test_acc_hp200.csv`, one column per dataset)
+/// as a long label table with hp "200"; its row index must be the NATS index and the arch string
+/// the official one (both checked).
+pub fn read_tss_label_csv(path: &Path) -> Result<LabelTable> {
+    let df = read_csv(path)?;
+    let p = disp(path);
+    if !is_tss_wide(&df) {
+        return Err(invalid(
+            &p,
+            "not the TSS label CSV (needs index, arch_str and <dataset>_test_acc columns)",
+        ));
+    }
+    tss_wide_to_long(&df, &p, "200")
+}
+
+fn tss_wide_to_long(df: &DataFrame, p: &str, hp: &str) -> Result<LabelTable> {
+    let index = i64_col(df, "index", p)?;
+    let arch = str_col(df, "arch_str", p)?;
+    let mut rows = Vec::with_capacity(df.height() * 3);
+    for (col, ds) in TSS_WIDE {
+        if !has(df, col) {
+            continue;
+        }
+        let acc = f64_col(df, col, p)?;
+        for r in 0..df.height() {
+            let (Some(i), Some(a)) = (index[r], &arch[r]) else {
+                return Err(invalid(p, format!("row {r}: null index or arch_str")));
+            };
+            check_arch(Space::Tss, i, a, p)?;
+            let test_acc = acc[r]
+                .ok_or_else(|| invalid(p, format!("row {r}: null {col} (arch_index {i})")))?;
+            rows.push(LabelRow {
+                space: "tss".into(),
+                dataset: ds.into(),
+                arch_index: i,
+                arch: a.clone(),
+                hp: hp.into(),
+                test_acc,
+                valid_acc: None,
+                valtest_acc: None,
+                train_acc: None,
+                params_m: None,
+                flops_m: None,
+                latency_s: None,
+            });
+        }
+    }
+    let mut t = LabelTable::from_rows(&rows)?;
+    t.source = p.to_string();
+    Ok(t)
+}
+
+/// Checks that `arch` is the official arch string of `index` in `space`.
+pub(crate) fn check_arch(space: Space, index: i64, arch: &str, p: &str) -> Result<()> {
+    let official = usize::try_from(index)
+        .ok()
+        .and_then(|i| space.arch(i).ok())
+        .ok_or_else(|| invalid(p, format!("arch_index {index} out of range for {space}")))?;
+    if official.to_string() != arch {
+        return Err(invalid(
+            p,
+            format!(
+                "arch_index {index} is {official} in the official {space} order, not {:?}",
+                arch.chars().take(120).collect::<String>()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The dataset of a Suite-Zero file from its name (`nb201_cifar10_…`, `…imagenet16_120…`).
+fn dataset_from_file_name(path: &Path) -> Result<&'static str> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let ds = if name.contains("imagenet16") {
+        "imagenet16-120"
+    } else if name.contains("cifar100") {
+        "cifar100"
+    } else if name.contains("cifar10") {
+        "cifar10"
+    } else {
+        return Err(invalid(
+            &disp(path),
+            "cannot tell the dataset from the file name (use read_suite_zero_csv with a dataset)",
+        ));
+    };
+    Ok(ds)
+}
+
+/// Columns of the Suite-Zero joined CSVs that are not proxies.
+const SUITE_ZERO_NON_FEATURES: [&str; 5] = [
+    "nats_index",
+    "arch_str",
+    "naslib_net",
+    "naslib_val_acc",
+    "nats_test_acc_hp200",
+];
+
+/// A NAS-Bench-Suite-Zero joined CSV (`zc_nasbench_suite_zero/nb201_*_zc_proxies_joined.csv`,
+/// PROVENANCE §6b) as a TSS proxy table: `nats_index` → `arch_index`, `arch_str` → `arch`, the
+/// 13 proxies as features; the accuracies and NASLib columns are not features. `dataset` defaults
+/// to the one named in the file name.
+pub fn read_suite_zero_csv(path: &Path, dataset: Option<&str>) -> Result<ProxyTable> {
+    let df = read_csv(path)?;
+    let p = disp(path);
+    if !is_suite_zero(&df) {
+        return Err(invalid(
+            &p,
+            "not a Suite-Zero joined CSV (needs nats_index and arch_str)",
+        ));
+    }
+    let ds = match dataset {
+        Some(d) => normalize_dataset(d)?,
+        None => dataset_from_file_name(path)?,
+    };
+    suite_zero_to_proxies(&df, ds, &p)
+}
+
+fn suite_zero_to_proxies(df: &DataFrame, ds: &str, p: &str) -> Result<ProxyTable> {
+    let n = df.height();
+    let index = i64_col(df, "nats_index", p)?;
+    let arch = str_col(df, "arch_str", p)?;
+    let mut idx = Vec::with_capacity(n);
+    let mut archs = Vec::with_capacity(n);
+    for r in 0..n {
+        let (Some(i), Some(a)) = (index[r], &arch[r]) else {
+            return Err(invalid(p, format!("row {r}: null nats_index or arch_str")));
+        };
+        check_arch(Space::Tss, i, a, p)?;
+        idx.push(i);
+        archs.push(a.clone());
+    }
+    let mut cols = vec![
+        Column::new("space".into(), vec!["tss"; n]),
+        Column::new("dataset".into(), vec![ds; n]),
+        Column::new("arch_index".into(), idx),
+        Column::new("arch".into(), archs),
+    ];
+    for c in df.get_column_names() {
+        if !SUITE_ZERO_NON_FEATURES.contains(&c.as_str()) {
+            cols.push(Column::new(c.clone(), f64_col(df, c, p)?));
+        }
+    }
+    let out = DataFrame::new(n, cols).map_err(pe(p))?;
+    ProxyTable::from_df(out, None, p)
+}
+
+/// `<out>.tmp` beside `out`.
+fn tmp_path(out: &Path) -> PathBuf {
+    let mut s = out.as_os_str().to_owned();
+    s.push(".tmp");
+    PathBuf::from(s)
+}
+
+/// Writes `df` to `out` atomically: into `<out>.tmp`, flushed to disk, then renamed, so a file
+/// at `out` is always complete. `out` must end in `.parquet`.
+fn write_parquet_atomic(df: &mut DataFrame, out: &Path, config: Option<&str>) -> Result<()> {
+    let p = disp(out);
+    if ext(out)? != Ext::Parquet {
+        return Err(invalid(&p, "tables are written as Parquet (.parquet)"));
+    }
+    let tmp = tmp_path(out);
+    let io = |source| TableError::Io {
+        path: disp(&tmp),
+        source,
+    };
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        let kv = config
+            .map(|c| KeyValueMetadata::from_static(vec![(PROXY_CONFIG_KEY.into(), c.into())]));
+        ParquetWriter::new(&mut f)
+            .with_key_value_metadata(kv)
+            .finish(df)
+            .map_err(pe(&p))?;
+        f.sync_all().map_err(io)?;
+        drop(f);
+        std::fs::rename(&tmp, out).map_err(|source| TableError::Io {
+            path: p.clone(),
+            source,
+        })
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes a label table as Parquet, atomically.
+pub fn write_labels(labels: &LabelTable, out: &Path) -> Result<()> {
+    write_parquet_atomic(&mut labels.df.clone(), out, None)
+}
+
+/// Writes a proxy table as Parquet, atomically, with its configuration in the key-value
+/// metadata under [`PROXY_CONFIG_KEY`].
+pub fn write_proxies(proxies: &ProxyTable, out: &Path) -> Result<()> {
+    write_parquet_atomic(&mut proxies.df.clone(), out, proxies.config.as_deref())
+}
+
+fn summarize(labels: &LabelTable, source: &Path, out: &Path) -> Result<ImportSummary> {
+    let rows = labels.rows()?;
+    let mut archs: Vec<(String, i64)> = rows
+        .iter()
+        .map(|r| (r.space.clone(), r.arch_index))
+        .collect();
+    archs.sort();
+    archs.dedup();
+    let mut datasets: Vec<String> = rows.iter().map(|r| r.dataset.clone()).collect();
+    datasets.sort();
+    datasets.dedup();
+    let mut spaces: Vec<&str> = rows.iter().map(|r| r.space.as_str()).collect();
+    spaces.dedup();
+    let mut hps: Vec<&str> = rows.iter().map(|r| r.hp.as_str()).collect();
+    hps.sort();
+    hps.dedup();
+    Ok(ImportSummary {
+        source: source.to_path_buf(),
+        out: Some(out.to_path_buf()),
+        space: match spaces.as_slice() {
+            [s] => s.parse().ok(),
+            _ => None,
+        },
+        hp: match hps.as_slice() {
+            [h] => Some(h.to_string()),
+            _ => None,
+        },
+        rows: rows.len(),
+        archs: archs.len(),
+        datasets,
+        meta_archs: None,
+    })
+}
+
+/// Imports an official NATS-Bench archive directory (all arch files present, `hp` default =
+/// final training) into a Parquet label table at `out`.
+pub fn import_nats(dir: &Path, out: &Path, hp: Option<&str>) -> Result<ImportSummary> {
+    let imp = crate::nats::import_dir(dir, hp)?;
+    write_labels(&imp.labels, out)?;
+    let mut s = imp.summary;
+    s.out = Some(out.to_path_buf());
+    Ok(s)
+}
+
+/// Options for [`import_csv`].
+#[derive(Debug, Clone, Default)]
+pub struct ImportCsvOptions {
+    /// `space` for CSVs without a `space` column (default: TSS).
+    pub space: Option<Space>,
+    /// `hp` for CSVs without an `hp` column (default: the space's final training).
+    pub hp: Option<String>,
+    /// `dataset` for single-dataset CSVs without a `dataset` column.
+    pub dataset: Option<String>,
+}
+
+/// Imports a label CSV into a normalised Parquet label table at `out`. Accepts the official TSS
+/// label CSV (wide) and CSVs with the label schema; missing `space`/`hp`/`dataset` columns are
+/// filled from `opts`. Every arch string is checked against its index.
+pub fn import_csv(file: &Path, out: &Path, opts: &ImportCsvOptions) -> Result<ImportSummary> {
+    let p = disp(file);
+    if ext(file)? != Ext::Csv {
+        return Err(invalid(&p, "import_csv reads .csv files"));
+    }
+    let mut df = read_csv(file)?;
+    let space = opts.space.unwrap_or(Space::Tss);
+    let labels = if is_tss_wide(&df) {
+        let hp = opts.hp.clone().unwrap_or_else(|| "200".into());
+        tss_wide_to_long(&df, &p, &hp)?
+    } else {
+        let n = df.height();
+        if !has(&df, "space") {
+            df.with_column(Column::new("space".into(), vec![space.name(); n]))
+                .map_err(pe(&p))?;
+        }
+        if !has(&df, "hp") {
+            let hp = opts
+                .hp
+                .clone()
+                .unwrap_or_else(|| crate::nats::default_hp(space).to_string());
+            df.with_column(Column::new("hp".into(), vec![hp; n]))
+                .map_err(pe(&p))?;
+        }
+        if !has(&df, "dataset") {
+            let Some(ds) = &opts.dataset else {
+                return Err(TableError::MissingColumn {
+                    path: p,
+                    column: "dataset".into(),
+                    kind: "label",
+                });
+            };
+            let ds = normalize_dataset(ds)?;
+            df.with_column(Column::new("dataset".into(), vec![ds; n]))
+                .map_err(pe(&p))?;
+        }
+        let t = LabelTable::from_df(df, &p)?;
+        for r in t.rows()? {
+            let sp: Space = r.space.parse().expect("validated");
+            check_arch(sp, r.arch_index, &r.arch, &p)?;
+        }
+        t
+    };
+    write_labels(&labels, out)?;
+    summarize(&labels, file, out)
+}

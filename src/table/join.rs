@@ -1,0 +1,384 @@
+//! Proxy ⋈ label join into the forest's [`Dataset`], and the feature matrix for prediction.
+//!
+//! Policy (nothing is dropped silently; every exclusion is counted in [`JoinReport`]):
+//! * duplicate archs (same `arch_index` twice for the dataset) on either side: error;
+//! * the same index with different arch strings on the two sides, or an arch string that is not
+//!   the official one for its index: error;
+//! * proxy archs without a label (or with a null target): error, unless
+//!   [`JoinOptions::allow_missing_labels`], then dropped and counted; label archs without proxies
+//!   are only counted (a proxy table usually covers a subset, e.g. Suite-Zero's 9,445 archs);
+//! * non-finite (NaN, ±inf, null) features: error naming arch and column, unless
+//!   [`JoinOptions::drop_non_finite`], then dropped and counted;
+//! * rows whose `status` is not `ok`: excluded and counted;
+//! * an expected feature list (e.g. from a trained model) that differs from the table's as a set:
+//!   error naming the missing and extra features; the output uses the expected order.
+
+use super::io::check_arch;
+use super::{
+    f64_col, i64_col, invalid, normalize_dataset, str_col, LabelTable, ProxyTable, Result,
+    TableError, TARGET_COLUMNS,
+};
+use crate::forest::Dataset;
+use crate::space::{Space, TssArch};
+use std::collections::{HashMap, HashSet};
+
+/// Options of [`join`]; the default is the strict policy of the module docs.
+#[derive(Debug, Clone, Default)]
+pub struct JoinOptions {
+    /// Drop (and count) proxy archs that have no label or a null target instead of failing.
+    pub allow_missing_labels: bool,
+    /// Drop (and count) rows with a non-finite feature instead of failing.
+    pub drop_non_finite: bool,
+    /// The feature list the result must have (e.g. a trained model's), in this order.
+    pub expected_features: Option<Vec<String>>,
+    /// Use only labels of this hp (needed when a label table holds several).
+    pub hp: Option<String>,
+}
+
+/// What [`join`] did: every row that did not make it into the dataset is counted here.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JoinReport {
+    pub dataset: String,
+    pub target: String,
+    pub space: String,
+    /// Proxy rows of the dataset.
+    pub proxy_rows: usize,
+    /// Excluded because `status` is not `ok`.
+    pub failed_status: usize,
+    /// Proxy archs without a label (dropped: only with `allow_missing_labels`).
+    pub missing_labels: usize,
+    /// Labelled archs whose target is null (dropped: only with `allow_missing_labels`).
+    pub null_target: usize,
+    /// Labelled archs of the dataset without a proxy row (not used; not an error).
+    pub labels_without_proxies: usize,
+    /// Dropped for a non-finite feature (only with `drop_non_finite`).
+    pub non_finite: usize,
+    /// Rows in the dataset.
+    pub rows: usize,
+    pub features: Vec<String>,
+}
+
+/// 64-bit FNV-1a: a fixed, platform-independent hash (std's hasher is randomly seeded), used
+/// for the group ids so that group-wise splits are reproducible across runs and machines.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn is_ok_status(s: &Option<String>) -> bool {
+    matches!(s.as_deref(), None | Some("ok"))
+}
+
+/// The table's features reordered to `expected`, or the mismatch error.
+fn resolve_features(table: &ProxyTable, expected: Option<&[String]>) -> Result<Vec<String>> {
+    let have = table.feature_names();
+    let Some(expected) = expected else {
+        return Ok(have);
+    };
+    let hs: HashSet<&String> = have.iter().collect();
+    let es: HashSet<&String> = expected.iter().collect();
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|f| !hs.contains(f))
+        .cloned()
+        .collect();
+    let extra: Vec<String> = have.iter().filter(|f| !es.contains(f)).cloned().collect();
+    if !missing.is_empty() || !extra.is_empty() || es.len() != expected.len() {
+        return Err(TableError::FeatureMismatch {
+            path: table.source.clone(),
+            missing,
+            extra,
+        });
+    }
+    Ok(expected.to_vec())
+}
+
+/// Joins the proxy rows of `dataset` with their labels: features in the table's order (or
+/// `options.expected_features`), `y` = the label column `target` (`test_acc`, `valid_acc`,
+/// `valtest_acc` or `train_acc`), rows in proxy-table order. `groups` is the FNV-1a hash of
+/// the TSS isomorphism class (`TssArch::unique_str`) for TSS, `None` for SSS. See the module
+/// docs for the policy on duplicates, missing labels, non-finite features and failed rows.
+pub fn join(
+    proxies: &ProxyTable,
+    labels: &LabelTable,
+    dataset: &str,
+    target: &str,
+    options: &JoinOptions,
+) -> Result<(Dataset, JoinReport)> {
+    let ds = normalize_dataset(dataset)?;
+    if !TARGET_COLUMNS.contains(&target) {
+        return Err(invalid(
+            &labels.source,
+            format!("target {target:?} is not one of {TARGET_COLUMNS:?}"),
+        ));
+    }
+    let pp = proxies.source.as_str();
+    let px = proxies.filter_dataset(ds)?;
+    if px.height() == 0 {
+        return Err(invalid(
+            pp,
+            format!("no proxy rows for {ds} (has {:?})", proxies.datasets()?),
+        ));
+    }
+    let features = resolve_features(&px, options.expected_features.as_deref())?;
+    let spaces = str_col(&px.df, "space", pp)?;
+    let space_name = spaces[0].clone().unwrap_or_default();
+    if spaces
+        .iter()
+        .any(|s| s.as_deref() != Some(space_name.as_str()))
+    {
+        return Err(invalid(pp, format!("proxy rows of {ds} mix search spaces")));
+    }
+    let space: Space = space_name
+        .parse()
+        .map_err(|e| invalid(pp, format!("{e}")))?;
+    let p_index = i64_col(&px.df, "arch_index", pp)?;
+    let p_arch = str_col(&px.df, "arch", pp)?;
+    let status = if px
+        .df
+        .get_column_names()
+        .iter()
+        .any(|c| c.as_str() == "status")
+    {
+        str_col(&px.df, "status", pp)?
+    } else {
+        vec![None; px.height()]
+    };
+    let cols: Vec<Vec<Option<f64>>> = features
+        .iter()
+        .map(|f| f64_col(&px.df, f, pp))
+        .collect::<Result<_>>()?;
+
+    // Duplicates on the proxy side (all rows of the dataset, failed or not).
+    let mut count: HashMap<i64, usize> = HashMap::new();
+    for i in p_index.iter().flatten() {
+        *count.entry(*i).or_default() += 1;
+    }
+    if let Some(r) = p_index
+        .iter()
+        .position(|i| count[&i.unwrap_or_default()] > 1)
+    {
+        let i = p_index[r].unwrap_or_default();
+        return Err(TableError::Duplicate {
+            path: pp.into(),
+            side: "proxy",
+            index: i,
+            arch: p_arch[r].clone().unwrap_or_default(),
+            dataset: ds.into(),
+            count: count[&i],
+        });
+    }
+
+    // Labels of this space, dataset (and hp).
+    let lp = labels.source.as_str();
+    let mut lab: HashMap<i64, (String, Option<f64>)> = HashMap::new();
+    let mut lab_count: HashMap<i64, usize> = HashMap::new();
+    let rows = labels.rows()?;
+    let tcol = f64_col(&labels.df, target, lp)?;
+    for (r, row) in rows.iter().enumerate() {
+        if row.space != space.name()
+            || row.dataset != ds
+            || options.hp.as_deref().is_some_and(|h| h != row.hp)
+        {
+            continue;
+        }
+        *lab_count.entry(row.arch_index).or_default() += 1;
+        lab.insert(row.arch_index, (row.arch.clone(), tcol[r]));
+    }
+    if let Some((&i, &c)) = lab_count.iter().filter(|e| *e.1 > 1).min_by_key(|e| *e.0) {
+        return Err(TableError::Duplicate {
+            path: lp.into(),
+            side: "label",
+            index: i,
+            arch: lab[&i].0.clone(),
+            dataset: ds.into(),
+            count: c,
+        });
+    }
+
+    let mut report = JoinReport {
+        dataset: ds.into(),
+        target: target.into(),
+        space: space.name().into(),
+        proxy_rows: px.height(),
+        features: features.clone(),
+        ..JoinReport::default()
+    };
+    let mut out = Dataset {
+        feature_names: features.clone(),
+        x: Vec::new(),
+        y: Vec::new(),
+        arch_index: Vec::new(),
+        arch: Vec::new(),
+        groups: (space == Space::Tss).then(Vec::new),
+    };
+    let mut first_missing = None;
+    let mut first_null = None;
+    let mut first_non_finite: Option<(usize, usize)> = None;
+    for r in 0..px.height() {
+        let index = p_index[r].unwrap_or_default();
+        let arch = p_arch[r].clone().unwrap_or_default();
+        if !is_ok_status(&status[r]) {
+            report.failed_status += 1;
+            continue;
+        }
+        check_arch(space, index, &arch, pp)?;
+        let Some((l_arch, y)) = lab.get(&index) else {
+            report.missing_labels += 1;
+            first_missing.get_or_insert(index);
+            continue;
+        };
+        if *l_arch != arch {
+            return Err(TableError::ArchMismatch {
+                path: pp.into(),
+                index,
+                proxy: arch,
+                label: l_arch.clone(),
+            });
+        }
+        let Some(y) = *y else {
+            report.null_target += 1;
+            first_null.get_or_insert(index);
+            continue;
+        };
+        if let Some(c) = cols.iter().position(|c| !c[r].is_some_and(f64::is_finite)) {
+            report.non_finite += 1;
+            first_non_finite.get_or_insert((r, c));
+            continue;
+        }
+        out.x.extend(cols.iter().map(|c| c[r].expect("finite")));
+        out.y.push(y);
+        out.arch_index.push(index as usize);
+        if let Some(g) = out.groups.as_mut() {
+            let t = TssArch::from_index(index as usize).expect("checked");
+            g.push(fnv1a64(t.unique_str().as_bytes()));
+        }
+        out.arch.push(arch);
+    }
+    if let Some(example) = first_missing.filter(|_| !options.allow_missing_labels) {
+        return Err(TableError::MissingLabels {
+            path: lp.into(),
+            dataset: ds.into(),
+            count: report.missing_labels,
+            example,
+        });
+    }
+    if let Some(example) = first_null.filter(|_| !options.allow_missing_labels) {
+        return Err(invalid(
+            lp,
+            format!(
+                "{} labelled archs have a null {target} for {ds} (e.g. arch_index {example}); allow_missing_labels drops them",
+                report.null_target
+            ),
+        ));
+    }
+    if let Some((r, c)) = first_non_finite.filter(|_| !options.drop_non_finite) {
+        return Err(TableError::NonFinite {
+            path: pp.into(),
+            column: features[c].clone(),
+            value: cols[c][r].map_or("null".into(), |v| v.to_string()),
+            index: p_index[r].unwrap_or_default(),
+            arch: p_arch[r].clone().unwrap_or_default(),
+        });
+    }
+    let proxy_set: HashSet<i64> = p_index.iter().flatten().copied().collect();
+    report.labels_without_proxies = lab.keys().filter(|i| !proxy_set.contains(i)).count();
+    report.rows = out.y.len();
+    if report.rows == 0 {
+        return Err(invalid(
+            pp,
+            format!("no rows left after the join for {ds}: {report:?}"),
+        ));
+    }
+    Ok((out, report))
+}
+
+/// The feature matrix of a proxy table for `predict --features F`: `(arch strings, arch
+/// indices, row-major rows)` with the columns in `expected` order (a trained model's feature
+/// list; a different set is a [`TableError::FeatureMismatch`]). The table must hold a single
+/// dataset (see [`ProxyTable::filter_dataset`]). Strict, because a prediction for a row that is
+/// silently missing would look like a complete answer: a row with a failed `status` or a
+/// non-finite feature is an error naming the arch.
+pub fn features_for_predict(
+    proxies: &ProxyTable,
+    expected: &[String],
+) -> Result<(Vec<String>, Vec<usize>, Vec<f64>)> {
+    let pp = proxies.source.as_str();
+    let datasets = proxies.datasets()?;
+    if datasets.len() > 1 {
+        return Err(invalid(
+            pp,
+            format!("proxy table holds several datasets {datasets:?}; select one first"),
+        ));
+    }
+    let features = resolve_features(proxies, Some(expected))?;
+    let index = i64_col(&proxies.df, "arch_index", pp)?;
+    let arch = str_col(&proxies.df, "arch", pp)?;
+    let has_status = proxies
+        .df
+        .get_column_names()
+        .iter()
+        .any(|c| c.as_str() == "status");
+    if has_status {
+        let status = str_col(&proxies.df, "status", pp)?;
+        let failed: Vec<usize> = (0..status.len())
+            .filter(|&r| !is_ok_status(&status[r]))
+            .collect();
+        if let Some(&r) = failed.first() {
+            return Err(invalid(
+                pp,
+                format!(
+                    "{} rows have a failed status (e.g. arch_index {} {:?}: {:?}); remove or re-extract them",
+                    failed.len(),
+                    index[r].unwrap_or_default(),
+                    arch[r].clone().unwrap_or_default(),
+                    status[r].clone().unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    let cols: Vec<Vec<Option<f64>>> = features
+        .iter()
+        .map(|f| f64_col(&proxies.df, f, pp))
+        .collect::<Result<_>>()?;
+    let n = proxies.height();
+    let mut rows = Vec::with_capacity(n * features.len());
+    for r in 0..n {
+        for (c, col) in cols.iter().enumerate() {
+            match col[r] {
+                Some(v) if v.is_finite() => rows.push(v),
+                v => {
+                    return Err(TableError::NonFinite {
+                        path: pp.into(),
+                        column: features[c].clone(),
+                        value: v.map_or("null".into(), |v| v.to_string()),
+                        index: index[r].unwrap_or_default(),
+                        arch: arch[r].clone().unwrap_or_default(),
+                    })
+                }
+            }
+        }
+    }
+    let indices = index
+        .iter()
+        .map(|i| usize::try_from(i.unwrap_or(-1)).map_err(|_| invalid(pp, "negative arch_index")))
+        .collect::<Result<_>>()?;
+    Ok((arch.into_iter().flatten().collect(), indices, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fnv1a64;
+
+    #[test]
+    fn fnv1a64_reference_values() {
+        // Published FNV-1a 64 test vectors.
+        assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x85944171f73967e8);
+    }
+}

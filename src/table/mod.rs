@@ -1,0 +1,555 @@
+//! Polars proxy/label tables, their files, and the join that produces the forest's
+//! [`crate::forest::Dataset`].
+//!
+//! # Label table (one row per (arch, dataset, hp))
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `space` | str | `tss` or `sss` |
+//! | `dataset` | str | `cifar10`, `cifar100` or `imagenet16-120` (normalised, see [`normalize_dataset`]) |
+//! | `arch_index` | i64 | official NATS-Bench index |
+//! | `arch` | str | official arch string |
+//! | `hp` | str | NATS-Bench training schedule (`200` TSS / `90` SSS = final training) |
+//! | `test_acc` | f64 | test accuracy, % (NATS-Bench `get_more_info(..., is_random=False)`) |
+//! | `valid_acc` | f64, nullable | `x-valid` accuracy, % (null for `cifar10`) |
+//! | `valtest_acc` | f64, nullable | `ori-test` accuracy of `cifar100` / `ImageNet16-120`, % |
+//! | `train_acc` | f64, nullable | final-epoch train accuracy, % |
+//! | `params_m`, `flops_m` | f64, nullable | parameters / FLOPs in millions |
+//! | `latency_s` | f64, nullable | latency in seconds |
+//!
+//! The nullable cost/train columns are null when the source does not carry them (e.g. the TSS
+//! test-accuracy CSV); an import from the official archives ([`import_nats`]) fills them all.
+//!
+//! # Proxy table (one row per (arch, dataset))
+//!
+//! `space`, `dataset`, `arch_index`, `arch`, then one f64 column per feature (proxy), plus the
+//! optional `status` (str; `ok` for a usable row) and `error` (str) columns. Every column other
+//! than these six is a feature. Rows whose `status` is not `ok` are excluded from training and
+//! counted in the [`JoinReport`]. The proxy configuration that produced the table is JSON text
+//! stored in the Parquet file's key-value metadata under [`PROXY_CONFIG_KEY`] (polars 0.55 writes
+//! it with `ParquetWriter::with_key_value_metadata` and exposes it on read through
+//! `ParquetReader::get_metadata().key_value_metadata()`, so no sidecar file is needed).
+//!
+//! # Files
+//!
+//! [`read_any`] dispatches on the extension (`.parquet` / `.csv`); it recognises, besides the two
+//! schemas above, the official TSS label CSV (`index, arch_str, unique_str, cifar10_test_acc,
+//! cifar100_test_acc, imagenet16_120_test_acc`, made with `get_more_info(i, ds, hp=200,
+//! is_random=False)['test-accuracy']`; see `shared/data/PROVENANCE.md` §1) and the
+//! NAS-Bench-Suite-Zero joined CSVs (`nats_index, arch_str, naslib_net, <13 proxies>,
+//! naslib_val_acc, nats_test_acc_hp200`; §6b). Parquet files are written atomically
+//! (`<out>.tmp`, then rename), so a file that exists is complete.
+
+mod io;
+mod join;
+
+pub use io::{
+    import_csv, import_nats, read_any, read_labels, read_proxies, read_suite_zero_csv,
+    read_tss_label_csv, write_labels, write_proxies, AnyTable, ImportCsvOptions,
+};
+pub use join::{features_for_predict, fnv1a64, join, JoinOptions, JoinReport};
+
+use polars::prelude::*;
+use std::path::PathBuf;
+
+/// Parquet key-value metadata key holding the proxy configuration (JSON text).
+pub const PROXY_CONFIG_KEY: &str = "greenfactory.proxy_config";
+
+/// Key columns of a proxy table; every other column except [`STATUS_COLUMNS`] is a feature.
+pub const PROXY_KEY_COLUMNS: [&str; 4] = ["space", "dataset", "arch_index", "arch"];
+/// Optional bookkeeping columns of a proxy table.
+pub const STATUS_COLUMNS: [&str; 2] = ["status", "error"];
+/// Columns of a label table, in order.
+pub const LABEL_COLUMNS: [&str; 12] = [
+    "space",
+    "dataset",
+    "arch_index",
+    "arch",
+    "hp",
+    "test_acc",
+    "valid_acc",
+    "valtest_acc",
+    "train_acc",
+    "params_m",
+    "flops_m",
+    "latency_s",
+];
+/// The label columns that may be used as a join target.
+pub const TARGET_COLUMNS: [&str; 4] = ["test_acc", "valid_acc", "valtest_acc", "train_acc"];
+
+/// Why a table could not be read, written, validated or joined. One line; names the file
+/// (or `<memory>` for a table built in memory) and, for join problems, an example arch.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("{path}: {source}")]
+    Polars { path: String, source: PolarsError },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: unknown table extension (expected .parquet or .csv)")]
+    UnknownExtension { path: String },
+    #[error("{path}: missing column {column:?} for a {kind} table")]
+    MissingColumn {
+        path: String,
+        column: String,
+        kind: &'static str,
+    },
+    #[error("{path}: column {column:?} has type {dtype}, expected {expected}")]
+    ColumnType {
+        path: String,
+        column: String,
+        dtype: String,
+        expected: &'static str,
+    },
+    #[error("{path}: {what}")]
+    Invalid { path: String, what: String },
+    #[error("unknown dataset {0:?} (expected cifar10, cifar100 or imagenet16-120)")]
+    UnknownDataset(String),
+    #[error("{path}: duplicate arch in the {side} table: arch_index {index} ({arch}) appears {count} times for {dataset}")]
+    Duplicate {
+        path: String,
+        side: &'static str,
+        index: i64,
+        arch: String,
+        dataset: String,
+        count: usize,
+    },
+    #[error("{path}: {count} proxy archs have no {dataset} label (e.g. arch_index {example}); allow_missing_labels drops them")]
+    MissingLabels {
+        path: String,
+        dataset: String,
+        count: usize,
+        example: i64,
+    },
+    #[error("{path}: arch_index {index} is {proxy:?} in the proxies but {label:?} in the labels")]
+    ArchMismatch {
+        path: String,
+        index: i64,
+        proxy: String,
+        label: String,
+    },
+    #[error("{path}: non-finite feature {column:?} = {value} for arch_index {index} ({arch}); drop_non_finite drops such rows")]
+    NonFinite {
+        path: String,
+        column: String,
+        value: String,
+        index: i64,
+        arch: String,
+    },
+    #[error("{path}: feature mismatch: missing {missing:?}, extra {extra:?}")]
+    FeatureMismatch {
+        path: String,
+        missing: Vec<String>,
+        extra: Vec<String>,
+    },
+    #[error(transparent)]
+    Nats(#[from] crate::nats::NatsError),
+}
+
+pub type Result<T, E = TableError> = std::result::Result<T, E>;
+
+/// Canonical dataset name of a label/proxy table: `cifar10`, `cifar100` or `imagenet16-120`.
+/// Accepts the official NATS-Bench names (`ImageNet16-120`), the underscore form used in file
+/// and column names (`imagenet16_120`) and `cifar-10`/`cifar-100`, case-insensitively.
+pub fn normalize_dataset(name: &str) -> Result<&'static str> {
+    let n = name.trim().to_ascii_lowercase().replace('_', "-");
+    match n.as_str() {
+        "cifar10" | "cifar-10" => Ok("cifar10"),
+        "cifar100" | "cifar-100" => Ok("cifar100"),
+        "imagenet16-120" | "imagenet16" | "in16" | "in16-120" => Ok("imagenet16-120"),
+        _ => Err(TableError::UnknownDataset(name.chars().take(60).collect())),
+    }
+}
+
+/// One label-table row (see the module docs for the columns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelRow {
+    pub space: String,
+    pub dataset: String,
+    pub arch_index: i64,
+    pub arch: String,
+    pub hp: String,
+    pub test_acc: f64,
+    pub valid_acc: Option<f64>,
+    pub valtest_acc: Option<f64>,
+    pub train_acc: Option<f64>,
+    pub params_m: Option<f64>,
+    pub flops_m: Option<f64>,
+    pub latency_s: Option<f64>,
+}
+
+/// A validated label table.
+#[derive(Debug, Clone)]
+pub struct LabelTable {
+    pub df: DataFrame,
+    /// Where it came from (for error messages); `<memory>` if built in memory.
+    pub source: String,
+}
+
+/// A validated proxy table and its proxy configuration (JSON text), if known.
+#[derive(Debug, Clone)]
+pub struct ProxyTable {
+    pub df: DataFrame,
+    pub config: Option<String>,
+    pub source: String,
+}
+
+/// What an import wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportSummary {
+    /// The file or directory read.
+    pub source: PathBuf,
+    /// The Parquet file written, if any.
+    pub out: Option<PathBuf>,
+    pub space: Option<crate::space::Space>,
+    pub hp: Option<String>,
+    /// Rows in the table (archs × datasets).
+    pub rows: usize,
+    /// Distinct archs.
+    pub archs: usize,
+    pub datasets: Vec<String>,
+    /// Archs listed in the archive's meta (archive imports only): `archs` of them were found.
+    pub meta_archs: Option<usize>,
+}
+
+pub(crate) const MEMORY: &str = "<memory>";
+
+fn pe(path: &str) -> impl FnOnce(PolarsError) -> TableError + '_ {
+    move |source| TableError::Polars {
+        path: path.to_string(),
+        source,
+    }
+}
+
+/// Column access helpers that turn Polars' type errors into [`TableError`]s naming the file.
+pub(crate) fn str_col(df: &DataFrame, name: &str, path: &str) -> Result<Vec<Option<String>>> {
+    let c = df.column(name).map_err(pe(path))?;
+    let s = if c.dtype() == &DataType::String {
+        c.clone()
+    } else if c.dtype().is_primitive_numeric() {
+        c.cast(&DataType::String).map_err(pe(path))?
+    } else {
+        return Err(TableError::ColumnType {
+            path: path.into(),
+            column: name.into(),
+            dtype: c.dtype().to_string(),
+            expected: "str",
+        });
+    };
+    Ok(s.str()
+        .map_err(pe(path))?
+        .iter()
+        .map(|o| o.map(str::to_string))
+        .collect())
+}
+
+pub(crate) fn f64_col(df: &DataFrame, name: &str, path: &str) -> Result<Vec<Option<f64>>> {
+    let c = df.column(name).map_err(pe(path))?;
+    if !(c.dtype().is_primitive_numeric() || c.dtype() == &DataType::Null) {
+        return Err(TableError::ColumnType {
+            path: path.into(),
+            column: name.into(),
+            dtype: c.dtype().to_string(),
+            expected: "numeric",
+        });
+    }
+    let c = c.cast(&DataType::Float64).map_err(pe(path))?;
+    Ok(c.f64().map_err(pe(path))?.iter().collect())
+}
+
+pub(crate) fn i64_col(df: &DataFrame, name: &str, path: &str) -> Result<Vec<Option<i64>>> {
+    let c = df.column(name).map_err(pe(path))?;
+    if !c.dtype().is_integer() {
+        return Err(TableError::ColumnType {
+            path: path.into(),
+            column: name.into(),
+            dtype: c.dtype().to_string(),
+            expected: "integer",
+        });
+    }
+    let c = c.cast(&DataType::Int64).map_err(pe(path))?;
+    Ok(c.i64().map_err(pe(path))?.iter().collect())
+}
+
+fn require(df: &DataFrame, cols: &[&str], path: &str, kind: &'static str) -> Result<()> {
+    let names: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
+    for c in cols {
+        if !names.contains(c) {
+            return Err(TableError::MissingColumn {
+                path: path.into(),
+                column: c.to_string(),
+                kind,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn invalid(path: &str, what: impl Into<String>) -> TableError {
+    TableError::Invalid {
+        path: path.into(),
+        what: what.into(),
+    }
+}
+
+/// Checks non-null keys (space parses, dataset normalises) and returns the normalised
+/// `(space, dataset, arch_index, arch)` columns.
+type Keys = (Vec<String>, Vec<String>, Vec<i64>, Vec<String>);
+
+fn key_columns(df: &DataFrame, path: &str) -> Result<Keys> {
+    let space = str_col(df, "space", path)?;
+    let dataset = str_col(df, "dataset", path)?;
+    let index = i64_col(df, "arch_index", path)?;
+    let arch = str_col(df, "arch", path)?;
+    let n = df.height();
+    let (mut s, mut d, mut i, mut a) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for r in 0..n {
+        let (Some(sp), Some(ds), Some(ix), Some(ar)) = (&space[r], &dataset[r], index[r], &arch[r])
+        else {
+            return Err(invalid(
+                path,
+                format!("row {r}: null space/dataset/arch_index/arch"),
+            ));
+        };
+        let sp: crate::space::Space = sp
+            .parse()
+            .map_err(|e| invalid(path, format!("row {r}: {e}")))?;
+        let ds = normalize_dataset(ds).map_err(|e| invalid(path, format!("row {r}: {e}")))?;
+        s.push(sp.name().to_string());
+        d.push(ds.to_string());
+        i.push(ix);
+        a.push(ar.clone());
+    }
+    Ok((s, d, i, a))
+}
+
+fn str_column(name: &str, v: Vec<String>) -> Column {
+    Column::new(name.into(), v)
+}
+
+impl LabelTable {
+    /// Builds a label table from rows (normalising nothing: rows are trusted to be canonical;
+    /// [`LabelTable::from_df`] re-validates).
+    pub fn from_rows(rows: &[LabelRow]) -> Result<LabelTable> {
+        let s = |f: fn(&LabelRow) -> &String| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
+        let o = |f: fn(&LabelRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
+        let cols = vec![
+            str_column("space", s(|r| &r.space)),
+            str_column("dataset", s(|r| &r.dataset)),
+            Column::new(
+                "arch_index".into(),
+                rows.iter().map(|r| r.arch_index).collect::<Vec<i64>>(),
+            ),
+            str_column("arch", s(|r| &r.arch)),
+            str_column("hp", s(|r| &r.hp)),
+            Column::new(
+                "test_acc".into(),
+                rows.iter().map(|r| r.test_acc).collect::<Vec<f64>>(),
+            ),
+            Column::new("valid_acc".into(), o(|r| r.valid_acc)),
+            Column::new("valtest_acc".into(), o(|r| r.valtest_acc)),
+            Column::new("train_acc".into(), o(|r| r.train_acc)),
+            Column::new("params_m".into(), o(|r| r.params_m)),
+            Column::new("flops_m".into(), o(|r| r.flops_m)),
+            Column::new("latency_s".into(), o(|r| r.latency_s)),
+        ];
+        let df = DataFrame::new(rows.len(), cols).map_err(pe(MEMORY))?;
+        LabelTable::from_df(df, MEMORY)
+    }
+
+    /// Validates and normalises a data frame with the label schema: the required columns
+    /// (`space, dataset, arch_index, arch, test_acc`) must exist, the optional ones are added as
+    /// nulls when absent, `hp` defaults to the space's final training, types are cast, dataset
+    /// names are normalised and the columns put in [`LABEL_COLUMNS`] order.
+    pub fn from_df(df: DataFrame, source: &str) -> Result<LabelTable> {
+        require(
+            &df,
+            &["space", "dataset", "arch_index", "arch", "test_acc"],
+            source,
+            "label",
+        )?;
+        let (space, dataset, index, arch) = key_columns(&df, source)?;
+        let n = df.height();
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let hp: Vec<String> = if names.iter().any(|c| c == "hp") {
+            str_col(&df, "hp", source)?
+                .into_iter()
+                .enumerate()
+                .map(|(r, h)| h.ok_or_else(|| invalid(source, format!("row {r}: null hp"))))
+                .collect::<Result<_>>()?
+        } else {
+            space
+                .iter()
+                .map(|s| {
+                    let sp: crate::space::Space = s.parse().expect("validated");
+                    crate::nats::default_hp(sp).to_string()
+                })
+                .collect()
+        };
+        let test = f64_col(&df, "test_acc", source)?;
+        if let Some(r) = test.iter().position(Option::is_none) {
+            return Err(invalid(
+                source,
+                format!("null test_acc for arch_index {} ({})", index[r], dataset[r]),
+            ));
+        }
+        let mut cols = vec![
+            str_column("space", space),
+            str_column("dataset", dataset),
+            Column::new("arch_index".into(), index),
+            str_column("arch", arch),
+            str_column("hp", hp),
+            Column::new("test_acc".into(), test),
+        ];
+        for name in &LABEL_COLUMNS[6..] {
+            let v = if names.iter().any(|c| c == name) {
+                f64_col(&df, name, source)?
+            } else {
+                vec![None; n]
+            };
+            cols.push(Column::new((*name).into(), v));
+        }
+        let df = DataFrame::new(n, cols).map_err(pe(source))?;
+        Ok(LabelTable {
+            df,
+            source: source.to_string(),
+        })
+    }
+
+    pub fn height(&self) -> usize {
+        self.df.height()
+    }
+
+    /// The rows as structs.
+    pub fn rows(&self) -> Result<Vec<LabelRow>> {
+        let p = self.source.as_str();
+        let st = |n| str_col(&self.df, n, p);
+        let fl = |n| f64_col(&self.df, n, p);
+        let (space, dataset, arch, hp) = (st("space")?, st("dataset")?, st("arch")?, st("hp")?);
+        let index = i64_col(&self.df, "arch_index", p)?;
+        let (test, valid, valtest, train) = (
+            fl("test_acc")?,
+            fl("valid_acc")?,
+            fl("valtest_acc")?,
+            fl("train_acc")?,
+        );
+        let (params, flops, lat) = (fl("params_m")?, fl("flops_m")?, fl("latency_s")?);
+        Ok((0..self.df.height())
+            .map(|r| LabelRow {
+                space: space[r].clone().unwrap_or_default(),
+                dataset: dataset[r].clone().unwrap_or_default(),
+                arch_index: index[r].unwrap_or_default(),
+                arch: arch[r].clone().unwrap_or_default(),
+                hp: hp[r].clone().unwrap_or_default(),
+                test_acc: test[r].unwrap_or(f64::NAN),
+                valid_acc: valid[r],
+                valtest_acc: valtest[r],
+                train_acc: train[r],
+                params_m: params[r],
+                flops_m: flops[r],
+                latency_s: lat[r],
+            })
+            .collect())
+    }
+}
+
+impl ProxyTable {
+    /// Validates and normalises a data frame with the proxy schema: key columns present and
+    /// non-null, dataset names normalised, every feature column numeric (cast to f64),
+    /// `status`/`error` strings if present.
+    pub fn from_df(df: DataFrame, config: Option<String>, source: &str) -> Result<ProxyTable> {
+        require(&df, &PROXY_KEY_COLUMNS, source, "proxy")?;
+        let (space, dataset, index, arch) = key_columns(&df, source)?;
+        let n = df.height();
+        let mut cols = vec![
+            str_column("space", space),
+            str_column("dataset", dataset),
+            Column::new("arch_index".into(), index),
+            str_column("arch", arch),
+        ];
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut n_features = 0;
+        for name in &names {
+            if PROXY_KEY_COLUMNS.contains(&name.as_str()) || STATUS_COLUMNS.contains(&name.as_str())
+            {
+                continue;
+            }
+            cols.push(Column::new(
+                name.as_str().into(),
+                f64_col(&df, name, source)?,
+            ));
+            n_features += 1;
+        }
+        if n_features == 0 {
+            return Err(invalid(source, "proxy table has no feature columns"));
+        }
+        for name in STATUS_COLUMNS {
+            if names.iter().any(|c| c == name) {
+                cols.push(Column::new(name.into(), str_col(&df, name, source)?));
+            }
+        }
+        let df = DataFrame::new(n, cols).map_err(pe(source))?;
+        Ok(ProxyTable {
+            df,
+            config,
+            source: source.to_string(),
+        })
+    }
+
+    pub fn height(&self) -> usize {
+        self.df.height()
+    }
+
+    /// Feature column names, in table order.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .filter(|c| {
+                !PROXY_KEY_COLUMNS.contains(&c.as_str()) && !STATUS_COLUMNS.contains(&c.as_str())
+            })
+            .collect()
+    }
+
+    /// Distinct (normalised) datasets, sorted.
+    pub fn datasets(&self) -> Result<Vec<String>> {
+        let mut d: Vec<String> = str_col(&self.df, "dataset", &self.source)?
+            .into_iter()
+            .flatten()
+            .collect();
+        d.sort();
+        d.dedup();
+        Ok(d)
+    }
+
+    /// The rows of one dataset.
+    pub fn filter_dataset(&self, dataset: &str) -> Result<ProxyTable> {
+        let ds = normalize_dataset(dataset)?;
+        let mask: BooleanChunked = str_col(&self.df, "dataset", &self.source)?
+            .iter()
+            .map(|d| d.as_deref() == Some(ds))
+            .collect();
+        let df = self.df.filter(&mask).map_err(pe(&self.source))?;
+        Ok(ProxyTable {
+            df,
+            config: self.config.clone(),
+            source: self.source.clone(),
+        })
+    }
+}
