@@ -16,6 +16,18 @@ pub enum TapKind {
     PreGap,
     /// The pooled feature vector fed to the classifier.
     Pooled,
+    /// The input of every BN layer that runs (BN train/eval only), in execution order (Zen-NAS
+    /// reads the batch variance that updates the running variance). `module` is the BN's path.
+    BnInput,
+    /// The output of every xautodl `nn.Module` call, in the order PyTorch forward hooks fire
+    /// (children before their parent): conv, BN, ReLU, `op` Sequential, ReLUConvBN, Zero,
+    /// Identity, AvgPool, POOLING, FactorizedReduce, cells, ResNet blocks and their
+    /// `downsample` Sequential, stem, lastact, global pooling, classifier and the root (whose
+    /// output is xautodl's first return value, the pooled features). MeCo's hook point.
+    /// `module` is a kind label (`conv`, `bn`, `relu`, `seq`, `rcb`, `zero`, `identity`,
+    /// `avgpool`, `pooling`, `freduce`, `cell{block}`, `res`, `downsample`, `stem`, `lastact`,
+    /// `gap`, `classifier`, `root`).
+    ModuleOutput,
 }
 
 /// One tapped activation. `module` is the xautodl module path of the layer (e.g.
@@ -105,12 +117,25 @@ impl Ctx<'_> {
             || names[c.w].trim_end_matches(".weight").to_string(),
             &y,
         );
+        self.tap(TapKind::ModuleOutput, || "conv".to_string(), &y);
         Ok(y)
+    }
+
+    fn module(&mut self, label: &str, t: &Tensor) {
+        self.tap(TapKind::ModuleOutput, || label.to_string(), t);
     }
 
     fn bn(&mut self, b: &Bn, x: &Tensor) -> Result<Tensor, NetworkError> {
         let (w, bias) = (&self.w[b.w], &self.w[b.b]);
-        Ok(match self.bn {
+        if self.bn != BnMode::Off {
+            let names = self.names;
+            self.tap(
+                TapKind::BnInput,
+                || names[b.w].trim_end_matches(".weight").to_string(),
+                x,
+            );
+        }
+        let y = match self.bn {
             BnMode::Off => x.shallow_clone(),
             BnMode::Train => x.f_batch_norm(
                 Some(w),
@@ -137,7 +162,11 @@ impl Ctx<'_> {
                     true,
                 )?
             }
-        })
+        };
+        if self.bn != BnMode::Off {
+            self.module("bn", &y);
+        }
+        Ok(y)
     }
 
     fn relu(
@@ -146,7 +175,9 @@ impl Ctx<'_> {
         x: &Tensor,
     ) -> Result<Tensor, NetworkError> {
         self.tap(TapKind::ReluInput, module, x);
-        Ok(x.f_relu()?)
+        let y = x.f_relu()?;
+        self.module("relu", &y);
+        Ok(y)
     }
 
     fn relu_conv_bn(&mut self, r: &ReluConvBn, x: &Tensor) -> Result<Tensor, NetworkError> {
@@ -156,24 +187,39 @@ impl Ctx<'_> {
             x,
         )?;
         let y = self.conv(&r.conv, &y)?;
-        self.bn(&r.bn, &y)
+        let y = self.bn(&r.bn, &y)?;
+        self.module("seq", &y);
+        self.module("rcb", &y);
+        Ok(y)
     }
 
     fn edge(&mut self, op: &EdgeOp, x: &Tensor) -> Result<Tensor, NetworkError> {
         Ok(match op {
-            EdgeOp::Zero => x.f_mul_scalar(0.0)?,
-            EdgeOp::Identity => x.shallow_clone(),
+            EdgeOp::Zero => {
+                let y = x.f_mul_scalar(0.0)?;
+                self.module("zero", &y);
+                y
+            }
+            EdgeOp::Identity => {
+                self.module("identity", x);
+                x.shallow_clone()
+            }
             EdgeOp::Conv(r) => self.relu_conv_bn(r, x)?,
             EdgeOp::Pool { pre } => {
                 let x = match pre {
                     Some(r) => self.relu_conv_bn(r, x)?,
                     None => x.shallow_clone(),
                 };
-                x.f_avg_pool2d([3, 3], [1, 1], [1, 1], false, false, None::<i64>)?
+                let y = x.f_avg_pool2d([3, 3], [1, 1], [1, 1], false, false, None::<i64>)?;
+                self.module("avgpool", &y);
+                self.module("pooling", &y);
+                y
             }
             EdgeOp::Reduce { conv, bn } => {
                 let y = self.conv(conv, x)?;
-                self.bn(bn, &y)?
+                let y = self.bn(bn, &y)?;
+                self.module("freduce", &y);
+                y
             }
         })
     }
@@ -203,7 +249,8 @@ impl Network {
         };
         let mut h = cx.conv(&self.stem_conv, x)?;
         h = cx.bn(&self.stem_bn, &h)?;
-        for block in &self.blocks {
+        cx.module("stem", &h);
+        for (bi, block) in self.blocks.iter().enumerate() {
             h = match block {
                 Block::Cell(cell) => {
                     let mut nodes: Vec<Tensor> = vec![h];
@@ -221,27 +268,38 @@ impl Network {
                         }
                         nodes.push(acc.expect("every node has inputs"));
                     }
-                    nodes.pop().expect("four nodes")
+                    let out = nodes.pop().expect("four nodes");
+                    cx.tap(TapKind::ModuleOutput, || format!("cell{bi}"), &out);
+                    out
                 }
                 Block::Res(r) => {
                     let a = cx.relu_conv_bn(&r.conv_a, &h)?;
                     let b = cx.relu_conv_bn(&r.conv_b, &a)?;
                     let d = h.f_avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>)?;
+                    cx.module("avgpool", &d);
                     let d = cx.conv(&r.down, &d)?;
-                    d.f_add(&b)?
+                    cx.module("downsample", &d);
+                    let out = d.f_add(&b)?;
+                    cx.module("res", &out);
+                    out
                 }
             };
         }
         h = cx.bn(&self.last_bn, &h)?;
         h = cx.relu(|| "lastact.1".to_string(), &h)?;
+        cx.module("lastact", &h);
         cx.tap(TapKind::PreGap, || "lastact".to_string(), &h);
-        let pooled = h.f_adaptive_avg_pool2d([1, 1])?.f_flatten(1, -1)?;
+        let gap = h.f_adaptive_avg_pool2d([1, 1])?;
+        cx.module("gap", &gap);
+        let pooled = gap.f_flatten(1, -1)?;
         cx.tap(TapKind::Pooled, || "global_pooling".to_string(), &pooled);
         let logits = pooled.f_linear(
             &weights.tensors[self.fc_w],
             Some(&weights.tensors[self.fc_b]),
         )?;
         cx.tap(TapKind::LinearOutput, || "classifier".to_string(), &logits);
+        cx.module("classifier", &logits);
+        cx.module("root", &pooled);
         Ok(logits)
     }
 }

@@ -27,10 +27,16 @@ pub mod grad_norm;
 pub mod grasp;
 pub mod jacov;
 pub mod l2_norm;
+pub mod meco;
+pub mod ntk;
+pub mod nwot;
 pub mod params;
 pub mod plain;
 pub mod snip;
 pub mod synflow;
+pub mod topology;
+pub mod zen;
+pub mod zico;
 
 pub use context::{ArchContext, JacobianPass, LabelledPass, ReluPass};
 pub use registry::{all_proxies, proxies_by_name, Engine, ProxyVector};

@@ -10,7 +10,7 @@ use tch::{Device, Kind};
 
 /// Every proxy, in table column order.
 pub fn all_proxies() -> Vec<&'static dyn Proxy> {
-    vec![
+    let mut v: Vec<&'static dyn Proxy> = vec![
         &super::params::Params,
         &super::flops::Flops,
         &super::grad_norm::GradNorm,
@@ -22,7 +22,15 @@ pub fn all_proxies() -> Vec<&'static dyn Proxy> {
         &super::jacov::Jacov,
         &super::epe_nas::EpeNas,
         &super::l2_norm::L2Norm,
-    ]
+        &super::nwot::Nwot,
+        &super::zen::Zen,
+        &super::meco::Meco,
+        &super::meco::MecoOpt,
+        &super::zico::Zico,
+        &super::ntk::Ntk,
+    ];
+    v.extend(super::topology::TOPOLOGY.iter().map(|t| t as &'static dyn Proxy));
+    v
 }
 
 /// The proxies named in `names` (comma lists are split by the caller), in registry order.
