@@ -19,7 +19,8 @@ build: setup
 	$(CARGO_ENV) cargo build --release --bin greenfactory
 
 test: setup
-	$(CARGO_ENV) cargo test --no-default-features --lib --doc
+	$(CARGO_ENV) cargo test --no-default-features --lib
+	$(CARGO_ENV) cargo test --no-default-features --doc
 	$(CARGO_ENV) cargo test
 
 demo: build

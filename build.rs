@@ -3,9 +3,9 @@
 //!    overrides it, which is how the GPU machine swaps in its CUDA build. See
 //!    `../shared/LIBTORCH.md`.
 //! 2. Compiles `csrc/cuda_stream.cpp` (per-thread CUDA streams from libtorch's pool) against
-//!    libtorch's headers and `libc10_cuda` (which needs only `libcudart`, part of the CPU set).
-//!    Where the CUDA headers are missing the shim is skipped (`cfg(gf_no_stream_shim)`) and
-//!    workers share the default stream.
+//!    libtorch's c10 headers, linked to `libc10` only (no CUDA headers or libraries needed).
+//!    Where the headers are missing the shim is skipped (`cfg(gf_no_stream_shim)`) and workers
+//!    share the default stream.
 use std::path::PathBuf;
 
 fn main() {
@@ -17,10 +17,8 @@ fn main() {
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.to_string_lossy());
     let lib = PathBuf::from(lib);
     let include = lib.join("../include");
-    let cuda_include = lib.join("../../nvidia/cu13/include");
-    let have = include.join("c10/cuda/CUDAStream.h").exists()
-        && cuda_include.join("cuda_runtime_api.h").exists()
-        && lib.join("libc10_cuda.so").exists();
+    let have = include.join("c10/core/impl/DeviceGuardImplInterface.h").exists()
+        && lib.join("libc10.so").exists();
     if !have {
         println!("cargo:rustc-cfg=gf_no_stream_shim");
         return;
@@ -30,12 +28,10 @@ fn main() {
         .file("csrc/cuda_stream.cpp")
         .include(&include)
         .include(include.join("torch/csrc/api/include"))
-        .include(&cuda_include)
         .flag("-std=c++17")
         .flag("-w")
         .opt_level(1)
         .compile("gf_cuda_stream");
     println!("cargo:rustc-link-search=native={}", lib.display());
-    println!("cargo:rustc-link-lib=dylib=c10_cuda");
     println!("cargo:rustc-link-lib=dylib=c10");
 }

@@ -1,33 +1,40 @@
 #!/usr/bin/env bash
-# The GPU check, run on the GPU machine (which has torch 2.11.0+cu130 but no Rust) with a
-# binary built here:
-#   make build && mkdir -p .device-bin && xz -T2 -c target/release/greenfactory > .device-bin/greenfactory.xz
-#   device run (carry .device-bin): bash scripts/gpu-run.sh [SECONDS_FOR_EXTRACTION]
-# Writes logs and the extracted tables (as one tar) under $OUT. Every step has its own
-# timeout and a failing step does not stop the next one.
+# The GPU check, run on the GPU machine (torch 2.11.0+cu130, no Rust) with a binary built here:
+#   cargo build --bin greenfactory && mkdir -p .device-bin &&
+#   strip -o /tmp/gf target/debug/greenfactory && xz -c /tmp/gf > .device-bin/greenfactory.xz
+#   device run (carry .device-bin): bash scripts/gpu-run.sh TOTAL_SECONDS
+# Writes the log and the extracted tables (one tar.gz) under $OUT. Every step has its own
+# timeout inside a global deadline, and a failing step does not stop the next one.
 set -u
+T0=$(date +%s)
+TOTAL=${1:-560}
+DEADLINE=$((T0 + TOTAL - 20))
 OUT=${OUT:-/tmp/gf-out}
-mkdir -p "$OUT"
-BUDGET=${1:-300}
+mkdir -p "$OUT" /tmp/tables
 export LD_LIBRARY_PATH=/opt/torch/.venv/lib/python3.12/site-packages/torch/lib
 BIN=/tmp/greenfactory
 xz -dc .device-bin/greenfactory.xz > $BIN && chmod +x $BIN
 LOG=$OUT/gpu.log
-step() { echo "### $*" | tee -a "$LOG"; ( time timeout "$@" ) >>"$LOG" 2>&1; echo "### exit $?" >>"$LOG"; }
+left() { echo $(( DEADLINE - $(date +%s) )); }
+step() {
+  local t=$1; shift
+  local l; l=$(left); [ "$l" -lt "$t" ] && t=$l
+  [ "$t" -lt 5 ] && { echo "### skipped (deadline): $*" >>"$LOG"; return; }
+  echo "### [$(( $(date +%s) - T0 ))s] $* (timeout $t)" >>"$LOG"
+  ( time timeout "$t" "$@" ) >>"$LOG" 2>&1
+  echo "### exit $?" >>"$LOG"
+}
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; nproc; date -u; } >>"$LOG" 2>&1
-step 60 $BIN proxies --space tss --dataset cifar10 --arch 0 --arch 6111 --device cuda --format csv
-step 60 $BIN bench net --archs 100 --batch-size 64 --device cuda
-step 90 $BIN bench net --archs 100 --batch-size 64 --device cpu
-step 120 $BIN bench vector --archs 200 --workers 1,4,8,16 --device cuda
-GREENFACTORY_NO_STREAMS=1 step 60 $BIN bench vector --archs 200 --workers 8 --device cuda
-step 90 $BIN bench vector --archs 20 --workers 1 --device cpu
-# The project's own tables: all TSS archs, each dataset in turn, resumable.
-END=$(( $(date +%s) + BUDGET ))
+step 40 $BIN proxies --space tss --dataset cifar10 --arch 0 --arch 6111 --device cuda --format csv
+step 40 $BIN bench net --archs 100 --batch-size 64 --device cuda
+step 40 $BIN bench net --archs 100 --batch-size 64 --device cpu
+step 120 $BIN bench vector --archs 64 --workers 1,8,16 --device cuda
+GREENFACTORY_NO_STREAMS=1 step 40 $BIN bench vector --archs 64 --workers 8 --device cuda
+# The project's own tables: 1,000-arch samples of each dataset first, then all of CIFAR-10.
 for ds in cifar10 cifar100 imagenet16-120; do
-  left=$(( END - $(date +%s) ))
-  [ $left -lt 20 ] && break
-  step $left $BIN extract --space tss --dataset $ds --archs all --device cuda --workers 12 --chunk-size 125 --quiet --out /tmp/tables/tss_$ds.parquet
+  step 200 $BIN extract --space tss --dataset $ds --archs sample:1000:0 --device cuda --workers 16 --chunk-size 50 --quiet --out /tmp/tables/tss_${ds}_sample1000.parquet
 done
-mkdir -p /tmp/tables
-tar -C /tmp -cf "$OUT/tables.tar" tables
-ls -la /tmp/tables >>"$LOG" 2>&1
+step 600 $BIN extract --space tss --dataset cifar10 --archs all --device cuda --workers 16 --chunk-size 125 --quiet --out /tmp/tables/tss_cifar10_all.parquet
+tar -C /tmp -czf "$OUT/tables.tar.gz" tables
+ls -laR /tmp/tables | head -20 >>"$LOG" 2>&1
+echo "### total $(( $(date +%s) - T0 ))s" >>"$LOG"

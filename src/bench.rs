@@ -4,7 +4,7 @@
 use crate::data::Batch;
 use crate::extract::{extract, ArchSelection, ExtractOptions, Manifest};
 use crate::net::{BnMode, ForwardOptions, Network};
-use crate::proxy::{all_proxies, ProxyConfig};
+use crate::proxy::{all_proxies_for, ProxyConfig};
 use crate::rng::derive_seed;
 use crate::space::{NatsDataset, Space};
 use std::time::Instant;
@@ -62,7 +62,7 @@ pub fn vector(
     let manifest = Manifest {
         space: space.name().into(),
         dataset: dataset.name().into(),
-        proxies: proxies.unwrap_or_else(|| all_proxies().iter().map(|p| p.name().to_string()).collect()),
+        proxies: proxies.unwrap_or_else(|| all_proxies_for(space).iter().map(|p| p.name().to_string()).collect()),
         config: ProxyConfig::default(),
         archs: ArchSelection::Sample { n, seed: 1 }.indices(space)?,
         chunk_size: 5,

@@ -59,7 +59,8 @@ fn same_table_whatever_the_workers() {
     // Finished table + same command: nothing to do. Different configuration: refused.
     run_ok(&args(&a, "sample:8:3", "1"));
     let mut other = args(&a, "sample:8:3", "1");
-    other[other.iter().position(|x| x == "8").unwrap()] = "16".into();
+    let pos = other.iter().position(|x| x == "8").unwrap();
+    other[pos] = "16".into();
     let o = Command::new(bin()).args(&other).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("different proxy configuration"), "{err}");
@@ -95,7 +96,8 @@ fn sigkill_then_resume_gives_the_uninterrupted_table() {
     assert!(chunks_before >= 2);
     // A different configuration onto the half-done folder is refused and changes nothing.
     let mut other = args(&killed, "range:100..112", "1");
-    other[other.iter().position(|x| x == "8").unwrap()] = "16".into();
+    let pos = other.iter().position(|x| x == "8").unwrap();
+    other[pos] = "16".into();
     let o = Command::new(bin()).args(&other).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("different proxy configuration"), "{err}");

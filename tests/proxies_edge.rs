@@ -2,7 +2,7 @@
 //! one image — each value is finite or NaN with a reason, never a panic — and determinism.
 #![cfg(feature = "torch")]
 
-use greenfactory::proxy::{all_proxies, Engine, ProxyConfig, ProxyVector};
+use greenfactory::proxy::{all_proxies, all_proxies_for, Engine, ProxyConfig, ProxyVector};
 use greenfactory::space::{Arch, NatsDataset, Space};
 use tch::Device;
 
@@ -53,7 +53,8 @@ fn degenerate_cells_give_finite_or_explained_nan() {
 
 #[test]
 fn largest_sss_network() {
-    let e = engine(64, NatsDataset::Cifar10);
+    let config = ProxyConfig::default();
+    let e = Engine::new(all_proxies_for(Space::Sss), config, NatsDataset::Cifar10, Device::Cpu).unwrap();
     let v = e.score(&Space::Sss.parse("64:64:64:64:64").unwrap()).unwrap();
     check("64:64:64:64:64", &v);
     assert!(v.ok(), "{:?}", v.first_error());

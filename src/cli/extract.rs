@@ -3,7 +3,7 @@
 use super::proxies::EngineArgs;
 use crate::extract::{extract, ArchSelection, ExtractOptions, Manifest, Progress};
 use crate::net::parse_device;
-use crate::proxy::{all_proxies, proxies_by_name};
+use crate::proxy::{all_proxies_for, proxies_by_name};
 use crate::space::{NatsDataset, Space};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -52,7 +52,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         anyhow::bail!("--workers and --chunk-size must be at least 1");
     }
     let proxies: Vec<String> = if a.proxies.is_empty() {
-        all_proxies().iter().map(|p| p.name().to_string()).collect()
+        all_proxies_for(a.space).iter().map(|p| p.name().to_string()).collect()
     } else {
         proxies_by_name(&a.proxies)
             .map_err(anyhow::Error::msg)?

@@ -3,7 +3,7 @@
 use super::output::{print_rows, Cell, Format};
 use crate::data::DataSource;
 use crate::net::parse_device;
-use crate::proxy::{all_proxies, proxies_by_name, Engine, ProxyConfig};
+use crate::proxy::{all_proxies_for, proxies_by_name, Engine, ProxyConfig};
 use crate::space::{Arch, NatsDataset, Space};
 use anyhow::{bail, Context};
 use clap::Args;
@@ -117,7 +117,7 @@ pub fn collect_archs(
 pub fn run(a: ProxiesArgs) -> anyhow::Result<()> {
     let archs = collect_archs(a.space, &a.archs, a.arch_file.as_ref())?;
     let proxies = if a.only.is_empty() {
-        all_proxies()
+        all_proxies_for(a.space)
     } else {
         proxies_by_name(&a.only).map_err(anyhow::Error::msg)?
     };

@@ -205,10 +205,11 @@ pub fn extract(
         .map(chunk_len)
         .sum();
     let workers = opts.workers.clamp(1, todo.len().max(1));
-    if opts.device == Device::Cpu && workers > 1 {
-        // Split the cores between workers instead of oversubscribing them.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        tch::set_num_threads((cores / workers).max(1) as i32);
+    if opts.device == Device::Cpu {
+        // One libtorch thread per worker, whatever the worker count: libtorch's parallel
+        // reductions sum in an order that depends on its thread count, so a fixed count keeps
+        // the table bitwise identical for any --workers (parallelism comes from the workers).
+        tch::set_num_threads(1);
     }
     let queue = Mutex::new(todo);
     let progress = Mutex::new(Progress {

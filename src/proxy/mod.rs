@@ -39,7 +39,7 @@ pub mod zen;
 pub mod zico;
 
 pub use context::{ArchContext, JacobianPass, LabelledPass, ReluPass};
-pub use registry::{all_proxies, proxies_by_name, Engine, ProxyVector};
+pub use registry::{all_proxies, all_proxies_for, proxies_by_name, Engine, ProxyVector};
 
 use crate::data::DataSource;
 use crate::net::{BnMode, NetworkError};
@@ -91,6 +91,12 @@ pub trait Proxy: Send + Sync {
     /// Computes the proxy. A non-finite result is returned as `Err(ProxyError::NonFinite)` by
     /// the engine, never silently.
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError>;
+    /// Whether the proxy has a value for archs of `space` (the topology features of one space
+    /// do not apply to the other).
+    fn applies_to(&self, space: crate::space::Space) -> bool {
+        let _ = space;
+        true
+    }
 }
 
 /// Why a proxy has no value for an arch. Recorded in the arch's row; the run goes on.

@@ -33,6 +33,12 @@ pub fn all_proxies() -> Vec<&'static dyn Proxy> {
     v
 }
 
+/// Every proxy that has a value for archs of `space`, in table column order: the default
+/// feature set of `proxies`, `extract` and the benchmarks.
+pub fn all_proxies_for(space: crate::space::Space) -> Vec<&'static dyn Proxy> {
+    all_proxies().into_iter().filter(|p| p.applies_to(space)).collect()
+}
+
 /// The proxies named in `names` (comma lists are split by the caller), in registry order.
 /// An unknown name is an error listing the known ones.
 pub fn proxies_by_name(names: &[String]) -> Result<Vec<&'static dyn Proxy>, String> {

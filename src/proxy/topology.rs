@@ -43,6 +43,9 @@ impl Proxy for Topo {
             precision: Precision::F64,
         }
     }
+    fn applies_to(&self, space: crate::space::Space) -> bool {
+        space.arch(0).is_ok_and(|a| (self.f)(&a).is_some())
+    }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let arch = cx.net.arch();
         (self.f)(arch).ok_or_else(|| {
