@@ -17,7 +17,9 @@ fn main() {
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.to_string_lossy());
     let lib = PathBuf::from(lib);
     let include = lib.join("../include");
-    let have = include.join("c10/core/impl/DeviceGuardImplInterface.h").exists()
+    let have = include
+        .join("c10/core/impl/DeviceGuardImplInterface.h")
+        .exists()
         && lib.join("libc10.so").exists();
     if !have {
         println!("cargo:rustc-cfg=gf_no_stream_shim");

@@ -34,7 +34,11 @@ pub const ARCHS: [(&str, &str); 14] = [
 pub const PROXIES: [&str; 6] = ["nwot", "zen", "meco", "meco_opt", "zico", "ntk"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = PathBuf::from(std::env::args().nth(1).ok_or("usage: export_forward_inputs DIR")?);
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .ok_or("usage: export_forward_inputs DIR")?,
+    );
     std::fs::create_dir_all(&dir)?;
     let dataset = NatsDataset::Cifar10;
     let config = ProxyConfig::default();
@@ -46,11 +50,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Device::Cpu,
     )?;
     let batch = engine.batch();
-    Tensor::write_safetensors(&[("x", batch.x.shallow_clone()), ("y", batch.y.shallow_clone())], dir.join("batch.safetensors"))?;
+    Tensor::write_safetensors(
+        &[
+            ("x", batch.x.shallow_clone()),
+            ("y", batch.y.shallow_clone()),
+        ],
+        dir.join("batch.safetensors"),
+    )?;
     let mut manifest = Vec::new();
     let mut rust = Vec::new();
     for (k, (space, s)) in ARCHS.iter().enumerate() {
-        let space = if *space == "tss" { Space::Tss } else { Space::Sss };
+        let space = if *space == "tss" {
+            Space::Tss
+        } else {
+            Space::Sss
+        };
         let arch = space.parse(s)?;
         let net = Network::new(&arch, dataset);
         let seed = derive_seed(config.seed, arch.index() as u64);
@@ -67,9 +81,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .names
             .iter()
             .zip(&v.values)
-            .map(|(n, x)| (n.to_string(), serde_json::json!(if x.is_finite() { Some(*x) } else { None })))
+            .map(|(n, x)| {
+                (
+                    n.to_string(),
+                    serde_json::json!(if x.is_finite() { Some(*x) } else { None }),
+                )
+            })
             .collect();
-        eprintln!("{k} {s}: {:?} errors {:?} ({secs:.2}s, per group {:?})", v.values, v.errors, v.seconds);
+        eprintln!(
+            "{k} {s}: {:?} errors {:?} ({secs:.2}s, per group {:?})",
+            v.values, v.errors, v.seconds
+        );
         rust.push(serde_json::json!({"arch": s, "values": vals}));
     }
     let m = serde_json::json!({"dataset": "cifar10", "batch_size": config.batch_size, "seed": config.seed, "data": "synthetic seed 0", "archs": manifest});

@@ -51,7 +51,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let arch = space.parse(arch)?;
         let ds: NatsDataset = dataset.parse()?;
         if !batches.contains_key(ds.name()) {
-            let b = Batch::load(&config.data, ds, config.batch_size)?.to(Kind::Float, Device::Cpu)?;
+            let b =
+                Batch::load(&config.data, ds, config.batch_size)?.to(Kind::Float, Device::Cpu)?;
             let file = format!("batch_{}.safetensors", ds.name());
             Tensor::write_safetensors(&[("x", &b.x), ("y", &b.y)], dir.join(&file))?;
             batches.insert(ds.name(), (file, b));
@@ -93,7 +94,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         "archs": entries,
     });
-    std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest)?)?;
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)?,
+    )?;
     eprintln!("wrote {} archs to {}", GOLDEN_ARCHS.len(), dir.display());
     Ok(())
 }

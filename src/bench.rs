@@ -28,9 +28,12 @@ pub fn forward_backward(
             .init_weights(derive_seed(0, index as u64), Kind::Float, device)?
             .fresh(Kind::Float, device, true)?;
         let logits = net.forward(&w, &batch.x, ForwardOptions { bn: BnMode::Train }, None)?;
-        let loss = logits
-            .f_log_softmax(-1, Kind::Float)?
-            .f_nll_loss(&batch.y, None::<Tensor>, tch::Reduction::Mean, -100)?;
+        let loss = logits.f_log_softmax(-1, Kind::Float)?.f_nll_loss(
+            &batch.y,
+            None::<Tensor>,
+            tch::Reduction::Mean,
+            -100,
+        )?;
         let g = Tensor::f_run_backward(&[&loss], &w.tensors, false, false)?;
         // Reading one value back waits for the device, so the timing is honest.
         g[0].f_sum(Kind::Float)?.f_double_value(&[])?;
@@ -62,11 +65,20 @@ pub fn vector(
     let manifest = Manifest {
         space: space.name().into(),
         dataset: dataset.name().into(),
-        proxies: proxies.unwrap_or_else(|| all_proxies_for(space).iter().map(|p| p.name().to_string()).collect()),
+        proxies: proxies.unwrap_or_else(|| {
+            all_proxies_for(space)
+                .iter()
+                .map(|p| p.name().to_string())
+                .collect()
+        }),
         config: ProxyConfig::default(),
         archs: ArchSelection::Sample { n, seed: 1 }.indices(space)?,
         chunk_size: 5,
-        device_kind: if device == Device::Cpu { "cpu".into() } else { "cuda".into() },
+        device_kind: if device == Device::Cpu {
+            "cpu".into()
+        } else {
+            "cuda".into()
+        },
     };
     let opts = ExtractOptions { device, workers };
     let s = extract(manifest, &opts, &out, &|_| {})?;

@@ -23,17 +23,17 @@ pub mod forest;
 pub mod rng;
 pub mod space;
 
+#[cfg(feature = "cli")]
+pub mod bench;
 #[cfg(feature = "torch")]
 pub mod data;
+#[cfg(all(feature = "torch", feature = "table"))]
+pub mod extract;
+#[cfg(feature = "table")]
+pub mod nats;
 #[cfg(feature = "torch")]
 pub mod net;
 #[cfg(feature = "torch")]
 pub mod proxy;
-#[cfg(all(feature = "torch", feature = "table"))]
-pub mod extract;
-#[cfg(feature = "cli")]
-pub mod bench;
-#[cfg(feature = "table")]
-pub mod nats;
 #[cfg(feature = "table")]
 pub mod table;

@@ -23,8 +23,24 @@ fn tmp(name: &str) -> PathBuf {
 
 fn args<'a>(out: &'a Path, archs: &'a str, workers: &'a str) -> Vec<String> {
     [
-        "extract", "--space", "tss", "--dataset", "cifar10", "--archs", archs, "--proxies", PROXIES,
-        "--device", "cpu", "--batch-size", "8", "--chunk-size", "2", "--workers", workers, "--quiet",
+        "extract",
+        "--space",
+        "tss",
+        "--dataset",
+        "cifar10",
+        "--archs",
+        archs,
+        "--proxies",
+        PROXIES,
+        "--device",
+        "cpu",
+        "--batch-size",
+        "8",
+        "--chunk-size",
+        "2",
+        "--workers",
+        workers,
+        "--quiet",
         "--out",
     ]
     .iter()
@@ -63,7 +79,10 @@ fn same_table_whatever_the_workers() {
     other[pos] = "16".into();
     let o = Command::new(bin()).args(&other).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("different proxy configuration"), "{err}");
+    assert!(
+        !o.status.success() && err.contains("different proxy configuration"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -82,7 +101,11 @@ fn sigkill_then_resume_gives_the_uninterrupted_table() {
     // Kill as soon as some, but not all, chunks are on disk.
     loop {
         let n = std::fs::read_dir(&parts)
-            .map(|r| r.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl")).count())
+            .map(|r| {
+                r.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+                    .count()
+            })
             .unwrap_or(0);
         if n >= 2 || t0.elapsed() > Duration::from_secs(120) {
             break;
@@ -91,7 +114,10 @@ fn sigkill_then_resume_gives_the_uninterrupted_table() {
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    assert!(!killed.exists(), "the run was killed before it could finish");
+    assert!(
+        !killed.exists(),
+        "the run was killed before it could finish"
+    );
     let chunks_before = std::fs::read_dir(&parts).unwrap().count();
     assert!(chunks_before >= 2);
     // A different configuration onto the half-done folder is refused and changes nothing.
@@ -100,7 +126,10 @@ fn sigkill_then_resume_gives_the_uninterrupted_table() {
     other[pos] = "16".into();
     let o = Command::new(bin()).args(&other).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("different proxy configuration"), "{err}");
+    assert!(
+        !o.status.success() && err.contains("different proxy configuration"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_dir(&parts).unwrap().count(), chunks_before);
     run_ok(&args(&killed, "range:100..112", "1"));
     assert!(!parts.exists(), "work folder removed once complete");

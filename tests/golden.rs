@@ -59,13 +59,18 @@ fn engine_matches_pytorch_reference() {
         });
         let t0 = Instant::now();
         let v = engine.score(&arch).unwrap();
-        eprintln!("{space} {ds_name} {arch}: {:.2}s", t0.elapsed().as_secs_f64());
+        eprintln!(
+            "{space} {ds_name} {arch}: {:.2}s",
+            t0.elapsed().as_secs_f64()
+        );
         for (i, name) in v.names.iter().enumerate() {
             let ours = v.values[i];
             match values[*name].as_f64() {
                 None => {
                     if !ours.is_nan() || v.errors[i].is_none() {
-                        failures.push(format!("{arch} {ds_name} {name}: reference NaN, ours {ours}"));
+                        failures.push(format!(
+                            "{arch} {ds_name} {name}: reference NaN, ours {ours}"
+                        ));
                     }
                 }
                 Some(r) => {

@@ -12,15 +12,31 @@ use tch::Device;
 #[test]
 #[ignore = "tests/golden/forward_proxies.json not generated yet: check_forward.py did not finish on the loaded build machine (see tests/reference/README.md)"]
 fn forward_proxies_match_reference() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/forward_proxies.json"))
-        .expect("golden file");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/forward_proxies.json"
+    ))
+    .expect("golden file");
     let g: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(g["config"]["batch_size"], 64);
-    let names: Vec<String> = ["nwot", "zen", "meco", "meco_opt", "zico", "ntk"].iter().map(|s| s.to_string()).collect();
-    let engine = Engine::new(proxies_by_name(&names).unwrap(), ProxyConfig::default(), NatsDataset::Cifar10, Device::Cpu).unwrap();
+    let names: Vec<String> = ["nwot", "zen", "meco", "meco_opt", "zico", "ntk"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let engine = Engine::new(
+        proxies_by_name(&names).unwrap(),
+        ProxyConfig::default(),
+        NatsDataset::Cifar10,
+        Device::Cpu,
+    )
+    .unwrap();
     let mut failures = Vec::new();
     for a in g["archs"].as_array().unwrap() {
-        let space = if a["space"] == "tss" { Space::Tss } else { Space::Sss };
+        let space = if a["space"] == "tss" {
+            Space::Tss
+        } else {
+            Space::Sss
+        };
         let arch = space.parse(a["arch"].as_str().unwrap()).unwrap();
         let v = engine.score(&arch).unwrap();
         for (i, n) in v.names.iter().enumerate() {
@@ -29,14 +45,20 @@ fn forward_proxies_match_reference() {
             match r.as_f64() {
                 None => {
                     if got.is_finite() {
-                        failures.push(format!("{} {n}: reference has no value, engine {got}", arch));
+                        failures.push(format!(
+                            "{} {n}: reference has no value, engine {got}",
+                            arch
+                        ));
                     }
                 }
                 Some(want) => {
                     let tol = if *n == "ntk" { 1e-3 } else { 1e-4 };
                     let err = (got - want).abs() / want.abs().max(1e-3);
                     if !(err <= tol) {
-                        failures.push(format!("{} {n}: engine {got} reference {want} rel {err:.2e} ({:?})", arch, v.errors[i]));
+                        failures.push(format!(
+                            "{} {n}: engine {got} reference {want} rel {err:.2e} ({:?})",
+                            arch, v.errors[i]
+                        ));
                     }
                 }
             }

@@ -54,8 +54,16 @@ fn degenerate_cells_give_finite_or_explained_nan() {
 #[test]
 fn largest_sss_network() {
     let config = ProxyConfig::default();
-    let e = Engine::new(all_proxies_for(Space::Sss), config, NatsDataset::Cifar10, Device::Cpu).unwrap();
-    let v = e.score(&Space::Sss.parse("64:64:64:64:64").unwrap()).unwrap();
+    let e = Engine::new(
+        all_proxies_for(Space::Sss),
+        config,
+        NatsDataset::Cifar10,
+        Device::Cpu,
+    )
+    .unwrap();
+    let v = e
+        .score(&Space::Sss.parse("64:64:64:64:64").unwrap())
+        .unwrap();
     check("64:64:64:64:64", &v);
     assert!(v.ok(), "{:?}", v.first_error());
 }

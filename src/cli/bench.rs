@@ -78,7 +78,8 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             let proxies = (!proxies.is_empty()).then_some(proxies);
             let mut base = None;
             for w in workers {
-                let (r, per) = crate::bench::vector(space, dataset, archs, w, dev, proxies.clone())?;
+                let (r, per) =
+                    crate::bench::vector(space, dataset, archs, w, dev, proxies.clone())?;
                 let b = *base.get_or_insert(r);
                 println!(
                     "vector {space} {dataset} {archs} archs on {dev:?} workers {w}: {r:.2} archs/s, {:.2}x workers-{} baseline, {:.1}x the Python anchor ({PYTHON_ANCHOR_ARCHS_PER_S:.2} archs/s); per arch ms: static {:.1} labelled {:.1} jacobian {:.1} forward {:.1} own {:.1}",

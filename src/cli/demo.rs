@@ -47,15 +47,30 @@ fn true_accuracy() -> Option<HashMap<usize, f64>> {
 }
 
 pub fn run(a: DemoArgs) -> anyhow::Result<()> {
-    let model_path = a.model.unwrap_or_else(|| repo_path("models/tss_cifar10.gfm"));
+    let model_path = a
+        .model
+        .unwrap_or_else(|| repo_path("models/tss_cifar10.gfm"));
     if !Path::new(&model_path).exists() {
-        println!("no model at {} yet: proxy-free facts of a few archs\n", model_path.display());
-        println!("{:<6} {:>6} {:<100} {:>10} {:>10}", "space", "index", "arch", "params M", "MFLOPs");
+        println!(
+            "no model at {} yet: proxy-free facts of a few archs\n",
+            model_path.display()
+        );
+        println!(
+            "{:<6} {:>6} {:<100} {:>10} {:>10}",
+            "space", "index", "arch", "params M", "MFLOPs"
+        );
         for (space, idx) in [(Space::Tss, &DEMO_TSS[..4]), (Space::Sss, &DEMO_SSS[..])] {
             for &i in idx {
                 let arch = space.arch(i)?;
                 let net = Network::new(&arch, NatsDataset::Cifar10);
-                println!("{:<6} {:>6} {:<100} {:>10.6} {:>10.3}", space.name(), i, arch.to_string(), net.params_m(), net.flops_m());
+                println!(
+                    "{:<6} {:>6} {:<100} {:>10.6} {:>10.3}",
+                    space.name(),
+                    i,
+                    arch.to_string(),
+                    net.params_m(),
+                    net.flops_m()
+                );
             }
         }
         return Ok(());
@@ -73,7 +88,10 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         model.meta().n_train,
         model.meta().dataset
     );
-    println!("{:>6}  {:>9}  {:>6}  {:>8}  arch", "index", "predicted", "± std", "true");
+    println!(
+        "{:>6}  {:>9}  {:>6}  {:>8}  arch",
+        "index", "predicted", "± std", "true"
+    );
     for &i in &DEMO_TSS {
         let arch: Arch = Space::Tss.arch(i)?;
         let v = engine.score(&arch)?;

@@ -52,7 +52,10 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         anyhow::bail!("--workers and --chunk-size must be at least 1");
     }
     let proxies: Vec<String> = if a.proxies.is_empty() {
-        all_proxies_for(a.space).iter().map(|p| p.name().to_string()).collect()
+        all_proxies_for(a.space)
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect()
     } else {
         proxies_by_name(&a.proxies)
             .map_err(anyhow::Error::msg)?
@@ -68,7 +71,11 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         config: a.engine.config(a.dataset)?,
         archs,
         chunk_size: a.chunk_size,
-        device_kind: if device == Device::Cpu { "cpu".into() } else { "cuda".into() },
+        device_kind: if device == Device::Cpu {
+            "cpu".into()
+        } else {
+            "cuda".into()
+        },
     };
     let bar = if a.quiet {
         ProgressBar::hidden()
@@ -91,7 +98,11 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let p = &summary.progress;
     if summary.already_complete {
-        eprintln!("{} is already complete ({} archs); nothing to do", a.out.display(), p.total);
+        eprintln!(
+            "{} is already complete ({} archs); nothing to do",
+            a.out.display(),
+            p.total
+        );
         return Ok(());
     }
     let computed = p.done - p.resumed;

@@ -53,12 +53,20 @@ pub fn run(a: ImportArgs) -> anyhow::Result<()> {
     };
     let found = s
         .meta_archs
-        .map(|m| format!(" ({} of the {m} archs listed in the archive's meta)", s.archs))
+        .map(|m| {
+            format!(
+                " ({} of the {m} archs listed in the archive's meta)",
+                s.archs
+            )
+        })
         .unwrap_or_default();
     eprintln!(
         "{} → {}: {} rows, {} archs{found}, datasets {}",
         s.source.display(),
-        s.out.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        s.out
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
         s.rows,
         s.archs,
         s.datasets.join(", ")

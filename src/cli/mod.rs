@@ -5,10 +5,10 @@ mod bench;
 mod demo;
 mod extract;
 mod import;
-mod predict;
-mod train;
 mod output;
+mod predict;
 mod proxies;
+mod train;
 
 use clap::{Parser, Subcommand};
 

@@ -45,7 +45,8 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     if let Some(f) = &a.features {
         let table = load_features(f, &meta.dataset)?.filter_dataset(&meta.dataset)?;
-        let (archs, indices, x) = crate::table::features_for_predict(&table, model.feature_names())?;
+        let (archs, indices, x) =
+            crate::table::features_for_predict(&table, model.feature_names())?;
         let preds = model.predict_ordered(&x)?;
         for ((arch, index), p) in archs.iter().zip(&indices).zip(&preds) {
             rows.push(vec![

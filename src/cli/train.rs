@@ -1,6 +1,9 @@
 //! `greenfactory train` and `greenfactory evaluate`: the forest on joined proxy + label tables.
 
-use crate::forest::{cross_validate, evaluate, Dataset, Forest, ForestParams, MaxFeatures, Metrics, Model, ModelMeta, Protocol, Split, SplitSize};
+use crate::forest::{
+    cross_validate, evaluate, Dataset, Forest, ForestParams, MaxFeatures, Metrics, Model,
+    ModelMeta, Protocol, Split, SplitSize,
+};
 use crate::table::{self, JoinOptions, JoinReport, ProxyTable};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
@@ -79,7 +82,10 @@ pub enum ProtocolArg {
 
 /// Reads a proxy table: our Parquet/CSV schema, or a Suite-Zero joined CSV.
 pub fn load_features(path: &Path, dataset: &str) -> anyhow::Result<ProxyTable> {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
         let head = std::fs::read_to_string(path)
             .with_context(|| format!("{}", path.display()))?
             .lines()
@@ -95,7 +101,10 @@ pub fn load_features(path: &Path, dataset: &str) -> anyhow::Result<ProxyTable> {
 
 /// Reads a label table in any supported layout.
 pub fn load_labels(path: &Path) -> anyhow::Result<table::LabelTable> {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
         let head = std::fs::read_to_string(path)
             .with_context(|| format!("{}", path.display()))?
             .lines()
@@ -113,9 +122,16 @@ pub fn load_labels(path: &Path) -> anyhow::Result<table::LabelTable> {
 fn select_features(t: ProxyTable, only: &[String]) -> anyhow::Result<ProxyTable> {
     let have = t.feature_names();
     if let Some(f) = only.iter().find(|f| !have.contains(f)) {
-        bail!("--only {f:?}: not a feature of {} (has {})", t.source, have.join(", "));
+        bail!(
+            "--only {f:?}: not a feature of {} (has {})",
+            t.source,
+            have.join(", ")
+        );
     }
-    let mut cols: Vec<String> = ["space", "dataset", "arch_index", "arch"].iter().map(|s| s.to_string()).collect();
+    let mut cols: Vec<String> = ["space", "dataset", "arch_index", "arch"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     cols.extend(only.iter().cloned());
     for s in ["status", "error"] {
         if t.df.get_column_names().iter().any(|c| c.as_str() == s) {
@@ -153,7 +169,10 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
         report.labels_without_proxies
     );
     if data.n_rows() < 4 {
-        bail!("only {} rows after the join: too few to train", data.n_rows());
+        bail!(
+            "only {} rows after the join: too few to train",
+            data.n_rows()
+        );
     }
     Ok((data, report, features))
 }
@@ -205,7 +224,12 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     };
     let cv = if a.cv >= 2 {
         let m = cross_validate(&train, Protocol::Random, a.cv, &params, a.seed)?;
-        eprintln!("{}-fold CV on {} training rows: {}", a.cv, train.n_rows(), metrics_line(&m));
+        eprintln!(
+            "{}-fold CV on {} training rows: {}",
+            a.cv,
+            train.n_rows(),
+            metrics_line(&m)
+        );
         Some(m)
     } else {
         None
@@ -287,7 +311,14 @@ pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
     }
     println!(
         "{} {} target {} protocol {:?} split {:?} repeats {} ({} rows, {} features)",
-        report.space, report.dataset, a.data.target, a.protocol, split, a.repeats, data.n_rows(), data.n_features()
+        report.space,
+        report.dataset,
+        a.data.target,
+        a.protocol,
+        split,
+        a.repeats,
+        data.n_rows(),
+        data.n_features()
     );
     println!("metric    mean     std");
     for (name, m, s) in [
@@ -304,19 +335,37 @@ pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
 }
 
 /// The splits `evaluate` used, repeat by repeat (same seeds), for an outside model.
-fn dump_splits(dir: &Path, data: &Dataset, protocol: Protocol, split: SplitSize, repeats: usize, seed: u64) -> anyhow::Result<()> {
+fn dump_splits(
+    dir: &Path,
+    data: &Dataset,
+    protocol: Protocol,
+    split: SplitSize,
+    repeats: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
     use std::fmt::Write;
     std::fs::create_dir_all(dir)?;
     let mut csv = String::new();
     writeln!(csv, "arch_index,{},y", data.feature_names.join(","))?;
     for i in 0..data.n_rows() {
         let row: Vec<String> = data.row(i).iter().map(|v| format!("{v}")).collect();
-        writeln!(csv, "{},{},{}", data.arch_index[i], row.join(","), data.y[i])?;
+        writeln!(
+            csv,
+            "{},{},{}",
+            data.arch_index[i],
+            row.join(","),
+            data.y[i]
+        )?;
     }
     std::fs::write(dir.join("data.csv"), csv)?;
     let mut splits = Vec::new();
     for r in 0..repeats {
-        let sp = Split::new(data, protocol, split, crate::rng::derive_seed(seed, r as u64))?;
+        let sp = Split::new(
+            data,
+            protocol,
+            split,
+            crate::rng::derive_seed(seed, r as u64),
+        )?;
         splits.push(serde_json::json!({"train": sp.train, "test": sp.test}));
     }
     std::fs::write(dir.join("splits.json"), serde_json::to_string(&splits)?)?;

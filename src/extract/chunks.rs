@@ -92,9 +92,12 @@ pub(crate) fn write_manifest(parts: &Path, m: &Manifest) -> Result<(), ExtractEr
 pub(crate) fn read_manifest(parts: &Path) -> Result<Option<Manifest>, ExtractError> {
     let p = parts.join("manifest.json");
     match std::fs::read(&p) {
-        Ok(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|e| io_err(&p, format!("unreadable manifest ({e}); remove the folder to start over"))),
+        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+            io_err(
+                &p,
+                format!("unreadable manifest ({e}); remove the folder to start over"),
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err(&p, e)),
     }
@@ -111,7 +114,11 @@ pub(crate) fn write_chunk(parts: &Path, k: usize, rows: &[ChunkRow]) -> Result<(
 
 /// Reads a complete chunk; `expected` rows must be there (a chunk is renamed into place only
 /// when complete, so a short one means the folder was tampered with).
-pub(crate) fn read_chunk(parts: &Path, k: usize, expected: usize) -> Result<Vec<ChunkRow>, ExtractError> {
+pub(crate) fn read_chunk(
+    parts: &Path,
+    k: usize,
+    expected: usize,
+) -> Result<Vec<ChunkRow>, ExtractError> {
     let p = chunk_path(parts, k);
     let text = std::fs::read_to_string(&p).map_err(|e| io_err(&p, e))?;
     let rows: Vec<ChunkRow> = text
@@ -119,7 +126,10 @@ pub(crate) fn read_chunk(parts: &Path, k: usize, expected: usize) -> Result<Vec<
         .map(|l| serde_json::from_str(l).map_err(|e| io_err(&p, e)))
         .collect::<Result<_, _>>()?;
     if rows.len() != expected {
-        return Err(io_err(&p, format!("{} rows where {expected} are expected", rows.len())));
+        return Err(io_err(
+            &p,
+            format!("{} rows where {expected} are expected", rows.len()),
+        ));
     }
     Ok(rows)
 }

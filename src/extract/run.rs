@@ -16,7 +16,9 @@ pub enum ExtractError {
     Io(String),
     #[error("invalid --archs {spec:?}: {why}")]
     Selection { spec: String, why: String },
-    #[error("{path} was made with a different {field}; use another --out or delete it to start over")]
+    #[error(
+        "{path} was made with a different {field}; use another --out or delete it to start over"
+    )]
     ConfigMismatch { path: String, field: &'static str },
     #[error("proxy engine: {0}")]
     Engine(#[from] ProxyError),
@@ -33,9 +35,15 @@ pub enum ExtractError {
 pub enum ArchSelection {
     All,
     /// `sample:N[:SEED]` — N archs drawn without replacement (seed 0 by default).
-    Sample { n: usize, seed: u64 },
+    Sample {
+        n: usize,
+        seed: u64,
+    },
     /// `range:A..B` — official indices A to B−1.
-    Range { start: usize, end: usize },
+    Range {
+        start: usize,
+        end: usize,
+    },
     /// `file:F` — one arch string or index per line.
     File(String),
 }
@@ -62,7 +70,9 @@ impl ArchSelection {
             return Ok(ArchSelection::Sample { n, seed });
         }
         if let Some(rest) = spec.strip_prefix("range:") {
-            let (a, b) = rest.split_once("..").ok_or_else(|| bad("expected range:A..B"))?;
+            let (a, b) = rest
+                .split_once("..")
+                .ok_or_else(|| bad("expected range:A..B"))?;
             let start = a.parse().map_err(|_| bad("A must be a number"))?;
             let end = b.parse().map_err(|_| bad("B must be a number"))?;
             if start >= end {
@@ -91,7 +101,8 @@ impl ArchSelection {
                 (*start..*end).collect()
             }
             ArchSelection::File(f) => {
-                let text = std::fs::read_to_string(f).map_err(|e| ExtractError::Io(format!("{f}: {e}")))?;
+                let text = std::fs::read_to_string(f)
+                    .map_err(|e| ExtractError::Io(format!("{f}: {e}")))?;
                 let mut v = Vec::new();
                 for (n, line) in text.lines().enumerate() {
                     let line = line.trim();
@@ -179,7 +190,8 @@ pub fn extract(
         };
     }
     let parts = chunks::parts_dir(out);
-    std::fs::create_dir_all(&parts).map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
+    std::fs::create_dir_all(&parts)
+        .map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
     match chunks::read_manifest(&parts)? {
         Some(m) => {
             if let Some(field) = manifest.first_difference(&m) {
@@ -192,8 +204,14 @@ pub fn extract(
         None => chunks::write_manifest(&parts, &manifest)?,
     }
     let proxies = proxies_by_name(&manifest.proxies).map_err(ExtractError::Proxies)?;
-    let dataset: NatsDataset = manifest.dataset.parse().map_err(|e| ExtractError::Io(format!("{e}")))?;
-    let space: Space = manifest.space.parse().map_err(|e| ExtractError::Io(format!("{e}")))?;
+    let dataset: NatsDataset = manifest
+        .dataset
+        .parse()
+        .map_err(|e| ExtractError::Io(format!("{e}")))?;
+    let space: Space = manifest
+        .space
+        .parse()
+        .map_err(|e| ExtractError::Io(format!("{e}")))?;
     let size = manifest.chunk_size.max(1);
     let n_chunks = manifest.archs.len().div_ceil(size);
     let chunk_len = |k: usize| (manifest.archs.len() - k * size).min(size);
@@ -228,7 +246,12 @@ pub fn extract(
             s.spawn(|| {
                 // Each worker launches on its own CUDA stream so archs overlap on the GPU.
                 crate::net::use_private_stream(opts.device);
-                let engine = match Engine::new(proxies.clone(), manifest.config.clone(), dataset, opts.device) {
+                let engine = match Engine::new(
+                    proxies.clone(),
+                    manifest.config.clone(),
+                    dataset,
+                    opts.device,
+                ) {
                     Ok(e) => e,
                     Err(e) => {
                         first_error.lock().expect("lock").get_or_insert(e.into());
@@ -252,7 +275,11 @@ pub fn extract(
                                     index,
                                     arch: arch.to_string(),
                                     status: if v.ok() { "ok".into() } else { "failed".into() },
-                                    values: v.values.iter().map(|&x| chunks::to_option(x)).collect(),
+                                    values: v
+                                        .values
+                                        .iter()
+                                        .map(|&x| chunks::to_option(x))
+                                        .collect(),
                                     errors: v.errors.clone(),
                                     seconds: v.seconds,
                                 },
@@ -266,7 +293,10 @@ pub fn extract(
                                 },
                             },
                             Err(e) => {
-                                first_error.lock().expect("lock").get_or_insert(ExtractError::Io(e.to_string()));
+                                first_error
+                                    .lock()
+                                    .expect("lock")
+                                    .get_or_insert(ExtractError::Io(e.to_string()));
                                 return;
                             }
                         };
@@ -321,7 +351,8 @@ pub fn extract(
         rows.extend(chunks::read_chunk(&parts, k, chunk_len(k))?);
     }
     crate::extract::table_out::write_table(out, &manifest, &rows)?;
-    std::fs::remove_dir_all(&parts).map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
+    std::fs::remove_dir_all(&parts)
+        .map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
     let progress = progress.into_inner().expect("lock");
     Ok(ExtractSummary {
         progress,

@@ -21,7 +21,10 @@ pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result
             "arch_index".into(),
             rows.iter().map(|r| r.index as i64).collect::<Vec<_>>(),
         ),
-        Column::new("arch".into(), rows.iter().map(|r| r.arch.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            "arch".into(),
+            rows.iter().map(|r| r.arch.as_str()).collect::<Vec<_>>(),
+        ),
     ];
     for (j, name) in m.proxies.iter().enumerate() {
         let v: Vec<Option<f64>> = rows.iter().map(|r| r.values[j]).collect();

@@ -41,7 +41,10 @@ pub(crate) fn jacobian_rows(cx: &ArchContext) -> Result<Tensor, ProxyError> {
 }
 
 pub(crate) fn to_vec(t: &Tensor) -> Result<Vec<f64>, ProxyError> {
-    let flat = t.f_flatten(0, -1)?.f_to_kind(Kind::Double)?.f_contiguous()?;
+    let flat = t
+        .f_flatten(0, -1)?
+        .f_to_kind(Kind::Double)?
+        .f_contiguous()?;
     Ok(Vec::<f64>::try_from(&flat)?)
 }
 

@@ -51,7 +51,12 @@ pub fn meco_features(cx: &ArchContext) -> Result<Vec<Tensor>, ProxyError> {
     let _guard = tch::no_grad_guard();
     let x = cx.batch.x.f_narrow(0, 0, 1)?;
     let mut taps = Taps::new(&[TapKind::ModuleOutput]);
-    let _ = cx.net.forward(cx.init, &x, ForwardOptions { bn: BnMode::Train }, Some(&mut taps))?;
+    let _ = cx.net.forward(
+        cx.init,
+        &x,
+        ForwardOptions { bn: BnMode::Train },
+        Some(&mut taps),
+    )?;
     let tss = cx.net.arch().space() == Space::Tss;
     let mut out = Vec::with_capacity(taps.taps.len() + 4);
     for t in taps.of(TapKind::ModuleOutput) {
@@ -116,7 +121,10 @@ impl Proxy for Meco {
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let feats = meco_features(cx)?;
-        let vals = feats.iter().map(min_eig_corr).collect::<Result<Vec<_>, _>>()?;
+        let vals = feats
+            .iter()
+            .map(min_eig_corr)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(finite_sum(vals))
     }
 }

@@ -49,7 +49,9 @@ impl Proxy for Ntk {
             .map(|(_, t)| t)
             .collect();
         let x = cx.batch.x.f_narrow(0, 0, n)?;
-        let logits = cx.net.forward(&w, &x, ForwardOptions { bn: BnMode::Train }, None)?;
+        let logits = cx
+            .net
+            .forward(&w, &x, ForwardOptions { bn: BnMode::Train }, None)?;
         let mut rows = Vec::with_capacity(n as usize);
         for i in 0..n {
             let s = logits.f_select(0, i)?.f_sum(Kind::Float)?;

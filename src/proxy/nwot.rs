@@ -22,7 +22,9 @@ use tch::{Kind, Tensor};
 pub struct Nwot;
 
 /// `K` of the NASWOT definition from ReLU inputs `[N, …]` (float64, on the inputs' device).
-pub fn nwot_kernel<'a>(inputs: impl IntoIterator<Item = &'a Tensor>) -> Result<Option<Tensor>, ProxyError> {
+pub fn nwot_kernel<'a>(
+    inputs: impl IntoIterator<Item = &'a Tensor>,
+) -> Result<Option<Tensor>, ProxyError> {
     let mut k: Option<Tensor> = None;
     for x in inputs {
         let n = x.size()[0];

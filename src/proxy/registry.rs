@@ -29,14 +29,21 @@ pub fn all_proxies() -> Vec<&'static dyn Proxy> {
         &super::zico::Zico,
         &super::ntk::Ntk,
     ];
-    v.extend(super::topology::TOPOLOGY.iter().map(|t| t as &'static dyn Proxy));
+    v.extend(
+        super::topology::TOPOLOGY
+            .iter()
+            .map(|t| t as &'static dyn Proxy),
+    );
     v
 }
 
 /// Every proxy that has a value for archs of `space`, in table column order: the default
 /// feature set of `proxies`, `extract` and the benchmarks.
 pub fn all_proxies_for(space: crate::space::Space) -> Vec<&'static dyn Proxy> {
-    all_proxies().into_iter().filter(|p| p.applies_to(space)).collect()
+    all_proxies()
+        .into_iter()
+        .filter(|p| p.applies_to(space))
+        .collect()
 }
 
 /// The proxies named in `names` (comma lists are split by the caller), in registry order.

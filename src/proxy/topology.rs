@@ -128,24 +128,39 @@ macro_rules! topo {
 /// Every topology/size feature, in column order.
 pub static TOPOLOGY: [Topo; 22] = [
     topo!("op_none", |a| tss(a).map(|t| op_count(t, Op::None) as f64)),
-    topo!("op_skip", |a| tss(a).map(|t| op_count(t, Op::SkipConnect) as f64)),
-    topo!("op_conv1x1", |a| tss(a).map(|t| op_count(t, Op::NorConv1x1) as f64)),
-    topo!("op_conv3x3", |a| tss(a).map(|t| op_count(t, Op::NorConv3x3) as f64)),
-    topo!("op_pool", |a| tss(a).map(|t| op_count(t, Op::AvgPool3x3) as f64)),
-    topo!("path_skip", |a| tss(a).map(|t| path_count(t, Op::SkipConnect) as f64)),
-    topo!("path_conv1x1", |a| tss(a).map(|t| path_count(t, Op::NorConv1x1) as f64)),
-    topo!("path_conv3x3", |a| tss(a).map(|t| path_count(t, Op::NorConv3x3) as f64)),
-    topo!("path_pool", |a| tss(a).map(|t| path_count(t, Op::AvgPool3x3) as f64)),
+    topo!("op_skip", |a| tss(a)
+        .map(|t| op_count(t, Op::SkipConnect) as f64)),
+    topo!("op_conv1x1", |a| tss(a)
+        .map(|t| op_count(t, Op::NorConv1x1) as f64)),
+    topo!("op_conv3x3", |a| tss(a)
+        .map(|t| op_count(t, Op::NorConv3x3) as f64)),
+    topo!("op_pool", |a| tss(a)
+        .map(|t| op_count(t, Op::AvgPool3x3) as f64)),
+    topo!("path_skip", |a| tss(a)
+        .map(|t| path_count(t, Op::SkipConnect) as f64)),
+    topo!("path_conv1x1", |a| tss(a)
+        .map(|t| path_count(t, Op::NorConv1x1) as f64)),
+    topo!("path_conv3x3", |a| tss(a)
+        .map(|t| path_count(t, Op::NorConv3x3) as f64)),
+    topo!("path_pool", |a| tss(a)
+        .map(|t| path_count(t, Op::AvgPool3x3) as f64)),
     topo!("num_paths", |a| tss(a).map(|t| path_convs(t).len() as f64)),
     topo!("conv_path_max", |a| tss(a)
         .map(|t| path_convs(t).into_iter().max().unwrap_or(0) as f64)),
     topo!("conv_path_min", |a| tss(a)
         .map(|t| path_convs(t).into_iter().min().unwrap_or(0) as f64)),
-    topo!("output_reachable", |a| tss(a)
-        .map(|t| if t.output_reachable() { 1.0 } else { 0.0 })),
+    topo!("output_reachable", |a| tss(a).map(|t| {
+        if t.output_reachable() {
+            1.0
+        } else {
+            0.0
+        }
+    })),
     topo!("ch_mean", |a| channels(a).map(|c| mean(&c))),
-    topo!("ch_min", |a| channels(a).map(|c| c.iter().cloned().fold(f64::INFINITY, f64::min))),
-    topo!("ch_max", |a| channels(a).map(|c| c.iter().cloned().fold(f64::NEG_INFINITY, f64::max))),
+    topo!("ch_min", |a| channels(a)
+        .map(|c| c.iter().cloned().fold(f64::INFINITY, f64::min))),
+    topo!("ch_max", |a| channels(a)
+        .map(|c| c.iter().cloned().fold(f64::NEG_INFINITY, f64::max))),
     topo!("ch_std", |a| channels(a).map(|c| {
         let m = mean(&c);
         (c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / 5.0).sqrt()
@@ -175,7 +190,13 @@ mod tests {
         let v = values("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|");
         assert_eq!(get(&v, "op_none"), Some(6.0));
         assert_eq!(get(&v, "op_conv3x3"), Some(0.0));
-        for n in ["path_skip", "path_conv1x1", "path_conv3x3", "path_pool", "num_paths"] {
+        for n in [
+            "path_skip",
+            "path_conv1x1",
+            "path_conv3x3",
+            "path_pool",
+            "num_paths",
+        ] {
             assert_eq!(get(&v, n), Some(0.0), "{n}");
         }
         assert_eq!(get(&v, "conv_path_max"), Some(0.0));

@@ -105,15 +105,22 @@ impl Proxy for Zen {
         let mix = x.f_add(&d.eps.f_to_device(cx.device)?.f_mul_scalar(ZEN_ALPHA)?)?;
         let run = |input: &Tensor| -> Result<(Tensor, Vec<Tensor>), ProxyError> {
             let mut taps = Taps::new(&[TapKind::PreGap, TapKind::BnInput]);
-            let _ = cx.net
-                .forward(&w, input, ForwardOptions { bn: BnMode::Train }, Some(&mut taps))?;
+            let _ = cx.net.forward(
+                &w,
+                input,
+                ForwardOptions { bn: BnMode::Train },
+                Some(&mut taps),
+            )?;
             let pre = taps
                 .of(TapKind::PreGap)
                 .next()
                 .ok_or_else(|| ProxyError::Undefined("no pre-GAP features".into()))?
                 .tensor
                 .shallow_clone();
-            let bn = taps.of(TapKind::BnInput).map(|t| t.tensor.shallow_clone()).collect();
+            let bn = taps
+                .of(TapKind::BnInput)
+                .map(|t| t.tensor.shallow_clone())
+                .collect();
             Ok((pre, bn))
         };
         let (f1, bn1) = run(&x)?;

@@ -23,14 +23,24 @@ use tch::{Kind, Tensor};
 pub struct Zico;
 
 /// Conv/linear weight gradients of the mean cross-entropy of images `[start, end)`.
-fn half_grads(cx: &ArchContext, start: i64, end: i64, layers: &[usize]) -> Result<Vec<Tensor>, ProxyError> {
+fn half_grads(
+    cx: &ArchContext,
+    start: i64,
+    end: i64,
+    layers: &[usize],
+) -> Result<Vec<Tensor>, ProxyError> {
     let w = cx.init.fresh(Kind::Float, cx.device, true)?;
     let x = cx.batch.x.f_narrow(0, start, end - start)?;
     let y = cx.batch.y.f_narrow(0, start, end - start)?;
-    let logits = cx.net.forward(&w, &x, ForwardOptions { bn: BnMode::Train }, None)?;
-    let loss = logits
-        .f_log_softmax(-1, Kind::Float)?
-        .f_nll_loss(&y, None::<Tensor>, tch::Reduction::Mean, -100)?;
+    let logits = cx
+        .net
+        .forward(&w, &x, ForwardOptions { bn: BnMode::Train }, None)?;
+    let loss = logits.f_log_softmax(-1, Kind::Float)?.f_nll_loss(
+        &y,
+        None::<Tensor>,
+        tch::Reduction::Mean,
+        -100,
+    )?;
     let inputs: Vec<&Tensor> = layers.iter().map(|&i| &w.tensors[i]).collect();
     Ok(Tensor::f_run_backward(&[&loss], &inputs, false, false)?)
 }
@@ -63,7 +73,9 @@ impl Proxy for Zico {
             // population std of two values: |a − b| / 2
             let std = a.f_sub(&b)?.f_abs()?.f_mul_scalar(0.5)?;
             let nz = std.f_ne(0.0)?;
-            let ratio = mean_abs.f_masked_select(&nz)?.f_div(&std.f_masked_select(&nz)?)?;
+            let ratio = mean_abs
+                .f_masked_select(&nz)?
+                .f_div(&std.f_masked_select(&nz)?)?;
             let s = ratio.f_sum(Kind::Double)?.f_double_value(&[])?;
             if s != 0.0 {
                 total += s.ln();
