@@ -20,12 +20,11 @@ fn assert_one_line_error(o: &Output, want: &str) {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "should fail: {err}");
     assert!(!err.contains("panicked"), "{err}");
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "one line expected: {err}");
-    assert!(
-        lines[0].starts_with("error:") && err.contains(want),
-        "{err}"
-    );
+    // Progress lines (e.g. the join report) may come first; the error is one last line.
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected: {err}");
+    assert_eq!(err.lines().last(), Some(errors[0]), "{err}");
+    assert!(errors[0].contains(want), "{err}");
 }
 
 #[test]
@@ -133,5 +132,142 @@ fn bad_input_gives_one_line_errors() {
     ] {
         let o = gf(&args);
         assert_one_line_error(&o, want);
+    }
+}
+
+#[test]
+fn train_predict_evaluate_import_end_to_end_and_errors() {
+    let data = common::data_dir();
+    let feats = data.join("zc_nasbench_suite_zero/nb201_cifar10_zc_proxies_joined.csv");
+    let labels = data.join("nats_tss/nats_tss_test_acc_hp200.csv");
+    let dir = std::env::temp_dir().join(format!("gf-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("m.gfm");
+    let (f, l, m) = (
+        feats.to_str().unwrap(),
+        labels.to_str().unwrap(),
+        model.to_str().unwrap(),
+    );
+    let o = gf(&[
+        "train",
+        "--features",
+        f,
+        "--labels",
+        l,
+        "--dataset",
+        "cifar10",
+        "--n-trees",
+        "20",
+        "--cv",
+        "0",
+        "--out",
+        m,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = gf(&["predict", "--model", m, "--features", f, "--format", "csv"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o).lines().count(), 9_446);
+    let o = gf(&[
+        "evaluate",
+        "--features",
+        f,
+        "--labels",
+        l,
+        "--dataset",
+        "cifar10",
+        "--n-trees",
+        "10",
+        "--repeats",
+        "2",
+        "--protocol",
+        "isomorphism",
+    ]);
+    assert!(
+        o.status.success() && stdout(&o).contains("tau"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let labels_out = dir.join("labels.parquet");
+    let o = gf(&[
+        "import",
+        "nats",
+        data.join("nats_bench_raw/NATS-tss-v1_0-3ffb9-simple")
+            .to_str()
+            .unwrap(),
+        "--out",
+        labels_out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let junk = dir.join("junk.gfm");
+    std::fs::write(&junk, b"not a model").unwrap();
+    for (args, want) in [
+        (
+            vec![
+                "train",
+                "--features",
+                "/nonexistent.csv",
+                "--labels",
+                l,
+                "--dataset",
+                "cifar10",
+                "--out",
+                m,
+            ],
+            "/nonexistent.csv",
+        ),
+        (
+            vec![
+                "train",
+                "--features",
+                f,
+                "--labels",
+                l,
+                "--dataset",
+                "mnist",
+                "--out",
+                m,
+            ],
+            "mnist",
+        ),
+        (
+            vec![
+                "predict",
+                "--model",
+                junk.to_str().unwrap(),
+                "--features",
+                f,
+            ],
+            "junk.gfm",
+        ),
+        (
+            vec!["predict", "--model", m, "--arch", "0"],
+            "external features",
+        ),
+        (
+            vec![
+                "evaluate",
+                "--features",
+                f,
+                "--labels",
+                l,
+                "--dataset",
+                "cifar10",
+                "--train-frac",
+                "1.5",
+            ],
+            "1.5",
+        ),
+        (
+            vec![
+                "import",
+                "nats",
+                "/nonexistent-dir",
+                "--out",
+                labels_out.to_str().unwrap(),
+            ],
+            "/nonexistent-dir",
+        ),
+    ] {
+        assert_one_line_error(&gf(&args), want);
     }
 }
