@@ -80,40 +80,36 @@ pub enum ProtocolArg {
     Isomorphism,
 }
 
-/// Reads a proxy table: our Parquet/CSV schema, or a Suite-Zero joined CSV.
-pub fn load_features(path: &Path, dataset: &str) -> anyhow::Result<ProxyTable> {
-    if path
+/// Whether `path` is a CSV file whose header line names `column` (recognises the known
+/// external layouts without reading the whole file).
+fn csv_has_column(path: &Path, column: &str) -> anyhow::Result<bool> {
+    use std::io::BufRead;
+    if !path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
-        let head = std::fs::read_to_string(path)
-            .with_context(|| format!("{}", path.display()))?
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        if head.split(',').any(|c| c == "nats_index") {
-            return Ok(table::read_suite_zero_csv(path, Some(dataset))?);
-        }
+        return Ok(false);
+    }
+    let f = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
+    let mut head = String::new();
+    std::io::BufReader::new(f)
+        .read_line(&mut head)
+        .with_context(|| format!("{}", path.display()))?;
+    Ok(head.trim_end().split(',').any(|c| c == column))
+}
+
+/// Reads a proxy table: our Parquet/CSV schema, or a Suite-Zero joined CSV.
+pub fn load_features(path: &Path, dataset: &str) -> anyhow::Result<ProxyTable> {
+    if csv_has_column(path, "nats_index")? {
+        return Ok(table::read_suite_zero_csv(path, Some(dataset))?);
     }
     Ok(table::read_proxies(path)?)
 }
 
 /// Reads a label table in any supported layout.
 pub fn load_labels(path: &Path) -> anyhow::Result<table::LabelTable> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    {
-        let head = std::fs::read_to_string(path)
-            .with_context(|| format!("{}", path.display()))?
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        if head.split(',').any(|c| c == "cifar10_test_acc") {
-            return Ok(table::read_tss_label_csv(path)?);
-        }
+    if csv_has_column(path, "cifar10_test_acc")? {
+        return Ok(table::read_tss_label_csv(path)?);
     }
     Ok(table::read_labels(path)?)
 }
