@@ -80,9 +80,67 @@ pub fn vector(
             "cuda".into()
         },
     };
-    let opts = ExtractOptions { device, workers };
+    let opts = ExtractOptions {
+        device,
+        workers,
+        allow_device_change: false,
+    };
     let s = extract(manifest, &opts, &out, &|_| {})?;
     let _ = std::fs::remove_dir_all(&dir);
     let per = s.progress.seconds.map(|x| x / n as f64);
     Ok((n as f64 / s.wall_seconds, per))
+}
+
+/// Per-proxy CPU/GPU cost of the full vector, measured one arch at a time in this thread.
+pub struct ProxyTimes {
+    pub archs: usize,
+    /// Proxy names, in engine order.
+    pub names: Vec<&'static str>,
+    /// Mean seconds per arch in each proxy's own code (shared passes excluded).
+    pub own: Vec<f64>,
+    /// Mean seconds per arch per pass group: static, labelled, jacobian, forward, own.
+    pub groups: [f64; 5],
+    /// Mean wall seconds per arch for the whole vector (build + init + every pass).
+    pub wall: f64,
+}
+
+/// Scores `indices` of `space` one after the other with the full default vector (or `proxies`)
+/// and averages the per-proxy and per-group seconds. The first arch is a warm-up, not timed.
+pub fn proxy_times(
+    space: Space,
+    dataset: NatsDataset,
+    indices: &[usize],
+    device: Device,
+    proxies: Option<Vec<String>>,
+) -> anyhow::Result<ProxyTimes> {
+    let list = match proxies {
+        Some(names) => crate::proxy::proxies_by_name(&names).map_err(anyhow::Error::msg)?,
+        None => all_proxies_for(space),
+    };
+    let engine = crate::proxy::Engine::new(list, ProxyConfig::default(), dataset, device)?;
+    let names = engine.names();
+    let Some((&first, timed)) = indices.split_first() else {
+        anyhow::bail!("bench proxies needs at least 2 archs (the first is a warm-up)");
+    };
+    engine.score(&space.arch(first)?)?;
+    let mut own = vec![0.0; names.len()];
+    let mut groups = [0.0; 5];
+    let t0 = Instant::now();
+    for &i in timed {
+        let v = engine.score(&space.arch(i)?)?;
+        for (a, b) in own.iter_mut().zip(&v.proxy_seconds) {
+            *a += b;
+        }
+        for (a, b) in groups.iter_mut().zip(v.seconds) {
+            *a += b;
+        }
+    }
+    let n = timed.len().max(1) as f64;
+    Ok(ProxyTimes {
+        archs: timed.len(),
+        names,
+        own: own.into_iter().map(|s| s / n).collect(),
+        groups: groups.map(|s| s / n),
+        wall: t0.elapsed().as_secs_f64() / n,
+    })
 }

@@ -187,6 +187,26 @@ fn train_predict_evaluate_import_end_to_end_and_errors() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // One repeat: a mean and no spread, never a NaN.
+    let o = gf(&[
+        "evaluate",
+        "--features",
+        f,
+        "--labels",
+        l,
+        "--dataset",
+        "cifar10",
+        "--n-trees",
+        "10",
+        "--repeats",
+        "1",
+    ]);
+    let out = stdout(&o);
+    assert!(
+        o.status.success() && out.contains("tau") && !out.contains("NaN"),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let labels_out = dir.join("labels.parquet");
     let o = gf(&[
         "import",

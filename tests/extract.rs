@@ -85,35 +85,39 @@ fn same_table_whatever_the_workers() {
     );
 }
 
-#[test]
-fn sigkill_then_resume_gives_the_uninterrupted_table() {
-    let d = tmp("resume");
-    let (full, killed) = (d.join("full.parquet"), d.join("killed.parquet"));
-    run_ok(&args(&full, "range:100..112", "1"));
+/// Starts `extract` with `a` and SIGKILLs it as soon as `n` (but not all) chunks are in `parts`.
+fn kill_after_chunks(a: &[String], parts: &Path, n: usize) {
     let mut child = Command::new(bin())
-        .args(args(&killed, "range:100..112", "1"))
+        .args(a)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let parts = d.join("killed.parquet.parts");
     let t0 = Instant::now();
-    // Kill as soon as some, but not all, chunks are on disk.
     loop {
-        let n = std::fs::read_dir(&parts)
+        let done = std::fs::read_dir(parts)
             .map(|r| {
                 r.filter_map(Result::ok)
                     .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
                     .count()
             })
             .unwrap_or(0);
-        if n >= 2 || t0.elapsed() > Duration::from_secs(120) {
+        if done >= n || t0.elapsed() > Duration::from_secs(120) {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+}
+
+#[test]
+fn sigkill_then_resume_gives_the_uninterrupted_table() {
+    let d = tmp("resume");
+    let (full, killed) = (d.join("full.parquet"), d.join("killed.parquet"));
+    run_ok(&args(&full, "range:100..112", "1"));
+    let parts = d.join("killed.parquet.parts");
+    kill_after_chunks(&args(&killed, "range:100..112", "1"), &parts, 2);
     assert!(
         !killed.exists(),
         "the run was killed before it could finish"
@@ -153,4 +157,45 @@ fn failing_archs_are_recorded_and_the_run_goes_on() {
     assert_eq!(t.df.height(), 3);
     let status = t.df.column("status").unwrap();
     assert_eq!(status.len(), 3);
+}
+
+#[test]
+fn a_run_begun_on_another_device_is_finished_only_when_asked() {
+    let d = tmp("device");
+    let (full, moved) = (d.join("full.parquet"), d.join("moved.parquet"));
+    run_ok(&args(&full, "range:200..208", "1"));
+    let parts = d.join("moved.parquet.parts");
+    kill_after_chunks(&args(&moved, "range:200..208", "1"), &parts, 1);
+    assert!(!moved.exists(), "the run was killed before it could finish");
+    // Make the half-done folder look like a GPU run (chunks are device-independent JSON).
+    let mpath = parts.join("manifest.json");
+    let text = std::fs::read_to_string(&mpath).unwrap();
+    assert!(text.contains("\"device_kind\": \"cpu\""), "{text}");
+    std::fs::write(
+        &mpath,
+        text.replace("\"device_kind\": \"cpu\"", "\"device_kind\": \"cuda\""),
+    )
+    .unwrap();
+    let o = Command::new(bin())
+        .args(args(&moved, "range:200..208", "1"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("device kind") && err.contains("--allow-device-change"),
+        "{err}"
+    );
+    let mut allow = args(&moved, "range:200..208", "1");
+    allow.push("--allow-device-change".into());
+    run_ok(&allow);
+    assert_eq!(dump(&full), dump(&moved));
+    let config = table::read_proxies(&moved).unwrap().config.unwrap();
+    assert!(config.contains("cuda+cpu"), "{config}");
+    // Complete now; asking again is a no-op, and without the flag still a refusal.
+    run_ok(&allow);
+    let o = Command::new(bin())
+        .args(args(&moved, "range:200..208", "1"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
 }

@@ -10,7 +10,6 @@ use greenfactory::space::{NatsDataset, Space};
 use tch::Device;
 
 #[test]
-#[ignore = "tests/golden/forward_proxies.json not generated yet: check_forward.py did not finish on the loaded build machine (see tests/reference/README.md)"]
 fn forward_proxies_match_reference() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -43,6 +43,29 @@ pub enum BenchWhat {
         #[arg(long, default_value = "auto")]
         device: String,
     },
+    /// Per-proxy time of the full vector, one arch at a time, on the archs whose CPU times
+    /// NASLib recorded (`naslib_zc_nasbench201_partial_1bdbd960_long.csv`), next to NASLib's.
+    Proxies {
+        #[arg(long, default_value = "cifar10")]
+        dataset: NatsDataset,
+        /// Timed archs (one more is scored first as a warm-up).
+        #[arg(long, default_value_t = 10)]
+        archs: usize,
+        /// libtorch intra-op threads (NASLib's figures are from 3 cores).
+        #[arg(long, default_value_t = 2)]
+        threads: i32,
+        /// NASLib's long CSV with `nats_index` and `<proxy>_time_s` columns.
+        #[arg(
+            long,
+            default_value = "../shared/data/zc_nasbench_suite_zero/naslib_zc_nasbench201_partial_1bdbd960_long.csv"
+        )]
+        naslib: std::path::PathBuf,
+        /// Only these proxies (default: all).
+        #[arg(long, value_delimiter = ',')]
+        proxies: Vec<String>,
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
 }
 
 /// SamsungLabs zero-cost-nas (7 proxies, one arch at a time) measured on the H200: 2.27 s/arch.
@@ -90,6 +113,143 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 );
             }
         }
+        BenchWhat::Proxies {
+            dataset,
+            archs,
+            threads,
+            naslib,
+            proxies,
+            device,
+        } => proxies_vs_naslib(dataset, archs, threads, &naslib, proxies, &device)?,
     }
+    Ok(())
+}
+
+/// NASLib's recorded per-proxy seconds of the first `n + 1` archs of `dataset` in its long CSV:
+/// (NATS indices, proxy name → seconds per arch averaged over the `n` timed ones).
+fn naslib_times(
+    path: &std::path::Path,
+    dataset: NatsDataset,
+    n: usize,
+) -> anyhow::Result<(Vec<usize>, Vec<(String, f64)>)> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read NASLib timings {}: {e}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = split_csv_line(lines.next().unwrap_or_default());
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let (Some(ds_col), Some(idx_col)) = (col("dataset"), col("nats_index")) else {
+        anyhow::bail!("{} has no dataset/nats_index columns", path.display());
+    };
+    let time_cols: Vec<(String, usize)> = header
+        .iter()
+        .enumerate()
+        .filter_map(|(k, h)| h.strip_suffix("_time_s").map(|p| (p.to_string(), k)))
+        .collect();
+    // NASLib writes "ImageNet16-120"; our dataset names are lower case.
+    let rows: Vec<Vec<&str>> = lines
+        .map(split_csv_line)
+        .filter(|r| {
+            r.get(ds_col)
+                .is_some_and(|d| d.eq_ignore_ascii_case(dataset.name()))
+        })
+        .take(n + 1)
+        .collect();
+    if rows.len() < n + 1 {
+        anyhow::bail!(
+            "{} has {} rows for {dataset}, {} needed",
+            path.display(),
+            rows.len(),
+            n + 1
+        );
+    }
+    let parse = |r: &Vec<&str>, k: usize| -> anyhow::Result<f64> {
+        r.get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .ok_or_else(|| anyhow::anyhow!("{}: bad value in column {}", path.display(), header[k]))
+    };
+    let indices = rows
+        .iter()
+        .map(|r| parse(r, idx_col).map(|v| v as usize))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut times = Vec::new();
+    for (name, k) in time_cols {
+        let mut sum = 0.0;
+        for r in &rows[1..] {
+            sum += parse(r, k)?;
+        }
+        times.push((name, sum / n as f64));
+    }
+    Ok((indices, times))
+}
+
+/// Fields of one CSV line; a field in double quotes may hold commas (NASLib's `net` column).
+fn split_csv_line(line: &str) -> Vec<&str> {
+    let mut fields = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (k, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                fields.push(line[start..k].trim_matches('"'));
+                start = k + 1;
+            }
+            _ => {}
+        }
+    }
+    fields.push(line[start..].trim_matches('"'));
+    fields
+}
+
+fn proxies_vs_naslib(
+    dataset: NatsDataset,
+    n: usize,
+    threads: i32,
+    naslib: &std::path::Path,
+    proxies: Vec<String>,
+    device: &str,
+) -> anyhow::Result<()> {
+    if n == 0 {
+        anyhow::bail!("--archs must be at least 1");
+    }
+    let dev = parse_device(device)?;
+    let (indices, naslib) = naslib_times(naslib, dataset, n)?;
+    tch::set_num_threads(threads);
+    let proxies = (!proxies.is_empty()).then_some(proxies);
+    let t = crate::bench::proxy_times(Space::Tss, dataset, &indices, dev, proxies)?;
+    let naslib_of = |name: &str| naslib.iter().find(|(p, _)| p == name).map(|(_, s)| *s);
+    println!(
+        "proxies tss {dataset} on {dev:?}, {threads} libtorch threads, {} archs (NATS indices of NASLib's first rows); ms per arch",
+        t.archs
+    );
+    println!("{:<14} {:>10} {:>10}", "proxy", "ours_own", "naslib");
+    for (name, s) in t.names.iter().zip(&t.own) {
+        let theirs = naslib_of(name).map_or("-".to_string(), |v| format!("{:.1}", v * 1e3));
+        println!("{name:<14} {:>10.1} {theirs:>10}", s * 1e3);
+    }
+    let g = t.groups;
+    println!(
+        "pass groups ms: static {:.1} labelled {:.1} jacobian {:.1} forward {:.1} own {:.1}",
+        g[0] * 1e3,
+        g[1] * 1e3,
+        g[2] * 1e3,
+        g[3] * 1e3,
+        g[4] * 1e3
+    );
+    let naslib_sum: f64 = naslib.iter().map(|(_, s)| s).sum();
+    let shared: f64 = t
+        .names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| naslib_of(n).is_some())
+        .count() as f64;
+    println!(
+        "whole vector ({} proxies) {:.0} ms/arch; NASLib sum of its {} proxies {:.0} ms/arch (3 cores); ratio {:.3} (goal < 0.5); {} proxies in common",
+        t.names.len(),
+        t.wall * 1e3,
+        naslib.len(),
+        naslib_sum * 1e3,
+        t.wall / naslib_sum,
+        shared
+    );
     Ok(())
 }

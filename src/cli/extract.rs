@@ -38,6 +38,9 @@ pub struct ExtractArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Finish a run begun on another device kind (cuda ↔ cpu); the table records both.
+    #[arg(long)]
+    pub allow_device_change: bool,
 }
 
 const GROUPS: [&str; 5] = ["static", "labelled", "jacobian", "forward", "own"];
@@ -93,6 +96,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
     let opts = ExtractOptions {
         device,
         workers: a.workers,
+        allow_device_change: a.allow_device_change,
     };
     let summary = extract(manifest, &opts, &a.out, &on_progress)?;
     bar.finish_and_clear();

@@ -325,7 +325,13 @@ pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
         ("MAE", r.mean.mae, r.std.mae),
         ("RMSE", r.mean.rmse, r.std.rmse),
     ] {
-        println!("{name:<8} {m:>7.4}  {s:>6.4}");
+        // One repeat has no spread: print "–" rather than a NaN.
+        let s = if s.is_finite() {
+            format!("{s:>6.4}")
+        } else {
+            format!("{:>6}", "–")
+        };
+        println!("{name:<8} {m:>7.4}  {s}");
     }
     Ok(())
 }

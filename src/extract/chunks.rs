@@ -20,6 +20,23 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Whether `self` and `other` differ in the device kind only.
+    pub fn differs_in_device_only(&self, other: &Manifest) -> bool {
+        let mut o = other.clone();
+        o.device_kind.clone_from(&self.device_kind);
+        self.device_kind != other.device_kind && self.first_difference(&o).is_none()
+    }
+
+    /// The device kinds of a run resumed on `kind` after `self` (e.g. `cuda` then `cpu` →
+    /// `cuda+cpu`), in the order they were first used.
+    pub fn with_device_kind(&self, kind: &str) -> String {
+        if self.device_kind.split('+').any(|k| k == kind) {
+            self.device_kind.clone()
+        } else {
+            format!("{}+{kind}", self.device_kind)
+        }
+    }
+
     /// The first field in which `self` differs from `other`, for the refusal message.
     pub fn first_difference(&self, other: &Manifest) -> Option<&'static str> {
         if self.space != other.space {

@@ -17,7 +17,8 @@ pub enum ExtractError {
     #[error("invalid --archs {spec:?}: {why}")]
     Selection { spec: String, why: String },
     #[error(
-        "{path} was made with a different {field}; use another --out or delete it to start over"
+        "{path} was made with a different {field}; use another --out or delete it to start over{}",
+        if field.starts_with("device") { " (or --allow-device-change to finish it on this device)" } else { "" }
     )]
     ConfigMismatch { path: String, field: &'static str },
     #[error("proxy engine: {0}")]
@@ -131,6 +132,10 @@ impl ArchSelection {
 pub struct ExtractOptions {
     pub device: Device,
     pub workers: usize,
+    /// Resume work begun on another device kind (e.g. a GPU lease ended: finish on CPU). The
+    /// table then records every kind used (`cuda+cpu`); values of the two differ by float
+    /// rounding only.
+    pub allow_device_change: bool,
 }
 
 /// Progress after each chunk.
@@ -164,7 +169,7 @@ fn is_oom(row: &ChunkRow) -> bool {
 
 /// Runs (or resumes) an extraction into `out`; see the module docs.
 pub fn extract(
-    manifest: Manifest,
+    mut manifest: Manifest,
     opts: &ExtractOptions,
     out: &Path,
     on_progress: &(dyn Fn(&Progress) + Sync),
@@ -172,6 +177,9 @@ pub fn extract(
     let t0 = Instant::now();
     if out.exists() {
         let existing = crate::extract::table_out::read_manifest(out)?;
+        if opts.allow_device_change && existing.differs_in_device_only(&manifest) {
+            manifest.device_kind.clone_from(&existing.device_kind);
+        }
         return match manifest.first_difference(&existing) {
             None => Ok(ExtractSummary {
                 progress: Progress {
@@ -194,7 +202,10 @@ pub fn extract(
         .map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
     match chunks::read_manifest(&parts)? {
         Some(m) => {
-            if let Some(field) = manifest.first_difference(&m) {
+            if opts.allow_device_change && m.differs_in_device_only(&manifest) {
+                manifest.device_kind = m.with_device_kind(&manifest.device_kind);
+                chunks::write_manifest(&parts, &manifest)?;
+            } else if let Some(field) = manifest.first_difference(&m) {
                 return Err(ExtractError::ConfigMismatch {
                     path: parts.display().to_string(),
                     field,

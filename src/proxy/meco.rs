@@ -75,6 +75,12 @@ pub fn meco_features(cx: &ArchContext) -> Result<Vec<Tensor>, ProxyError> {
 
 /// λ_min of the correlation matrix of the rows of `f` (NaN/inf entries → 0), float64.
 fn min_eig_corr(f: &Tensor) -> Result<f64, ProxyError> {
+    // One position per channel (global pooling, classifier): every correlation is NaN, the
+    // matrix 0 and λ_min 0. Said here rather than computed, which would make libtorch warn
+    // "degrees of freedom is <= 0" on stderr for every such module.
+    if f.size().get(1).is_some_and(|&l| l < 2) {
+        return Ok(0.0);
+    }
     let corr = f
         .f_corrcoef()?
         .f_nan_to_num(Some(0.0), Some(0.0), Some(0.0))?

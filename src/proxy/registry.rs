@@ -71,6 +71,9 @@ pub struct ProxyVector {
     pub errors: Vec<Option<String>>,
     /// Seconds per pass group: static, labelled, jacobian, forward, own.
     pub seconds: [f64; 5],
+    /// Seconds spent in each proxy's own code, in `names` order; a shared pass is counted in
+    /// `seconds` only, never here.
+    pub proxy_seconds: Vec<f64>,
 }
 
 impl ProxyVector {
@@ -141,6 +144,7 @@ impl Engine {
         let mut values = Vec::with_capacity(self.proxies.len());
         let mut errors = Vec::with_capacity(self.proxies.len());
         let mut seconds = [0.0; 5];
+        let mut proxy_seconds = Vec::with_capacity(self.proxies.len());
         for p in &self.proxies {
             let before: f64 = cx.pass_seconds.borrow().iter().sum();
             let t0 = Instant::now();
@@ -161,6 +165,7 @@ impl Engine {
                 Pass::Own => 4,
             };
             seconds[slot] += own;
+            proxy_seconds.push(own);
             match r {
                 Ok(v) => {
                     values.push(v);
@@ -181,6 +186,7 @@ impl Engine {
             values,
             errors,
             seconds,
+            proxy_seconds,
         })
     }
 }

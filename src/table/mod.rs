@@ -527,6 +527,19 @@ impl ProxyTable {
             .collect()
     }
 
+    /// One feature column as f64 values (null → `None`), in row order.
+    pub fn feature(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        f64_col(&self.df, name, &self.source)
+    }
+
+    /// The `arch_index` column, in row order.
+    pub fn arch_indices(&self) -> Result<Vec<i64>> {
+        Ok(i64_col(&self.df, "arch_index", &self.source)?
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect())
+    }
+
     /// Distinct (normalised) datasets, sorted.
     pub fn datasets(&self) -> Result<Vec<String>> {
         let mut d: Vec<String> = str_col(&self.df, "dataset", &self.source)?
