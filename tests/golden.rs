@@ -76,10 +76,10 @@ fn engine_matches_pytorch_reference() {
                 Some(r) => {
                     let err = (ours - r).abs() / ours.abs().max(r.abs()).max(ABS_FLOOR);
                     let w = worst.entry(name.to_string()).or_insert(0.0);
-                    if !(err <= *w) {
+                    if err.is_nan() || err > *w {
                         *w = err;
                     }
-                    if !(err <= REL_TOL) {
+                    if err.is_nan() || err > REL_TOL {
                         failures.push(format!(
                             "{arch} {ds_name} {name}: ours {ours} ({:?}), reference {r}, rel err {err:.2e}",
                             v.errors[i]

@@ -105,9 +105,8 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                     crate::bench::vector(space, dataset, archs, w, dev, proxies.clone())?;
                 let b = *base.get_or_insert(r);
                 println!(
-                    "vector {space} {dataset} {archs} archs on {dev:?} workers {w}: {r:.2} archs/s, {:.2}x workers-{} baseline, {:.1}x the Python anchor ({PYTHON_ANCHOR_ARCHS_PER_S:.2} archs/s); per arch ms: static {:.1} labelled {:.1} jacobian {:.1} forward {:.1} own {:.1}",
+                    "vector {space} {dataset} {archs} archs on {dev:?} workers {w}: {r:.2} archs/s, {:.2}x workers-first baseline, {:.1}x the Python anchor ({PYTHON_ANCHOR_ARCHS_PER_S:.2} archs/s); per arch ms: static {:.1} labelled {:.1} jacobian {:.1} forward {:.1} own {:.1}",
                     r / b,
-                    "first",
                     r / PYTHON_ANCHOR_ARCHS_PER_S,
                     per[0] * 1e3, per[1] * 1e3, per[2] * 1e3, per[3] * 1e3, per[4] * 1e3
                 );
@@ -127,11 +126,14 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
 
 /// NASLib's recorded per-proxy seconds of the first `n + 1` archs of `dataset` in its long CSV:
 /// (NATS indices, proxy name → seconds per arch averaged over the `n` timed ones).
+/// (NATS indices, `(proxy, seconds per arch)`).
+type NaslibTimes = (Vec<usize>, Vec<(String, f64)>);
+
 fn naslib_times(
     path: &std::path::Path,
     dataset: NatsDataset,
     n: usize,
-) -> anyhow::Result<(Vec<usize>, Vec<(String, f64)>)> {
+) -> anyhow::Result<NaslibTimes> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read NASLib timings {}: {e}", path.display()))?;
     let mut lines = text.lines();

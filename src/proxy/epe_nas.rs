@@ -22,6 +22,7 @@
 //! * a zero-variance Jacobian row (output independent of the input, e.g. an unreachable or
 //!   all-`none` cell) makes the correlation NaN, which the reference propagates ⇒ NaN (reported
 //!   with that reason).
+//!
 //! Choices that change the number: batch 64 and its labels, BN train mode, float32 Jacobian
 //! with float64 correlations (numpy's promotion), correlations clipped to [−1, 1] (numpy and
 //! `torch.corrcoef` both clip).
@@ -66,7 +67,11 @@ impl Proxy for EpeNas {
                 let row = j.f_select(0, idx[0])?;
                 let var = row.f_var(true)?.f_double_value(&[])?;
                 // numpy: var/var — 1 for a finite non-zero variance, NaN otherwise.
-                let one = var / var;
+                let one = if var.is_finite() && var != 0.0 {
+                    1.0
+                } else {
+                    f64::NAN
+                };
                 (one.abs() + K).ln()
             } else {
                 let rows = j.f_index_select(0, &Tensor::f_from_slice(idx)?)?;
