@@ -35,6 +35,39 @@ pub struct ReluPass {
     pub relu_inputs: Vec<(String, Tensor)>,
 }
 
+/// The shared passes the engine's proxies will ask for. Passes in the plan are served by one
+/// forward pass (BN train mode, the same float32 weights and batch, so each sees exactly the
+/// tensors its own pass would): the ReLU inputs are tapped, ∂(Σ logits)/∂x and ∂loss/∂(W, acts)
+/// are two backward passes through that graph, and with `grasp` the loss gradient keeps its
+/// graph so grasp's Hessian-gradient product needs no forward of its own. Without a plan (or
+/// with one pass in it) every pass runs on its own when first asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassPlan {
+    pub labelled: bool,
+    pub jacobian: bool,
+    pub relu: bool,
+    pub grasp: bool,
+}
+
+impl PassPlan {
+    fn shared(&self) -> bool {
+        [self.labelled || self.grasp, self.jacobian, self.relu]
+            .iter()
+            .filter(|&&b| b)
+            .count()
+            >= 2
+            || self.grasp
+    }
+}
+
+/// The loss gradient of the shared pass with its graph kept (grasp's first backward with
+/// `create_graph`), for the conv and linear weights of [`ArchContext::layer_weights`].
+pub struct GraspGraph {
+    /// ∂loss/∂W of each layer weight, differentiable w.r.t. the weights; `None` where the loss
+    /// does not depend on that weight.
+    pub layer_grads: Vec<Option<Tensor>>,
+}
+
 /// Everything a proxy may read for one arch.
 pub struct ArchContext<'a> {
     pub net: &'a Network,
@@ -49,6 +82,8 @@ pub struct ArchContext<'a> {
     labelled: RefCell<Option<Rc<LabelledPass>>>,
     jacobian: RefCell<Option<Rc<JacobianPass>>>,
     relu: RefCell<Option<Rc<ReluPass>>>,
+    grasp: RefCell<Option<Rc<GraspGraph>>>,
+    plan: PassPlan,
     /// Seconds spent in each shared pass: (labelled, jacobian, forward).
     pub(crate) pass_seconds: RefCell<[f64; 3]>,
 }
@@ -72,8 +107,117 @@ impl<'a> ArchContext<'a> {
             labelled: RefCell::new(None),
             jacobian: RefCell::new(None),
             relu: RefCell::new(None),
+            grasp: RefCell::new(None),
+            plan: PassPlan::default(),
             pass_seconds: RefCell::new([0.0; 3]),
         }
+    }
+
+    /// Shares one forward between the passes of `plan` (see [`PassPlan`]).
+    pub fn with_plan(mut self, plan: PassPlan) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// The shared pass of the plan: fills every planned pass at once.
+    fn run_shared(&self) -> Result<(), ProxyError> {
+        let plan = self.plan;
+        let t0 = Instant::now();
+        let need_w = plan.labelled || plan.grasp;
+        let weights = self.init.fresh(Kind::Float, self.device, need_w)?;
+        let x = self.batch.x.f_detach()?.set_requires_grad(plan.jacobian);
+        let mut kinds = Vec::new();
+        if plan.labelled {
+            kinds.extend([TapKind::ConvOutput, TapKind::LinearOutput]);
+        }
+        if plan.relu {
+            kinds.push(TapKind::ReluInput);
+        }
+        let mut taps = Taps::new(&kinds);
+        let logits = self.net.forward(
+            &weights,
+            &x,
+            ForwardOptions { bn: BnMode::Train },
+            Some(&mut taps),
+        )?;
+        let mut relu_inputs = Vec::new();
+        let mut acts = Vec::new();
+        for t in taps.taps {
+            if t.kind == TapKind::ReluInput {
+                relu_inputs.push((t.module, t.tensor.f_detach()?));
+            } else {
+                acts.push((t.module, t.tensor));
+            }
+        }
+        if plan.relu {
+            *self.relu.borrow_mut() = Some(Rc::new(ReluPass { relu_inputs }));
+        }
+        let mut t_jac = 0.0;
+        if plan.jacobian {
+            let t1 = Instant::now();
+            let s = logits.f_sum(logits.kind())?;
+            let keep = need_w;
+            let jacobian = Tensor::f_run_backward(&[&s], &[&x], keep, false)?.remove(0);
+            *self.jacobian.borrow_mut() = Some(Rc::new(JacobianPass { jacobian }));
+            t_jac = t1.elapsed().as_secs_f64();
+        }
+        if need_w {
+            let loss = self.cross_entropy(&logits)?;
+            let mut inputs: Vec<&Tensor> = weights.tensors.iter().collect();
+            inputs.extend(acts.iter().map(|(_, a)| a));
+            let mut grads = Tensor::f_run_backward(&[&loss], &inputs, plan.grasp, plan.grasp)?;
+            let act_grads = grads.split_off(weights.tensors.len());
+            if plan.grasp {
+                let layer_grads = self
+                    .layer_weights()
+                    .into_iter()
+                    .map(|i| grads[i].defined().then(|| grads[i].shallow_clone()))
+                    .collect();
+                *self.grasp.borrow_mut() = Some(Rc::new(GraspGraph { layer_grads }));
+            }
+            let detach = |g: Tensor| if g.defined() { g.detach() } else { g };
+            let grads: Vec<Tensor> = grads.into_iter().map(detach).collect();
+            let activations = acts
+                .into_iter()
+                .zip(act_grads)
+                .map(|((m, a), g)| (m, a.detach(), detach(g)))
+                .collect();
+            *self.labelled.borrow_mut() = Some(Rc::new(LabelledPass {
+                loss: loss.f_double_value(&[])?,
+                weights,
+                grads,
+                activations,
+            }));
+        }
+        // The shared forward is booked to the labelled pass, each backward to its own pass.
+        let mut ps = self.pass_seconds.borrow_mut();
+        ps[1] += t_jac;
+        ps[0] += t0.elapsed().as_secs_f64() - t_jac;
+        Ok(())
+    }
+
+    /// Runs the shared pass if the plan shares and it has not run yet.
+    fn ensure_shared(&self) -> Result<bool, ProxyError> {
+        if !self.plan.shared() {
+            return Ok(false);
+        }
+        let done = self.labelled.borrow().is_some()
+            || self.jacobian.borrow().is_some()
+            || self.relu.borrow().is_some();
+        if !done {
+            self.run_shared()?;
+        }
+        Ok(true)
+    }
+
+    /// The loss gradient with its graph, from the shared pass (`None` when the plan has no
+    /// grasp: grasp then runs its own forward).
+    pub fn grasp_graph(&self) -> Result<Option<Rc<GraspGraph>>, ProxyError> {
+        if !self.plan.grasp {
+            return Ok(None);
+        }
+        self.ensure_shared()?;
+        Ok(self.grasp.borrow().clone())
     }
 
     /// Indices of the conv and linear weights: the "layers" over which the references sum
@@ -100,6 +244,9 @@ impl<'a> ArchContext<'a> {
     }
 
     pub fn labelled(&self) -> Result<Rc<LabelledPass>, ProxyError> {
+        if self.plan.labelled || self.plan.grasp {
+            self.ensure_shared()?;
+        }
         if let Some(p) = self.labelled.borrow().as_ref() {
             return Ok(p.clone());
         }
@@ -136,6 +283,9 @@ impl<'a> ArchContext<'a> {
     }
 
     pub fn jacobian(&self) -> Result<Rc<JacobianPass>, ProxyError> {
+        if self.plan.jacobian {
+            self.ensure_shared()?;
+        }
         if let Some(p) = self.jacobian.borrow().as_ref() {
             return Ok(p.clone());
         }
@@ -154,6 +304,9 @@ impl<'a> ArchContext<'a> {
     }
 
     pub fn relu_inputs(&self) -> Result<Rc<ReluPass>, ProxyError> {
+        if self.plan.relu {
+            self.ensure_shared()?;
+        }
         if let Some(p) = self.relu.borrow().as_ref() {
             return Ok(p.clone());
         }

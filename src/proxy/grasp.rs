@@ -15,8 +15,10 @@
 //! summed over every element by `find_measures`. Sign: the reference returns `−θ ⊙ Hg` (its
 //! comment: "accuracy seems to be negatively correlated with this metric, so we add -ve sign").
 //! The first-pass gradient `g` is exactly the shared labelled pass's weight gradient (same
-//! initial weights, batch, loss and BN mode), so it is read from there; the second pass runs on a
-//! private float32 copy with a double backward. A layer whose `Hg` does not exist (no path
+//! initial weights, batch, loss and BN mode), so it is read from there. The engine plans the
+//! labelled pass with `create_graph` when grasp is in the vector, so `∂L/∂θ` with its graph is
+//! that same backward and only the double backward is grasp's own; alone (no plan) grasp runs
+//! its own float32 forward and backward with `create_graph`, which gives the same numbers. A layer whose `Hg` does not exist (no path
 //! from its weight to the loss's gradient) contributes 0, as the reference's `grad is None` rule.
 
 use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
@@ -40,20 +42,36 @@ impl Proxy for Grasp {
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let layers = cx.layer_weights();
         let first = cx.labelled()?;
-        let weights = cx.init.fresh(Kind::Float, cx.device, true)?;
-        let logits = cx.net.forward(
-            &weights,
-            &cx.batch.x,
-            ForwardOptions { bn: BnMode::Train },
-            None,
-        )?;
-        let loss = cx.cross_entropy(&logits)?;
-        let lw: Vec<&Tensor> = layers.iter().map(|&i| &weights.tensors[i]).collect();
-        let grad_f = Tensor::f_run_backward(&[&loss], &lw, true, true)?;
+        // ∂L/∂θ with its graph: from the engine's shared pass when planned (same weights,
+        // batch, loss and BN mode), else from a forward of our own.
+        let own;
+        let (lw, grad_f): (Vec<&Tensor>, Vec<Option<Tensor>>) = match cx.grasp_graph()? {
+            Some(g) => (
+                layers.iter().map(|&i| &first.weights.tensors[i]).collect(),
+                g.layer_grads
+                    .iter()
+                    .map(|t| t.as_ref().map(Tensor::shallow_clone))
+                    .collect(),
+            ),
+            None => {
+                own = cx.init.fresh(Kind::Float, cx.device, true)?;
+                let logits = cx.net.forward(
+                    &own,
+                    &cx.batch.x,
+                    ForwardOptions { bn: BnMode::Train },
+                    None,
+                )?;
+                let loss = cx.cross_entropy(&logits)?;
+                let lw: Vec<&Tensor> = layers.iter().map(|&i| &own.tensors[i]).collect();
+                let g = Tensor::f_run_backward(&[&loss], &lw, true, true)?;
+                (lw, g.into_iter().map(|t| t.defined().then_some(t)).collect())
+            }
+        };
         let mut z: Option<Tensor> = None;
         for (&i, gf) in layers.iter().zip(&grad_f) {
             let gw = &first.grads[i];
-            if !gf.defined() || !gw.defined() {
+            let Some(gf) = gf else { continue };
+            if !gw.defined() {
                 continue;
             }
             let term = gw.f_detach()?.f_mul(gf)?.f_sum(Kind::Float)?;

@@ -38,7 +38,7 @@ pub mod topology;
 pub mod zen;
 pub mod zico;
 
-pub use context::{ArchContext, JacobianPass, LabelledPass, ReluPass};
+pub use context::{ArchContext, GraspGraph, JacobianPass, LabelledPass, PassPlan, ReluPass};
 pub use registry::{all_proxies, all_proxies_for, proxies_by_name, Engine, ProxyVector};
 
 use crate::data::DataSource;

@@ -1,6 +1,6 @@
 //! The registry of proxies and the engine that scores one arch.
 
-use super::{ArchContext, Pass, Proxy, ProxyConfig, ProxyError};
+use super::{ArchContext, Pass, PassPlan, Proxy, ProxyConfig, ProxyError};
 use crate::data::Batch;
 use crate::net::Network;
 use crate::rng::derive_seed;
@@ -123,6 +123,18 @@ impl Engine {
         &self.batch
     }
 
+    /// The shared passes this engine's proxies ask for (see [`PassPlan`]).
+    pub fn plan(&self) -> PassPlan {
+        let has = |pass: Pass| self.proxies.iter().any(|p| p.needs().pass == pass);
+        let grasp = self.proxies.iter().any(|p| p.name() == "grasp");
+        PassPlan {
+            labelled: has(Pass::Labelled) || grasp,
+            jacobian: has(Pass::Jacobian),
+            relu: has(Pass::Forward),
+            grasp,
+        }
+    }
+
     pub fn names(&self) -> Vec<&'static str> {
         self.proxies.iter().map(|p| p.name()).collect()
     }
@@ -141,6 +153,7 @@ impl Engine {
             self.device,
             arch_seed,
         );
+        let cx = cx.with_plan(self.plan());
         let mut values = Vec::with_capacity(self.proxies.len());
         let mut errors = Vec::with_capacity(self.proxies.len());
         let mut seconds = [0.0; 5];
