@@ -64,7 +64,10 @@ impl Proxy for Grasp {
                 let loss = cx.cross_entropy(&logits)?;
                 let lw: Vec<&Tensor> = layers.iter().map(|&i| &own.tensors[i]).collect();
                 let g = Tensor::f_run_backward(&[&loss], &lw, true, true)?;
-                (lw, g.into_iter().map(|t| t.defined().then_some(t)).collect())
+                (
+                    lw,
+                    g.into_iter().map(|t| t.defined().then_some(t)).collect(),
+                )
             }
         };
         let mut z: Option<Tensor> = None;
