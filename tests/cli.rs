@@ -291,3 +291,28 @@ fn train_predict_evaluate_import_end_to_end_and_errors() {
         assert_one_line_error(&gf(&args), want);
     }
 }
+
+/// A cell whose output ignores its input gets chance accuracy from the rule, not a failed
+/// proxy; a live cell goes through the shipped forest (its proxies computed on CPU).
+#[test]
+fn predict_gives_dead_cells_chance_accuracy_with_the_shipped_model() {
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/tss_cifar10.gfm");
+    let dead = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_3x3~2|";
+    let o = gf(&[
+        "predict", "--model", model, "--arch", dead, "--arch", "0", "--device", "cpu", "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].ends_with("basis"), "{out}");
+    let dead_row: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(dead_row[0], "12347");
+    assert_eq!(dead_row[2].parse::<f64>().unwrap(), 10.0);
+    assert!(dead_row[4].starts_with("chance"), "{out}");
+    let live: Vec<&str> = lines[2].split(',').collect();
+    let acc: f64 = live[2].parse().unwrap();
+    // NATS-Bench: arch 0 trains to 85.86 % on CIFAR-10; the forest is within a few points.
+    assert!((acc - 85.86).abs() < 5.0 && live[4] == "forest", "{out}");
+}

@@ -51,3 +51,35 @@ fn tss_unique_str_equals_nats_bench_for_all_archs() {
     }
     assert_eq!(ours.len(), 6466);
 }
+
+/// `known_accuracy` is chance level exactly for the archs whose output ignores the input, and
+/// NATS-Bench agrees on all three datasets. (The converse does not hold: a few live archs
+/// diverged in training and also sit at chance on ImageNet16-120; those are the forest's job.)
+#[test]
+fn archs_whose_output_ignores_the_input_train_to_chance() {
+    use greenfactory::space::{Arch, NatsDataset};
+    let (h, rows) =
+        common::read_csv(&common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv"));
+    let ia = common::col(&h, "arch_str");
+    let cols = [
+        (NatsDataset::Cifar10, common::col(&h, "cifar10_test_acc")),
+        (NatsDataset::Cifar100, common::col(&h, "cifar100_test_acc")),
+        (
+            NatsDataset::ImageNet16_120,
+            common::col(&h, "imagenet16_120_test_acc"),
+        ),
+    ];
+    let mut dead = 0;
+    for r in &rows {
+        let arch = Arch::Tss(r[ia].parse().unwrap());
+        for (ds, c) in cols {
+            let acc: f64 = r[c].parse().unwrap();
+            if let Some(k) = arch.known_accuracy(ds) {
+                assert!((k - acc).abs() < 1e-6, "{} {ds}: {k} vs {acc}", r[ia]);
+                assert_eq!(k, 100.0 / ds.num_classes() as f64);
+            }
+        }
+        dead += usize::from(arch.known_accuracy(NatsDataset::Cifar10).is_some());
+    }
+    assert_eq!(dead, 341);
+}

@@ -94,16 +94,23 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
     );
     for &i in &DEMO_TSS {
         let arch: Arch = Space::Tss.arch(i)?;
-        let v = engine.score(&arch)?;
-        let shown = match v.first_error() {
-            Some(e) => format!("no prediction ({e})"),
-            None => {
-                let p = model.predict_ordered(&v.values)?[0];
-                let t = truth
-                    .as_ref()
-                    .and_then(|m| m.get(&i))
-                    .map_or("-".to_string(), |t| format!("{t:.2}"));
-                format!("{:>9.2}  {:>6.2}  {:>8}", p.mean, p.std, t)
+        let t = truth
+            .as_ref()
+            .and_then(|m| m.get(&i))
+            .map_or("-".to_string(), |t| format!("{t:.2}"));
+        let shown = if let Some(acc) = arch.known_accuracy(dataset) {
+            format!(
+                "{acc:>9.2}  {:>6.2}  {t:>8}  (chance: output ignores input)",
+                0.0
+            )
+        } else {
+            let v = engine.score(&arch)?;
+            match v.first_error() {
+                Some(e) => format!("no prediction ({e})"),
+                None => {
+                    let p = model.predict_ordered(&v.values)?[0];
+                    format!("{:>9.2}  {:>6.2}  {t:>8}", p.mean, p.std)
+                }
             }
         };
         println!("{i:>6}  {shown}  {arch}");

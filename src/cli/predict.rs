@@ -38,7 +38,7 @@ pub struct PredictArgs {
 pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     let model = Model::load(&a.model)?;
     let meta = model.meta();
-    let header: Vec<String> = ["index", "arch", "predicted", "uncertainty"]
+    let header: Vec<String> = ["index", "arch", "predicted", "uncertainty", "basis"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -54,6 +54,7 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
                 Cell::Text(arch.clone()),
                 Cell::Num(p.mean),
                 Cell::Num(p.std),
+                Cell::Text("forest".into()),
             ]);
         }
         return print_rows(a.format, &header, &rows);
@@ -81,6 +82,16 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     let device = parse_device(&a.device)?;
     let engine = Engine::new(proxies, manifest.config.clone(), dataset, device)?;
     for arch in &archs {
+        if let Some(acc) = arch.known_accuracy(dataset) {
+            rows.push(vec![
+                Cell::Int(arch.index() as i64),
+                Cell::Text(arch.to_string()),
+                Cell::Num(acc),
+                Cell::Num(0.0),
+                Cell::Text("chance: output ignores input".into()),
+            ]);
+            continue;
+        }
         let v = engine.score(arch)?;
         if let Some(e) = v.first_error() {
             bail!("{arch}: no prediction, proxy {e}");
@@ -91,6 +102,7 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
             Cell::Text(arch.to_string()),
             Cell::Num(p[0].mean),
             Cell::Num(p[0].std),
+            Cell::Text("forest".into()),
         ]);
     }
     print_rows(a.format, &header, &rows)

@@ -148,6 +148,26 @@ impl Arch {
             Arch::Sss(a) => a.index(),
         }
     }
+
+    /// Whether the network's output depends on its input. A TSS cell in which no path from the
+    /// input to the output avoids `none` outputs zeros for every input, so the whole network
+    /// (five such cells per stage) maps every image to the same logits; SSS cells always do.
+    pub fn output_depends_on_input(&self) -> bool {
+        match self {
+            Arch::Tss(a) => a.output_reachable(),
+            Arch::Sss(_) => true,
+        }
+    }
+
+    /// The trained test accuracy (%) that needs no model: a network whose output ignores its
+    /// input predicts one class for every image, so on the balanced test sets of NATS-Bench it
+    /// scores chance, `100 / classes` — exactly what NATS-Bench records for all 341 such TSS
+    /// archs (10, 1 and 0.833 %; checked in `tests/space.rs`; a few live archs diverged and sit
+    /// there too, so the converse does not hold). Such a cell also has no
+    /// Jacobian-based proxy value, so the forest could not score it. `None` for every other arch.
+    pub fn known_accuracy(&self, dataset: NatsDataset) -> Option<f64> {
+        (!self.output_depends_on_input()).then(|| 100.0 / dataset.num_classes() as f64)
+    }
 }
 
 impl fmt::Display for Arch {
