@@ -39,8 +39,9 @@ pub struct ReluPass {
 /// forward pass (BN train mode, the same float32 weights and batch, so each sees exactly the
 /// tensors its own pass would): the ReLU inputs are tapped, ∂(Σ logits)/∂x and ∂loss/∂(W, acts)
 /// are two backward passes through that graph, and with `grasp` the loss gradient keeps its
-/// graph so grasp's Hessian-gradient product needs no forward of its own. Without a plan (or
-/// with one pass in it) every pass runs on its own when first asked for.
+/// graph so grasp's Hessian-gradient product needs no forward of its own (so a plan with grasp
+/// always shares). Without a plan, or with a single pass and no grasp, every pass runs on its
+/// own when first asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PassPlan {
     pub labelled: bool,
