@@ -78,16 +78,7 @@ pub fn synthetic(dataset: NatsDataset, batch_size: usize, seed: u64) -> Result<B
     let s = dataset.input_size();
     let n = batch_size as i64 * 3 * s * s;
     let mut rng = SplitMix64::new(seed);
-    let mut px = Vec::with_capacity(n as usize);
-    while (px.len() as i64) < n {
-        let u1 = 1.0 - rng.next_f64(); // (0, 1]: ln is finite
-        let u2 = rng.next_f64();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let t = 2.0 * std::f64::consts::PI * u2;
-        px.push((r * t.cos()) as f32);
-        px.push((r * t.sin()) as f32);
-    }
-    px.truncate(n as usize);
+    let px = rng.normals_f32(n as usize);
     let labels: Vec<i64> = (0..batch_size)
         .map(|_| rng.below(dataset.num_classes() as u64) as i64)
         .collect();

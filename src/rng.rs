@@ -38,6 +38,23 @@ impl SplitMix64 {
     pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
+
+    /// `n` standard normal values, Box–Muller with both outputs of each pair used (the last
+    /// pair's second value dropped when `n` is odd); `u1` is taken from (0, 1] so its log is
+    /// finite. The synthetic batch and zen's draws both come from here.
+    pub fn normals_f32(&mut self, n: usize) -> Vec<f32> {
+        let mut v = Vec::with_capacity(n + 1);
+        while v.len() < n {
+            let u1 = 1.0 - self.next_f64();
+            let u2 = self.next_f64();
+            let r = (-2.0 * u1.ln()).sqrt();
+            let t = 2.0 * std::f64::consts::PI * u2;
+            v.push((r * t.cos()) as f32);
+            v.push((r * t.sin()) as f32);
+        }
+        v.truncate(n);
+        v
+    }
 }
 
 /// Mixes a run seed with a stream id (e.g. an arch index or a tree number) into an independent

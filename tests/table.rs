@@ -29,21 +29,7 @@ fn suite_zero(ds: &str) -> PathBuf {
     ))
 }
 
-const PROXIES: [&str; 13] = [
-    "epe_nas",
-    "fisher",
-    "flops",
-    "grad_norm",
-    "grasp",
-    "jacov",
-    "l2_norm",
-    "nwot",
-    "params",
-    "plain",
-    "snip",
-    "synflow",
-    "zen",
-];
+use common::SUITE_ZERO_PROXIES as PROXIES;
 
 #[test]
 fn tss_label_csv_import() {

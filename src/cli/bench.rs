@@ -132,38 +132,18 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// NASLib's recorded per-proxy seconds of the first `n + 1` archs of `dataset` in its long CSV:
-/// (NATS indices, proxy name → seconds per arch averaged over the `n` timed ones).
-/// (NATS indices, `(proxy, seconds per arch)`).
-type NaslibTimes = (Vec<usize>, Vec<(String, f64)>);
+/// `(proxy, seconds per arch)`, in NASLib's column order.
+type ProxySeconds = Vec<(String, f64)>;
 
+/// NASLib's recorded per-proxy seconds of the first `n + 1` archs of `dataset`: their NATS
+/// indices, and `(proxy, seconds per arch)` averaged over the `n` timed ones (the first is our
+/// warm-up).
 fn naslib_times(
     path: &std::path::Path,
     dataset: NatsDataset,
     n: usize,
-) -> anyhow::Result<NaslibTimes> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read NASLib timings {}: {e}", path.display()))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = split_csv_line(lines.next().unwrap_or_default());
-    let col = |name: &str| header.iter().position(|h| *h == name);
-    let (Some(ds_col), Some(idx_col)) = (col("dataset"), col("nats_index")) else {
-        anyhow::bail!("{} has no dataset/nats_index columns", path.display());
-    };
-    let time_cols: Vec<(String, usize)> = header
-        .iter()
-        .enumerate()
-        .filter_map(|(k, h)| h.strip_suffix("_time_s").map(|p| (p.to_string(), k)))
-        .collect();
-    // NASLib writes "ImageNet16-120"; our dataset names are lower case.
-    let rows: Vec<Vec<&str>> = lines
-        .map(split_csv_line)
-        .filter(|r| {
-            r.get(ds_col)
-                .is_some_and(|d| d.eq_ignore_ascii_case(dataset.name()))
-        })
-        .take(n + 1)
-        .collect();
+) -> anyhow::Result<(Vec<usize>, ProxySeconds)> {
+    let rows = crate::table::read_naslib_timings(path, dataset.name())?;
     if rows.len() < n + 1 {
         anyhow::bail!(
             "{} has {} rows for {dataset}, {} needed",
@@ -172,42 +152,19 @@ fn naslib_times(
             n + 1
         );
     }
-    let parse = |r: &Vec<&str>, k: usize| -> anyhow::Result<f64> {
-        r.get(k)
-            .and_then(|v| v.parse::<f64>().ok())
-            .ok_or_else(|| anyhow::anyhow!("{}: bad value in column {}", path.display(), header[k]))
-    };
-    let indices = rows
+    let rows = &rows[..n + 1];
+    let indices = rows.iter().map(|r| r.arch_index as usize).collect();
+    let mut times: Vec<(String, f64)> = rows[0]
+        .seconds
         .iter()
-        .map(|r| parse(r, idx_col).map(|v| v as usize))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut times = Vec::new();
-    for (name, k) in time_cols {
-        let mut sum = 0.0;
-        for r in &rows[1..] {
-            sum += parse(r, k)?;
+        .map(|(name, _)| (name.clone(), 0.0))
+        .collect();
+    for r in &rows[1..] {
+        for ((_, sum), (_, s)) in times.iter_mut().zip(&r.seconds) {
+            *sum += s / n as f64;
         }
-        times.push((name, sum / n as f64));
     }
     Ok((indices, times))
-}
-
-/// Fields of one CSV line; a field in double quotes may hold commas (NASLib's `net` column).
-fn split_csv_line(line: &str) -> Vec<&str> {
-    let mut fields = Vec::new();
-    let (mut start, mut quoted) = (0, false);
-    for (k, c) in line.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                fields.push(line[start..k].trim_matches('"'));
-                start = k + 1;
-            }
-            _ => {}
-        }
-    }
-    fields.push(line[start..].trim_matches('"'));
-    fields
 }
 
 fn proxies_vs_naslib(

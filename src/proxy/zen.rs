@@ -33,19 +33,11 @@ pub const ZEN_STREAM: u64 = 0x7a65_6e00;
 pub const ZEN_ALPHA: f64 = 0.01;
 const BN_MOMENTUM: f64 = 0.1;
 
-/// `n` standard normal values from `rng` (Box–Muller, both outputs used, as `data::synthetic`).
+/// Standard normal values of `shape` from `rng` ([`SplitMix64::normals_f32`], as the synthetic
+/// batch).
 pub fn gaussian(rng: &mut SplitMix64, shape: &[i64]) -> Result<Tensor, ProxyError> {
     let n: i64 = shape.iter().product();
-    let mut v = Vec::with_capacity(n as usize + 1);
-    while (v.len() as i64) < n {
-        let u1 = 1.0 - rng.next_f64();
-        let u2 = rng.next_f64();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let t = 2.0 * std::f64::consts::PI * u2;
-        v.push((r * t.cos()) as f32);
-        v.push((r * t.sin()) as f32);
-    }
-    v.truncate(n as usize);
+    let v = rng.normals_f32(n as usize);
     Ok(Tensor::f_from_slice(&v)?.f_reshape(shape)?)
 }
 

@@ -242,6 +242,60 @@ const SUITE_ZERO_NON_FEATURES: [&str; 5] = [
     "nats_test_acc_hp200",
 ];
 
+/// One arch's row of NASLib's per-proxy CPU timings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NaslibTiming {
+    pub arch_index: i64,
+    /// `(proxy, seconds)` for every `<proxy>_time_s` column, in file order.
+    pub seconds: Vec<(String, f64)>,
+}
+
+/// NASLib's recorded CPU seconds per proxy and arch
+/// (`zc_nasbench_suite_zero/naslib_zc_nasbench201_partial_1bdbd960_long.csv`, PROVENANCE §6c):
+/// the rows of `dataset`, in file order, keyed by `nats_index`.
+pub fn read_naslib_timings(path: &Path, dataset: &str) -> Result<Vec<NaslibTiming>> {
+    let df = read_csv(path)?;
+    let p = disp(path);
+    let want = normalize_dataset(dataset)?;
+    let datasets = str_col(&df, "dataset", &p)?;
+    let index = i64_col(&df, "nats_index", &p)?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .filter(|c| c.ends_with("_time_s"))
+        .map(|c| c.to_string())
+        .collect();
+    if names.is_empty() {
+        return Err(invalid(&p, "no <proxy>_time_s columns"));
+    }
+    let cols = names
+        .iter()
+        .map(|c| f64_col(&df, c, &p))
+        .collect::<Result<Vec<_>>>()?;
+    let mut rows = Vec::new();
+    for r in 0..df.height() {
+        let ds = datasets[r].as_deref().unwrap_or_default();
+        if normalize_dataset(ds).ok() != Some(want) {
+            continue;
+        }
+        let arch_index = index[r].ok_or_else(|| invalid(&p, format!("row {r}: no nats_index")))?;
+        let seconds = names
+            .iter()
+            .zip(&cols)
+            .map(|(c, v)| {
+                let name = c.trim_end_matches("_time_s").to_string();
+                v[r].map(|s| (name, s))
+                    .ok_or_else(|| invalid(&p, format!("row {r}: no {c}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        rows.push(NaslibTiming {
+            arch_index,
+            seconds,
+        });
+    }
+    Ok(rows)
+}
+
 /// A NAS-Bench-Suite-Zero joined CSV (`zc_nasbench_suite_zero/nb201_*_zc_proxies_joined.csv`,
 /// PROVENANCE §6b) as a TSS proxy table: `nats_index` → `arch_index`, `arch_str` → `arch`, the
 /// 13 proxies as features; the accuracies and NASLib columns are not features. `dataset` defaults

@@ -44,8 +44,9 @@ mod io;
 mod join;
 
 pub use io::{
-    import_csv, import_nats, read_any, read_labels, read_proxies, read_suite_zero_csv,
-    read_tss_label_csv, write_labels, write_proxies, AnyTable, ImportCsvOptions,
+    import_csv, import_nats, read_any, read_labels, read_naslib_timings, read_proxies,
+    read_suite_zero_csv, read_tss_label_csv, write_labels, write_proxies, AnyTable,
+    ImportCsvOptions, NaslibTiming,
 };
 pub use join::{features_for_predict, fnv1a64, join, JoinOptions, JoinReport};
 

@@ -51,3 +51,20 @@ pub fn col(header: &[String], name: &str) -> usize {
         .position(|h| h == name)
         .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
 }
+
+/// The 13 proxies of the NAS-Bench-Suite-Zero joined CSVs (PROVENANCE.md §6b), in file order.
+pub const SUITE_ZERO_PROXIES: [&str; 13] = [
+    "epe_nas",
+    "fisher",
+    "flops",
+    "grad_norm",
+    "grasp",
+    "jacov",
+    "l2_norm",
+    "nwot",
+    "params",
+    "plain",
+    "snip",
+    "synflow",
+    "zen",
+];

@@ -6,21 +6,7 @@ use greenfactory::forest::Dataset;
 use std::path::Path;
 
 /// The 13 Suite-Zero proxies, in file order.
-pub const PROXIES: [&str; 13] = [
-    "epe_nas",
-    "fisher",
-    "flops",
-    "grad_norm",
-    "grasp",
-    "jacov",
-    "l2_norm",
-    "nwot",
-    "params",
-    "plain",
-    "snip",
-    "synflow",
-    "zen",
-];
+pub const PROXIES: [&str; 13] = super::common::SUITE_ZERO_PROXIES;
 
 /// `nb201_cifar10_zc_proxies_joined.csv`: proxies → `nats_test_acc_hp200`, groups = TSS
 /// isomorphism classes (hash of `TssArch::unique_str`).
