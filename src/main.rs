@@ -4,8 +4,7 @@ fn main() {
     // Before any CUDA call: register libtorch's CUDA kernels (see LIBTORCH.md).
     greenfactory::net::init_cuda();
     if let Err(e) = greenfactory::cli::run() {
-        // One line: the error and its causes joined by ": ".
-        eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+        eprintln!("error: {}", greenfactory::cli::one_line_error(&e));
         std::process::exit(1);
     }
 }

@@ -316,3 +316,19 @@ fn predict_gives_dead_cells_chance_accuracy_with_the_shipped_model() {
     // NATS-Bench: arch 0 trains to 85.86 % on CIFAR-10; the forest is within a few points.
     assert!((acc - 85.86).abs() < 5.0 && live[4] == "forest", "{out}");
 }
+
+/// A library error that prints its cause and also exposes it as its source is said once.
+#[test]
+fn an_error_cause_is_said_once() {
+    let o = gf(&[
+        "bench",
+        "proxies",
+        "--naslib",
+        "/nonexistent.csv",
+        "--archs",
+        "1",
+    ]);
+    assert_one_line_error(&o, "/nonexistent.csv");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+}

@@ -44,6 +44,24 @@ pub enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// The error and its causes on one line, joined by ": ". A cause whose text the line already
+/// holds is skipped: library errors such as `TableError::Io` print their source in their own
+/// message *and* expose it as `source()`, which `{:#}` would print twice.
+pub fn one_line_error(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// Parses the command line and runs the subcommand.
 pub fn run() -> anyhow::Result<()> {
     let cli = match Cli::try_parse() {
