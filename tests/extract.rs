@@ -54,6 +54,16 @@ fn run_ok(a: &[String]) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// `extract` with `a` fails and its message contains every one of `want`.
+fn run_refused(a: &[String], want: &[&str]) {
+    let o = Command::new(bin()).args(a).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "should be refused: {err}");
+    for w in want {
+        assert!(err.contains(w), "{w:?} not in: {err}");
+    }
+}
+
 /// The table's rows as text (values printed exactly), in file order.
 fn dump(path: &Path) -> Vec<String> {
     let t = table::read_proxies(path).unwrap();
@@ -77,12 +87,7 @@ fn same_table_whatever_the_workers() {
     let mut other = args(&a, "sample:8:3", "1");
     let pos = other.iter().position(|x| x == "8").unwrap();
     other[pos] = "16".into();
-    let o = Command::new(bin()).args(&other).output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("different proxy configuration"),
-        "{err}"
-    );
+    run_refused(&other, &["different proxy configuration"]);
 }
 
 /// Starts `extract` with `a` and SIGKILLs it as soon as `n` (but not all) chunks are in `parts`.
@@ -128,12 +133,7 @@ fn sigkill_then_resume_gives_the_uninterrupted_table() {
     let mut other = args(&killed, "range:100..112", "1");
     let pos = other.iter().position(|x| x == "8").unwrap();
     other[pos] = "16".into();
-    let o = Command::new(bin()).args(&other).output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("different proxy configuration"),
-        "{err}"
-    );
+    run_refused(&other, &["different proxy configuration"]);
     assert_eq!(std::fs::read_dir(&parts).unwrap().count(), chunks_before);
     run_ok(&args(&killed, "range:100..112", "1"));
     assert!(!parts.exists(), "work folder removed once complete");
@@ -176,14 +176,9 @@ fn a_run_begun_on_another_device_is_finished_only_when_asked() {
         text.replace("\"device_kind\": \"cpu\"", "\"device_kind\": \"cuda\""),
     )
     .unwrap();
-    let o = Command::new(bin())
-        .args(args(&moved, "range:200..208", "1"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("device kind") && err.contains("--allow-device-change"),
-        "{err}"
+    run_refused(
+        &args(&moved, "range:200..208", "1"),
+        &["device kind", "--allow-device-change"],
     );
     let mut allow = args(&moved, "range:200..208", "1");
     allow.push("--allow-device-change".into());
@@ -193,9 +188,5 @@ fn a_run_begun_on_another_device_is_finished_only_when_asked() {
     assert!(config.contains("cuda+cpu"), "{config}");
     // Complete now; asking again is a no-op, and without the flag still a refusal.
     run_ok(&allow);
-    let o = Command::new(bin())
-        .args(args(&moved, "range:200..208", "1"))
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
+    run_refused(&args(&moved, "range:200..208", "1"), &["device kind"]);
 }
