@@ -22,8 +22,7 @@
 //! Every conv runs in the forward pass (a `none` edge multiplies by 0 but stays in the graph), so
 //! dead layers contribute 0, as in the reference.
 
-use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
-use crate::net::BnMode;
+use super::{ArchContext, Needs, Proxy, ProxyError};
 use tch::Kind;
 
 pub struct Fisher;
@@ -33,12 +32,7 @@ impl Proxy for Fisher {
         "fisher"
     }
     fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Labelled,
-            labels: true,
-            bn: BnMode::Train,
-            precision: Precision::F32,
-        }
+        Needs::LABELLED
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let pass = cx.labelled()?;

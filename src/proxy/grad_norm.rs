@@ -5,8 +5,7 @@
 //! (`get_layer_metric_array(..., mode="param")`, summed over layers), same in foresight
 //! `foresight/pruners/measures/grad_norm.py`.
 
-use super::{sum_f64, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
-use crate::net::BnMode;
+use super::{sum_f64, ArchContext, Needs, Proxy, ProxyError};
 
 pub struct GradNorm;
 
@@ -15,12 +14,7 @@ impl Proxy for GradNorm {
         "grad_norm"
     }
     fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Labelled,
-            labels: true,
-            bn: BnMode::Train,
-            precision: Precision::F32,
-        }
+        Needs::LABELLED
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let pass = cx.labelled()?;

@@ -83,6 +83,17 @@ pub struct Needs {
     pub precision: Precision,
 }
 
+impl Needs {
+    /// The shared labelled pass: labels, BN in train mode, float32 — what grad_norm, snip,
+    /// plain and fisher declare (NASLib runs each of them on exactly that pass).
+    pub const LABELLED: Needs = Needs {
+        pass: Pass::Labelled,
+        labels: true,
+        bn: BnMode::Train,
+        precision: Precision::F32,
+    };
+}
+
 /// A zero-cost proxy: one number per arch.
 pub trait Proxy: Send + Sync {
     /// Name as in NASLib / the papers (`grad_norm`, `snip`, …) and the table column.

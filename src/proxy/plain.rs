@@ -2,8 +2,7 @@
 //! weights (no absolute value, so it can be negative). Mean cross-entropy, BN train mode, f32.
 //! Reference: NASLib `zerocost` `measures/plain.py`; foresight `measures/plain.py`.
 
-use super::{sum_f64, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
-use crate::net::BnMode;
+use super::{sum_f64, ArchContext, Needs, Proxy, ProxyError};
 use tch::Kind;
 
 pub struct Plain;
@@ -13,12 +12,7 @@ impl Proxy for Plain {
         "plain"
     }
     fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Labelled,
-            labels: true,
-            bn: BnMode::Train,
-            precision: Precision::F32,
-        }
+        Needs::LABELLED
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let pass = cx.labelled()?;

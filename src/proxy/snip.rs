@@ -4,8 +4,7 @@
 //! which equals `W ⊙ ∂L/∂W`. Mean cross-entropy, BN train mode, float32.
 //! Reference: NASLib `zerocost` `measures/snip.py`; foresight `measures/snip.py`.
 
-use super::{sum_f64, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
-use crate::net::BnMode;
+use super::{sum_f64, ArchContext, Needs, Proxy, ProxyError};
 use tch::Kind;
 
 pub struct Snip;
@@ -15,12 +14,7 @@ impl Proxy for Snip {
         "snip"
     }
     fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Labelled,
-            labels: true,
-            bn: BnMode::Train,
-            precision: Precision::F32,
-        }
+        Needs::LABELLED
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let pass = cx.labelled()?;
