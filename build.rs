@@ -2,15 +2,16 @@
 //!    LD_LIBRARY_PATH (torch-sys's own rpath only reaches its C++ shim). `LD_LIBRARY_PATH` still
 //!    overrides it, which is how the GPU machine swaps in its CUDA build. See
 //!    `../shared/LIBTORCH.md`.
-//! 2. Compiles `csrc/cuda_stream.cpp` (per-thread CUDA streams from libtorch's pool) against
-//!    libtorch's c10 headers, linked to `libc10` only (no CUDA headers or libraries needed).
-//!    Where the headers are missing the shim is skipped (`cfg(gf_no_stream_shim)`) and workers
-//!    share the default stream.
+//! 2. Compiles `csrc/gpu_worker.cpp` (per-thread CUDA streams from libtorch's pool, backward
+//!    passes on the calling thread) against libtorch's c10 headers, linked to `libc10` only (no
+//!    CUDA headers or libraries needed). Where the headers are missing the shim is skipped
+//!    (`cfg(gf_no_stream_shim)`): workers then share the default stream and the engine's
+//!    backward thread.
 use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rustc-check-cfg=cfg(gf_no_stream_shim)");
-    println!("cargo:rerun-if-changed=csrc/cuda_stream.cpp");
+    println!("cargo:rerun-if-changed=csrc/gpu_worker.cpp");
     let Some(lib) = std::env::var_os("DEP_TCH_LIBTORCH_LIB") else {
         return;
     };
@@ -20,6 +21,7 @@ fn main() {
     let have = include
         .join("c10/core/impl/DeviceGuardImplInterface.h")
         .exists()
+        && include.join("c10/core/AutogradState.h").exists()
         && lib.join("libc10.so").exists();
     if !have {
         println!("cargo:rustc-cfg=gf_no_stream_shim");
@@ -27,13 +29,13 @@ fn main() {
     }
     cc::Build::new()
         .cpp(true)
-        .file("csrc/cuda_stream.cpp")
+        .file("csrc/gpu_worker.cpp")
         .include(&include)
         .include(include.join("torch/csrc/api/include"))
         .flag("-std=c++17")
         .flag("-w")
         .opt_level(1)
-        .compile("gf_cuda_stream");
+        .compile("gf_gpu_worker");
     println!("cargo:rustc-link-search=native={}", lib.display());
     println!("cargo:rustc-link-lib=dylib=c10");
 }

@@ -117,6 +117,8 @@ pub fn proxy_times(
         Some(names) => crate::proxy::proxies_by_name(&names).map_err(anyhow::Error::msg)?,
         None => all_proxies_for(space),
     };
+    // As an extraction worker: backward passes launched by this thread, not the engine's.
+    crate::net::use_own_backward_thread(device);
     let engine = crate::proxy::Engine::new(list, ProxyConfig::default(), dataset, device)?;
     let names = engine.names();
     let Some((&first, timed)) = indices.split_first() else {

@@ -205,3 +205,43 @@ fn largest_sss_network_and_bn_off_run() {
         assert_eq!(y.size(), vec![1, 100]);
     }
 }
+
+/// The shim's autograd flag (extraction workers run their own CUDA backward passes with it
+/// off): it is per thread, it reads back what was set, and a backward pass on the calling
+/// thread gives the same gradients as libtorch's default.
+#[test]
+fn autograd_thread_flag_is_per_thread_and_changes_no_gradient() {
+    use greenfactory::net::{autograd_multithreading, set_autograd_multithreading};
+    let Some(default) = autograd_multithreading() else {
+        panic!("the shim (csrc/gpu_worker.cpp) is not built: libtorch's c10 headers are missing");
+    };
+    assert!(default, "libtorch's default is the engine's device threads");
+    let arch = tss("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|");
+    let grads = |own_thread: bool| {
+        std::thread::spawn(move || {
+            assert!(set_autograd_multithreading(!own_thread));
+            assert_eq!(autograd_multithreading(), Some(!own_thread));
+            let net = Network::new(&arch, NatsDataset::Cifar10);
+            let w = net
+                .init_weights(3, Kind::Float, Device::Cpu)
+                .unwrap()
+                .fresh(Kind::Float, Device::Cpu, true)
+                .unwrap();
+            let x = Tensor::ones([4, 3, 32, 32], (Kind::Float, Device::Cpu));
+            let y = net
+                .forward(&w, &x, ForwardOptions { bn: BnMode::Train }, None)
+                .unwrap();
+            Tensor::run_backward(&[y.sum(Kind::Float)], &w.tensors, false, false)
+        })
+        .join()
+        .unwrap()
+    };
+    let own = grads(true);
+    let engine = grads(false);
+    assert_eq!(own.len(), engine.len());
+    for (a, b) in own.iter().zip(&engine) {
+        assert!(a.equal(b));
+    }
+    // Another thread's setting did not leak into this one.
+    assert_eq!(autograd_multithreading(), Some(true));
+}

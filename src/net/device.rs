@@ -62,6 +62,8 @@ pub fn parse_device(s: &str) -> Result<Device, DeviceError> {
 #[cfg(not(gf_no_stream_shim))]
 extern "C" {
     fn gf_use_pool_stream(device: i32) -> i32;
+    fn gf_set_autograd_multithreading(enabled: i32);
+    fn gf_autograd_multithreading() -> i32;
 }
 
 /// Puts the calling thread on a CUDA stream of its own from libtorch's pool (for `Cuda(n)`;
@@ -83,5 +85,53 @@ pub fn use_private_stream(device: Device) -> bool {
     {
         let _ = n;
         false
+    }
+}
+
+/// Makes libtorch run the calling thread's backward passes on the calling thread (for
+/// `Cuda(n)`; a no-op on CPU, whose backward passes always run on the calling thread). By
+/// default libtorch runs every CUDA backward pass of the process on one engine thread per
+/// device, so the backward passes of all extraction workers would be launched one after
+/// another by that single thread (`csrc/gpu_worker.cpp` explains the flag). Values do not
+/// change: the same kernels run on the same streams. Returns whether the calling thread now
+/// runs its own backward passes. Set `GREENFACTORY_AUTOGRAD_DEVICE_THREAD=1` to keep
+/// libtorch's default (for benchmarking the difference).
+pub fn use_own_backward_thread(device: Device) -> bool {
+    if !matches!(device, Device::Cuda(_))
+        || std::env::var_os("GREENFACTORY_AUTOGRAD_DEVICE_THREAD").is_some()
+    {
+        return false;
+    }
+    set_autograd_multithreading(false)
+}
+
+/// Sets the calling thread's autograd multithreading flag (`true` is libtorch's default).
+/// Returns `false` when the shim is not built (then the flag keeps libtorch's default).
+pub fn set_autograd_multithreading(enabled: bool) -> bool {
+    #[cfg(not(gf_no_stream_shim))]
+    {
+        // SAFETY: plain C calls setting and reading a thread-local flag; neither can throw.
+        unsafe {
+            gf_set_autograd_multithreading(i32::from(enabled));
+            (gf_autograd_multithreading() != 0) == enabled
+        }
+    }
+    #[cfg(gf_no_stream_shim)]
+    {
+        let _ = enabled;
+        false
+    }
+}
+
+/// The calling thread's autograd multithreading flag; `None` when the shim is not built.
+pub fn autograd_multithreading() -> Option<bool> {
+    #[cfg(not(gf_no_stream_shim))]
+    {
+        // SAFETY: plain C call reading a thread-local flag.
+        Some(unsafe { gf_autograd_multithreading() != 0 })
+    }
+    #[cfg(gf_no_stream_shim)]
+    {
+        None
     }
 }

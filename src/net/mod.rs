@@ -23,5 +23,8 @@ mod device;
 mod forward;
 
 pub use build::{BnMode, Network, NetworkError, Weights};
-pub use device::{init_cuda, parse_device, use_private_stream, DeviceError};
+pub use device::{
+    autograd_multithreading, init_cuda, parse_device, set_autograd_multithreading,
+    use_own_backward_thread, use_private_stream, DeviceError,
+};
 pub use forward::{ForwardOptions, Tap, TapKind, Taps};
