@@ -234,12 +234,13 @@ pub fn extract(
         .map(chunk_len)
         .sum();
     let workers = opts.workers.clamp(1, todo.len().max(1));
-    if opts.device == Device::Cpu {
-        // One libtorch thread per worker, whatever the worker count: libtorch's parallel
-        // reductions sum in an order that depends on its thread count, so a fixed count keeps
-        // the table bitwise identical for any --workers (parallelism comes from the workers).
-        tch::set_num_threads(1);
-    }
+    // One libtorch CPU thread per worker, whatever the worker count and device: libtorch's
+    // parallel reductions sum in an order that depends on its thread count, so a fixed count
+    // keeps the table bitwise identical for any --workers and machine (parallelism comes from
+    // the workers). On a GPU the CPU part (jacov/epe_nas correlations, MeCo's
+    // eigendecompositions) is small, and 16 workers × 16 libtorch threads would oversubscribe
+    // the cores.
+    tch::set_num_threads(1);
     let queue = Mutex::new(todo);
     let progress = Mutex::new(Progress {
         done: resumed,
@@ -255,8 +256,10 @@ pub fn extract(
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
-                // Each worker launches on its own CUDA stream so archs overlap on the GPU.
+                // Each worker launches its forward and backward kernels on its own CUDA
+                // stream, from its own thread, so archs overlap on the GPU.
                 crate::net::use_private_stream(opts.device);
+                crate::net::use_own_backward_thread(opts.device);
                 let engine = match Engine::new(
                     proxies.clone(),
                     manifest.config.clone(),

@@ -143,6 +143,37 @@ impl Weights {
         }
     }
 
+    /// `self` (host tensors) in `kind` on `device`, without gradients. To a GPU every tensor
+    /// goes in one host→device copy: a copy from host memory waits for the worker's stream to
+    /// drain, and a TSS net has ~100 tensors. Each tensor then gets an allocation of its own
+    /// (`split_with_sizes_copy`), as a copy per tensor gives, so kernels see the same memory
+    /// alignment. Elementwise conversions only: the values equal a copy per tensor.
+    pub fn upload(&self, kind: Kind, device: Device) -> Result<Weights, NetworkError> {
+        let on_host = self.tensors.iter().all(|t| t.device() == Device::Cpu);
+        if device == Device::Cpu || !on_host || self.tensors.is_empty() {
+            return self.fresh(kind, device, false);
+        }
+        let flat = self
+            .tensors
+            .iter()
+            .map(|t| t.f_detach()?.f_reshape([-1]))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sizes: Vec<i64> = self.tensors.iter().map(|t| t.numel() as i64).collect();
+        let parts = Tensor::f_cat(&flat, 0)?
+            .f_to_kind(kind)?
+            .f_to_device(device)?
+            .f_split_with_sizes_copy(sizes.as_slice(), 0)?;
+        let tensors = parts
+            .into_iter()
+            .zip(&self.tensors)
+            .map(|(p, t)| p.f_reshape(t.size()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Weights {
+            names: self.names.clone(),
+            tensors,
+        })
+    }
+
     /// A copy detached from any graph, on `device` with `kind`, each tensor a leaf that
     /// requires gradients when `grad` is set.
     pub fn fresh(&self, kind: Kind, device: Device, grad: bool) -> Result<Weights, NetworkError> {
@@ -389,16 +420,13 @@ impl Network {
                 Init::Ones => vec![1.0; n as usize],
                 Init::Zeros => vec![0.0; n as usize],
             };
-            let t = Tensor::f_from_slice(&values)?
-                .f_reshape(&p.shape)?
-                .f_to_kind(kind)?
-                .f_to_device(device)?;
-            tensors.push(t);
+            tensors.push(Tensor::f_from_slice(&values)?.f_reshape(&p.shape)?);
         }
-        Ok(Weights {
+        Weights {
             names: self.params.iter().map(|p| p.name.clone()).collect(),
             tensors,
-        })
+        }
+        .upload(kind, device)
     }
 
     /// Checks that `w` has this network's parameter names and shapes.

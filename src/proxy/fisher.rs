@@ -22,7 +22,7 @@
 //! Every conv runs in the forward pass (a `none` edge multiplies by 0 but stays in the graph), so
 //! dead layers contribute 0, as in the reference.
 
-use super::{ArchContext, Needs, Proxy, ProxyError};
+use super::{read_scalars, ArchContext, Needs, Proxy, ProxyError};
 use tch::Kind;
 
 pub struct Fisher;
@@ -36,7 +36,9 @@ impl Proxy for Fisher {
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let pass = cx.labelled()?;
-        let mut total = 0.0;
+        // Σ_c |Δ_c| of each layer and its broadcast factor; read back in one transfer.
+        let mut terms = Vec::with_capacity(pass.activations.len());
+        let mut multipliers = Vec::with_capacity(pass.activations.len());
         for (module, act, grad) in &pass.activations {
             let wname = format!("{module}.weight");
             let idx = cx
@@ -61,8 +63,12 @@ impl Proxy for Fisher {
                 .f_pow_tensor_scalar(2)?
                 .f_mean_dim(0, false, Kind::Float)?
                 .f_mul_scalar(0.5)?;
-            let s = del_k.f_abs()?.f_sum(Kind::Float)?.f_double_value(&[])?;
-            total += s * per_channel as f64;
+            terms.push(del_k.f_abs()?.f_sum(Kind::Float)?);
+            multipliers.push(per_channel as f64);
+        }
+        let mut total = 0.0;
+        for (s, m) in read_scalars(&terms)?.into_iter().zip(multipliers) {
+            total += s * m;
         }
         Ok(total)
     }

@@ -73,21 +73,49 @@ pub fn meco_features(cx: &ArchContext) -> Result<Vec<Tensor>, ProxyError> {
     Ok(out)
 }
 
-/// λ_min of the correlation matrix of the rows of `f` (NaN/inf entries → 0), float64.
-fn min_eig_corr(f: &Tensor) -> Result<f64, ProxyError> {
-    // One position per channel (global pooling, classifier): every correlation is NaN, the
-    // matrix 0 and λ_min 0. Said here rather than computed, which would make libtorch warn
-    // "degrees of freedom is <= 0" on stderr for every such module.
-    if f.size().get(1).is_some_and(|&l| l < 2) {
-        return Ok(0.0);
+/// λ_min of the correlation matrix of the rows of each map `[C, L]` (NaN/inf entries → 0),
+/// float64, in map order.
+///
+/// The matrices are grouped by size; each group goes to the CPU in one transfer and through one
+/// batched `linalg_eigvalsh`. On a GPU that is one device→host read per matrix size (3 in a TSS
+/// net) instead of one per module output (~200), each of which waited for the worker's stream
+/// to drain. LAPACK decomposes a batch matrix by matrix, so every value equals that of one call
+/// per matrix.
+fn min_eig_corrs(maps: &[Tensor]) -> Result<Vec<f64>, ProxyError> {
+    let mut out = vec![0.0; maps.len()];
+    // (matrix size, map positions, correlation matrices)
+    let mut groups: Vec<(i64, Vec<usize>, Vec<Tensor>)> = Vec::new();
+    for (k, f) in maps.iter().enumerate() {
+        // One position per channel (global pooling, classifier): every correlation is NaN,
+        // the matrix 0 and λ_min 0. Said here rather than computed, which would make libtorch
+        // warn "degrees of freedom is <= 0" on stderr for every such module.
+        if f.size().get(1).is_some_and(|&l| l < 2) {
+            continue;
+        }
+        let corr = f
+            .f_corrcoef()?
+            .f_nan_to_num(Some(0.0), Some(0.0), Some(0.0))?
+            .f_to_kind(Kind::Double)?;
+        let c = corr.size()[0];
+        match groups.iter_mut().find(|g| g.0 == c) {
+            Some(g) => {
+                g.1.push(k);
+                g.2.push(corr);
+            }
+            None => groups.push((c, vec![k], vec![corr])),
+        }
     }
-    let corr = f
-        .f_corrcoef()?
-        .f_nan_to_num(Some(0.0), Some(0.0), Some(0.0))?
-        .f_to_kind(Kind::Double)?
-        .f_to_device(tch::Device::Cpu)?;
-    let e = corr.f_linalg_eigvalsh("L")?;
-    Ok(e.f_double_value(&[0])?)
+    for (_, positions, mats) in groups {
+        let eig = Tensor::f_stack(&mats, 0)?
+            .f_to_device(tch::Device::Cpu)?
+            .f_linalg_eigvalsh("L")?;
+        // eigvalsh sorts ascending: column 0 holds each matrix's λ_min.
+        let lo = Vec::<f64>::try_from(&eig.f_select(1, 0)?.f_contiguous()?)?;
+        for (k, v) in positions.into_iter().zip(lo) {
+            out[k] = v;
+        }
+    }
+    Ok(out)
 }
 
 /// meco_opt's 8 distinct channel indices for hook call `call` of a map with `n` channels.
@@ -127,11 +155,7 @@ impl Proxy for Meco {
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let feats = meco_features(cx)?;
-        let vals = feats
-            .iter()
-            .map(min_eig_corr)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(finite_sum(vals))
+        Ok(finite_sum(min_eig_corrs(&feats)?))
     }
 }
 
@@ -144,14 +168,27 @@ impl Proxy for MecoOpt {
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let feats = meco_features(cx)?;
-        let mut vals = Vec::with_capacity(feats.len());
+        // Every call's channel sample goes to the device in one copy ([calls, 8]).
+        let mut idx = Vec::with_capacity(feats.len() * MECO_OPT_CHANNELS);
         for (k, f) in feats.iter().enumerate() {
-            let n = f.size()[0] as usize;
-            let idx = meco_opt_indices(cx.arch_seed, k as u64, n)?;
-            let idx = Tensor::f_from_slice(&idx)?.f_to_device(f.device())?;
-            let s = f.f_index_select(0, &idx)?;
-            vals.push(min_eig_corr(&s)? * n as f64 / MECO_OPT_CHANNELS as f64);
+            idx.extend(meco_opt_indices(
+                cx.arch_seed,
+                k as u64,
+                f.size()[0] as usize,
+            )?);
         }
-        Ok(finite_sum(vals))
+        let idx = Tensor::f_from_slice(&idx)?
+            .f_reshape([feats.len() as i64, MECO_OPT_CHANNELS as i64])?
+            .f_to_device(cx.device)?;
+        let samples = feats
+            .iter()
+            .enumerate()
+            .map(|(k, f)| f.f_index_select(0, &idx.f_select(0, k as i64)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        let lo = min_eig_corrs(&samples)?;
+        let scale = |f: &Tensor| f.size()[0] as f64 / MECO_OPT_CHANNELS as f64;
+        Ok(finite_sum(
+            lo.into_iter().zip(&feats).map(|(v, f)| v * scale(f)),
+        ))
     }
 }

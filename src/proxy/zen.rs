@@ -20,7 +20,7 @@
 //!   `rv = 0.81 + 0.09·var₁ + 0.1·var₂` per channel, for every BatchNorm2d that ran;
 //! * the sum over C,H,W then the mean over the batch (not a mean over all elements); natural log.
 
-use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use super::{read_scalars, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions, TapKind, Taps, Weights};
 use crate::rng::{derive_seed, SplitMix64};
 use tch::{Device, Kind, Tensor};
@@ -92,7 +92,7 @@ impl Proxy for Zen {
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let _guard = tch::no_grad_guard();
         let d = zen_draws(cx)?;
-        let w = d.weights.fresh(Kind::Float, cx.device, false)?;
+        let w = d.weights.upload(Kind::Float, cx.device)?;
         let x = d.x.f_to_device(cx.device)?;
         let mix = x.f_add(&d.eps.f_to_device(cx.device)?.f_mul_scalar(ZEN_ALPHA)?)?;
         let run = |input: &Tensor| -> Result<(Tensor, Vec<Tensor>), ProxyError> {
@@ -122,7 +122,9 @@ impl Proxy for Zen {
             .f_abs()?
             .f_sum_dim_intlist([1i64, 2, 3].as_slice(), false, Kind::Float)?
             .f_mean(Kind::Float)?;
-        let mut score = diff.f_double_value(&[])?.ln();
+        // The feature difference and each BN's mean running variance, read back in one
+        // transfer.
+        let mut terms = vec![diff];
         for (a, b) in bn1.iter().zip(&bn2) {
             // running_var ← (1 − m)·running_var + m·unbiased batch variance, twice from 1.
             let dims = [0i64, 2, 3];
@@ -133,7 +135,11 @@ impl Proxy for Zen {
                 .f_add_scalar(1.0 - BN_MOMENTUM)?
                 .f_mul_scalar(1.0 - BN_MOMENTUM)?
                 .f_add(&v2.f_mul_scalar(BN_MOMENTUM)?)?;
-            let m = rv.f_mean(Kind::Float)?.f_double_value(&[])?;
+            terms.push(rv.f_mean(Kind::Float)?);
+        }
+        let values = read_scalars(&terms)?;
+        let mut score = values[0].ln();
+        for m in &values[1..] {
             score += m.sqrt().ln();
         }
         Ok(score)

@@ -16,7 +16,7 @@
 //!   initial weights; BN in train mode (batch statistics of each half); float32 gradients;
 //! * the ratio and sums in float64 (the reference: numpy float32); natural log.
 
-use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use super::{read_scalars, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions};
 use tch::{Kind, Tensor};
 
@@ -65,7 +65,7 @@ impl Proxy for Zico {
         let layers = cx.layer_weights();
         let g1 = half_grads(cx, 0, n / 2, &layers)?;
         let g2 = half_grads(cx, n / 2, n, &layers)?;
-        let mut total = 0.0;
+        let mut sums = Vec::with_capacity(g1.len());
         for (a, b) in g1.iter().zip(&g2) {
             let a = a.f_to_kind(Kind::Double)?.f_reshape([-1])?;
             let b = b.f_to_kind(Kind::Double)?.f_reshape([-1])?;
@@ -76,7 +76,10 @@ impl Proxy for Zico {
             let ratio = mean_abs
                 .f_masked_select(&nz)?
                 .f_div(&std.f_masked_select(&nz)?)?;
-            let s = ratio.f_sum(Kind::Double)?.f_double_value(&[])?;
+            sums.push(ratio.f_sum(Kind::Double)?);
+        }
+        let mut total = 0.0;
+        for s in read_scalars(&sums)? {
             if s != 0.0 {
                 total += s.ln();
             }
