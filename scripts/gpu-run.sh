@@ -27,14 +27,16 @@ step() {
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; nproc; date -u; } >>"$LOG" 2>&1
 step 40 $BIN proxies --space tss --dataset cifar10 --arch 0 --arch 6111 --device cuda --format csv
 step 40 $BIN bench net --archs 100 --batch-size 64 --device cuda
-step 40 $BIN bench net --archs 100 --batch-size 64 --device cpu
-step 120 $BIN bench vector --archs 64 --workers 1,8,16 --device cuda
-GREENFACTORY_NO_STREAMS=1 step 40 $BIN bench vector --archs 64 --workers 8 --device cuda
-# The project's own tables: 1,000-arch samples of each dataset first, then all of CIFAR-10.
+# The full vector: workers 1/8/16, each launching its own backward passes (the default since
+# engine change of 2026-12-01), then libtorch's shared autograd device thread for comparison.
+step 150 $BIN bench vector --archs 100 --workers 1,8,16 --device cuda
+GREENFACTORY_AUTOGRAD_DEVICE_THREAD=1 step 60 $BIN bench vector --archs 100 --workers 16 --device cuda
+step 60 $BIN bench proxies --archs 8 --device cuda
+# The project's own tables: all 15,625 archs per dataset, resumable across leases (run the
+# script again with the folders brought back under /tmp/tables to go on).
 for ds in cifar10 cifar100 imagenet16-120; do
-  step 200 $BIN extract --space tss --dataset $ds --archs sample:1000:0 --device cuda --workers 16 --chunk-size 50 --quiet --out /tmp/tables/tss_${ds}_sample1000.parquet
+  step 900 $BIN extract --space tss --dataset $ds --archs all --device cuda --workers 16 --chunk-size 125 --quiet --out /tmp/tables/tss_${ds}_all.parquet
 done
-step 600 $BIN extract --space tss --dataset cifar10 --archs all --device cuda --workers 16 --chunk-size 125 --quiet --out /tmp/tables/tss_cifar10_all.parquet
 tar -C /tmp -czf "$OUT/tables.tar.gz" tables
 ls -laR /tmp/tables | head -20 >>"$LOG" 2>&1
 echo "### total $(( $(date +%s) - T0 ))s" >>"$LOG"

@@ -197,12 +197,13 @@ fn a_run_begun_on_another_device_is_finished_only_when_asked() {
 /// batches, do not cover), give the same value for every proxy. A change that moves values must
 /// bump `ENGINE_VERSION` and remake the tables; this catches one that does not.
 ///
-/// Not bitwise: the table was made on an AMD EPYC and libtorch's CPU kernels round differently
-/// on other processors. Measured on an Intel Xeon (2026-12-01): every proxy within 2.2e-5
-/// relative (epe_nas) except zico, 2.0e-3 — its per-weight ratio mean|g| / std over two
-/// half-batch gradients divides by |g₁ − g₂| / 2, which amplifies rounding where the two nearly
-/// agree. Tolerances: 1e-3 relative, zico 2e-2; a change of seeding, init or batch moves values
-/// by far more.
+/// Not bitwise: the table was made on an AMD EPYC (AVX2) and libtorch's CPU kernels round
+/// differently on other processors. Measured on an AVX-512 Intel Xeon (2026-12-01), oneDNN
+/// limited to AVX2 as the binary does (`net::limit_onednn_isa`): every proxy within 2.1e-6
+/// relative except zico, 2.4e-3 (without the limit: 2.2e-5 and 2.0e-3). zico's per-weight ratio
+/// mean|g| / std over two half-batch gradients divides by |g₁ − g₂| / 2, which amplifies
+/// rounding where the two nearly agree. Tolerances: 1e-3 relative, zico 2e-2; a change of
+/// seeding, init or batch moves values by far more.
 #[test]
 fn shipped_cpu_table_is_reproduced_by_this_engine() {
     let shipped_path = Path::new(env!("CARGO_MANIFEST_DIR"))

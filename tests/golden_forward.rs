@@ -2,7 +2,13 @@
 //! `tests/reference/ref_forward.py` (values in `tests/golden/forward_proxies.json`, regenerated as
 //! described in `tests/reference/README.md`). Same seeds ⇒ same weights and random draws.
 //! Tolerance: 1e-4 relative with an absolute floor of 1e-3 (meco sums many near-zero
-//! eigenvalues); ntk (a condition number) 1e-3 relative.
+//! eigenvalues); ntk (a condition number) 1e-3 relative; zico 2e-2 relative. The references
+//! were computed on an AVX2 AMD EPYC, where zico agreed to 5e-6; on an AVX-512 Intel Xeon (oneDNN
+//! limited to AVX2 as in every test, `.cargo/config.toml`) zico differs by up to 5.2e-3, the
+//! rest stay within 1e-4. zico's definition is ill-conditioned: each weight contributes
+//! mean|g| / std of its two half-batch gradients, and where the two nearly agree the std is
+//! float32 rounding. A definition error (sample vs population std, the log's place) moves zico
+//! by far more than 2e-2.
 #![cfg(feature = "torch")]
 
 use greenfactory::proxy::{proxies_by_name, Engine, ProxyConfig};
@@ -51,7 +57,11 @@ fn forward_proxies_match_reference() {
                     }
                 }
                 Some(want) => {
-                    let tol = if *n == "ntk" { 1e-3 } else { 1e-4 };
+                    let tol = match *n {
+                        "ntk" => 1e-3,
+                        "zico" => 2e-2,
+                        _ => 1e-4,
+                    };
                     let err = (got - want).abs() / want.abs().max(1e-3);
                     if err.is_nan() || err > tol {
                         failures.push(format!(

@@ -29,6 +29,26 @@ pub fn init_cuda() {
     });
 }
 
+/// The instruction-set ceiling of libtorch's oneDNN CPU kernels when the user set none
+/// (`ONEDNN_MAX_CPU_ISA`).
+pub const ONEDNN_ISA: &str = "AVX2";
+
+/// Limits libtorch's oneDNN CPU kernels to AVX2 unless `ONEDNN_MAX_CPU_ISA` is already set
+/// (`ONEDNN_MAX_CPU_ISA=DEFAULT` lifts the limit). oneDNN picks its convolution kernels by
+/// instruction set, and its AVX-512 kernels round differently from the AVX2 ones: on an
+/// AVX-512 Intel Xeon, proxy values differed from those of the AVX2 AMD EPYC that made the
+/// golden values and shipped tables by up to 2e-2 relative (grasp), 2e-4 with the limit
+/// (measured in `benches/README.md`, "Reproducibility across CPUs"). GPU runs are unaffected.
+///
+/// It sets a process environment variable, which oneDNN reads once, before its first kernel:
+/// call it at the start of `main`, before any other thread or libtorch call (the
+/// `greenfactory` binary does; `.cargo/config.toml` sets the same for tests).
+pub fn limit_onednn_isa() {
+    if std::env::var_os("ONEDNN_MAX_CPU_ISA").is_none() {
+        std::env::set_var("ONEDNN_MAX_CPU_ISA", ONEDNN_ISA);
+    }
+}
+
 /// Parses `auto | cpu | cuda | cuda:N`. `auto` picks CUDA device 0 when available.
 pub fn parse_device(s: &str) -> Result<Device, DeviceError> {
     init_cuda();
