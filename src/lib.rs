@@ -14,6 +14,7 @@
 //! | `proxy` | zero-cost proxies and the pass-sharing engine | `torch` |
 //! | `nats`, `table` | NATS-Bench archives, Polars tables and joins | `table` |
 //! | `extract` | many archs → checkpointed proxy table, CPU/GPU workers | `torch` + `table` |
+//! | `predict` | arch → predicted accuracy (proxies, then forest; chance for dead cells) | `torch` |
 //!
 //! With `default-features = false` only [`space`] and [`forest`] are built: no libtorch, no Polars.
 
@@ -33,6 +34,8 @@ pub mod extract;
 pub mod nats;
 #[cfg(feature = "torch")]
 pub mod net;
+#[cfg(feature = "torch")]
+pub mod predict;
 #[cfg(feature = "torch")]
 pub mod proxy;
 #[cfg(feature = "table")]

@@ -6,6 +6,7 @@
 use crate::extract::Manifest;
 use crate::forest::Model;
 use crate::net::Network;
+use crate::predict::{predict_arch, Basis, PredictError};
 use crate::proxy::{proxies_by_name, Engine};
 use crate::space::{Arch, NatsDataset, Space};
 use clap::Args;
@@ -98,20 +99,16 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             .as_ref()
             .and_then(|m| m.get(&i))
             .map_or("-".to_string(), |t| format!("{t:.2}"));
-        let shown = if let Some(acc) = arch.known_accuracy(dataset) {
-            format!(
-                "{acc:>9.2}  {:>6.2}  {t:>8}  (chance: output ignores input)",
-                0.0
-            )
-        } else {
-            let v = engine.score(&arch)?;
-            match v.first_error() {
-                Some(e) => format!("no prediction ({e})"),
-                None => {
-                    let p = model.predict_ordered(&v.values)?[0];
-                    format!("{:>9.2}  {:>6.2}  {t:>8}", p.mean, p.std)
-                }
-            }
+        let shown = match predict_arch(&engine, &model, &arch) {
+            Ok(p) if p.basis == Basis::Chance => format!(
+                "{:>9.2}  {:>6.2}  {t:>8}  ({})",
+                p.mean,
+                p.std,
+                p.basis.describe()
+            ),
+            Ok(p) => format!("{:>9.2}  {:>6.2}  {t:>8}", p.mean, p.std),
+            Err(PredictError::NoProxyValue { reason, .. }) => format!("no prediction ({reason})"),
+            Err(e) => return Err(e.into()),
         };
         println!("{i:>6}  {shown}  {arch}");
     }

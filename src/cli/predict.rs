@@ -7,6 +7,7 @@ use super::train::load_features;
 use crate::extract::Manifest;
 use crate::forest::Model;
 use crate::net::parse_device;
+use crate::predict::{predict_arch, PredictError};
 use crate::proxy::{proxies_by_name, Engine};
 use crate::space::{NatsDataset, Space};
 use anyhow::{bail, Context};
@@ -81,29 +82,37 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     let proxies = proxies_by_name(&manifest.proxies).map_err(anyhow::Error::msg)?;
     let device = parse_device(&a.device)?;
     let engine = Engine::new(proxies, manifest.config.clone(), dataset, device)?;
+    // An arch without a proxy value gets a row saying why and the others go on; the run
+    // fails at the end, after every computed prediction is printed.
+    let mut missing = 0;
     for arch in &archs {
-        if let Some(acc) = arch.known_accuracy(dataset) {
-            rows.push(vec![
-                Cell::Int(arch.index() as i64),
-                Cell::Text(arch.to_string()),
-                Cell::Num(acc),
-                Cell::Num(0.0),
-                Cell::Text("chance: output ignores input".into()),
-            ]);
-            continue;
-        }
-        let v = engine.score(arch)?;
-        if let Some(e) = v.first_error() {
-            bail!("{arch}: no prediction, proxy {e}");
-        }
-        let p = model.predict_ordered(&v.values)?;
+        let (mean, std, basis) = match predict_arch(&engine, &model, arch) {
+            Ok(p) => (
+                Cell::Num(p.mean),
+                Cell::Num(p.std),
+                p.basis.describe().into(),
+            ),
+            Err(PredictError::NoProxyValue { reason, .. }) => {
+                missing += 1;
+                let none = || Cell::Text("-".into());
+                (none(), none(), format!("no prediction: {reason}"))
+            }
+            Err(e) => return Err(e.into()),
+        };
         rows.push(vec![
             Cell::Int(arch.index() as i64),
             Cell::Text(arch.to_string()),
-            Cell::Num(p[0].mean),
-            Cell::Num(p[0].std),
-            Cell::Text("forest".into()),
+            mean,
+            std,
+            Cell::Text(basis),
         ]);
     }
-    print_rows(a.format, &header, &rows)
+    print_rows(a.format, &header, &rows)?;
+    if missing > 0 {
+        bail!(
+            "{missing} of {} arch(s) have no prediction (the reason is in their basis column)",
+            archs.len()
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,98 @@
+//! Arch → predicted trained accuracy: the proxies of the model's own configuration, computed by
+//! an [`Engine`], then the model's forest. Archs whose output ignores the input get chance
+//! accuracy by rule ([`Arch::known_accuracy`]): they have no Jacobian-based proxy value, and
+//! NATS-Bench records chance for every one of them.
+//!
+//! The one place `predict` and `demo` (and any search tool linking the library with `torch`)
+//! turn an arch into a number, so the rule and the checks are never applied in one and
+//! forgotten in the other.
+
+use crate::forest::{ForestError, Model};
+use crate::proxy::{Engine, ProxyError};
+use crate::space::Arch;
+
+/// How a prediction was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// The model's forest, from the arch's proxy vector.
+    Forest,
+    /// Chance accuracy (100 / classes): the arch's output ignores its input.
+    Chance,
+}
+
+impl Basis {
+    /// The `basis` column of `predict`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Basis::Forest => "forest",
+            Basis::Chance => "chance: output ignores input",
+        }
+    }
+}
+
+/// Predicted test accuracy (%) of one arch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ArchPrediction {
+    pub mean: f64,
+    /// Spread of the trees' predictions (0 for [`Basis::Chance`]).
+    pub std: f64,
+    pub basis: Basis,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PredictError {
+    /// One arch has no prediction; other archs may well have one.
+    #[error("{arch}: no prediction, proxy {reason}")]
+    NoProxyValue { arch: String, reason: String },
+    /// The engine does not compute what the model was trained on: every number would be wrong.
+    #[error("the engine computes {engine} but the model was trained on {model}")]
+    Mismatch { engine: String, model: String },
+    #[error("proxy engine: {0}")]
+    Engine(#[from] ProxyError),
+    #[error("forest: {0}")]
+    Forest(#[from] ForestError),
+}
+
+/// Predicts `arch`'s test accuracy with `model`, its proxies computed by `engine`, which must
+/// compute the model's features, in its order, for its dataset (checked; build the engine from
+/// the model's stored configuration).
+pub fn predict_arch(
+    engine: &Engine,
+    model: &Model,
+    arch: &Arch,
+) -> Result<ArchPrediction, PredictError> {
+    let meta = model.meta();
+    if engine.dataset.name() != meta.dataset {
+        return Err(PredictError::Mismatch {
+            engine: format!("dataset {}", engine.dataset.name()),
+            model: format!("dataset {}", meta.dataset),
+        });
+    }
+    let names = engine.names();
+    if names != model.feature_names() {
+        return Err(PredictError::Mismatch {
+            engine: format!("proxies {}", names.join(",")),
+            model: format!("features {}", model.feature_names().join(",")),
+        });
+    }
+    if let Some(acc) = arch.known_accuracy(engine.dataset) {
+        return Ok(ArchPrediction {
+            mean: acc,
+            std: 0.0,
+            basis: Basis::Chance,
+        });
+    }
+    let v = engine.score(arch)?;
+    if let Some(reason) = v.first_error() {
+        return Err(PredictError::NoProxyValue {
+            arch: arch.to_string(),
+            reason,
+        });
+    }
+    let p = model.predict_ordered(&v.values)?[0];
+    Ok(ArchPrediction {
+        mean: p.mean,
+        std: p.std,
+        basis: Basis::Forest,
+    })
+}
