@@ -99,6 +99,9 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         } => {
             let dev = parse_device(&device)?;
             let proxies = (!proxies.is_empty()).then_some(proxies);
+            if let Some(mode) = crate::net::gpu_worker_mode(dev) {
+                println!("{mode}");
+            }
             let mut base = None;
             for w in workers {
                 let (r, per) =

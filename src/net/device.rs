@@ -125,6 +125,28 @@ pub fn use_own_backward_thread(device: Device) -> bool {
     set_autograd_multithreading(false)
 }
 
+/// How extraction workers run on `device`, for benchmark logs: `None` on CPU, else whether each
+/// worker has a private CUDA stream and launches its own backward passes (both on unless
+/// `GREENFACTORY_NO_STREAMS` / `GREENFACTORY_AUTOGRAD_DEVICE_THREAD` is set, or the shim is
+/// not built).
+pub fn gpu_worker_mode(device: Device) -> Option<String> {
+    if !matches!(device, Device::Cuda(_)) {
+        return None;
+    }
+    let shim = autograd_multithreading().is_some();
+    let streams = shim && std::env::var_os("GREENFACTORY_NO_STREAMS").is_none();
+    let own = shim && std::env::var_os("GREENFACTORY_AUTOGRAD_DEVICE_THREAD").is_none();
+    Some(format!(
+        "workers: {} CUDA stream, backward passes on {}",
+        if streams { "a private" } else { "the default" },
+        if own {
+            "the worker's own thread"
+        } else {
+            "libtorch's autograd device thread"
+        }
+    ))
+}
+
 /// Sets the calling thread's autograd multithreading flag (`true` is libtorch's default).
 /// Returns `false` when the shim is not built (then the flag keeps libtorch's default).
 pub fn set_autograd_multithreading(enabled: bool) -> bool {
