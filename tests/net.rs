@@ -245,3 +245,25 @@ fn autograd_thread_flag_is_per_thread_and_changes_no_gradient() {
     // Another thread's setting did not leak into this one.
     assert_eq!(autograd_multithreading(), Some(true));
 }
+
+/// `Weights::upload`'s one-copy path (taken for GPUs, where every host→device copy waits for
+/// the stream) gives every tensor exactly the values of a copy per tensor, each in an
+/// allocation of its own (aligned like one), in float32 and float64.
+#[test]
+fn packed_upload_equals_a_copy_per_tensor() {
+    let arch = tss("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|");
+    let net = Network::new(&arch, NatsDataset::Cifar100);
+    let w = net.init_weights(5, Kind::Float, Device::Cpu).unwrap();
+    for kind in [Kind::Float, Kind::Double] {
+        let packed = w.upload_packed(kind, Device::Cpu).unwrap();
+        let each = w.fresh(kind, Device::Cpu, false).unwrap();
+        assert_eq!(packed.names, each.names);
+        assert_eq!(packed.tensors.len(), each.tensors.len());
+        for (a, b) in packed.tensors.iter().zip(&each.tensors) {
+            assert_eq!((a.size(), a.kind()), (b.size(), kind));
+            assert!(a.equal(b));
+            assert!(a.is_contiguous() && a.data_ptr() as usize % 64 == 0);
+        }
+        net.check_weights(&packed).unwrap();
+    }
+}

@@ -153,6 +153,13 @@ impl Weights {
         if device == Device::Cpu || !on_host || self.tensors.is_empty() {
             return self.fresh(kind, device, false);
         }
+        self.upload_packed(kind, device)
+    }
+
+    /// [`Weights::upload`]'s one-copy path, whatever the device (public so that it can be
+    /// tested on a machine without a GPU).
+    #[doc(hidden)]
+    pub fn upload_packed(&self, kind: Kind, device: Device) -> Result<Weights, NetworkError> {
         let flat = self
             .tensors
             .iter()
