@@ -11,6 +11,11 @@
 //! the archs both have), ρ with the NATS-Bench test accuracy (hp 200) on all our rows, ρ of
 //! Suite-Zero's value with that accuracy on the shared archs, and on all 9,445 Suite-Zero archs
 //! (the figure PROVENANCE.md §6b lists). Rows without a value (failed proxies) drop out pairwise.
+//!
+//! `--seeds A.parquet B.parquet` (at the end) adds how much each proxy depends on the initial
+//! weights: two of our tables of the same archs that differ only in the run seed, ρ(A, B) next
+//! to each one's ρ with accuracy — what two independent initialisations, like ours and
+//! Suite-Zero's, can be expected to agree.
 
 use greenfactory::forest::spearman;
 use greenfactory::table::{read_proxies, read_suite_zero_csv, read_tss_label_csv, ProxyTable};
@@ -60,11 +65,20 @@ fn fmt(n: usize, r: f64) -> String {
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: compare_suite_zero SHARED_DATA_DIR OUR_TABLE.parquet [MORE.parquet…] \
+                 [--seeds A.parquet B.parquet]";
+    let seeds = match args.iter().position(|a| a == "--seeds") {
+        Some(p) if args.len() == p + 3 => {
+            let pair = (args[p + 1].clone(), args[p + 2].clone());
+            args.truncate(p);
+            Some(pair)
+        }
+        Some(_) => return Err(usage.into()),
+        None => None,
+    };
     let Some((data, tables)) = args.split_first().filter(|(_, t)| !t.is_empty()) else {
-        return Err(
-            "usage: compare_suite_zero SHARED_DATA_DIR OUR_TABLE.parquet [MORE.parquet…]".into(),
-        );
+        return Err(usage.into());
     };
     let data = PathBuf::from(data);
     let sz_path = data.join("zc_nasbench_suite_zero/nb201_cifar10_zc_proxies_joined.csv");
@@ -77,12 +91,58 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map(|r| (r.arch_index, r.test_acc))
         .collect();
     println!("# Our proxies vs NAS-Bench-Suite-Zero (TSS, CIFAR-10)\n");
+    let seeds_args = seeds
+        .as_ref()
+        .map_or(String::new(), |(a, b)| format!(" --seeds {a} {b}"));
     println!(
-        "Made by `cargo run --example compare_suite_zero -- ../shared/data {}`. Accuracy: NATS-Bench CIFAR-10 test accuracy, hp 200 (`nats_tss/nats_tss_test_acc_hp200.csv`). ρ is Spearman's. \"Shared\" columns use only the archs that have both our value and Suite-Zero's (n), so ours − Suite-Zero compares the two on identical archs; §6b is Suite-Zero on all its 9,445 archs (PROVENANCE.md).",
+        "Made by `cargo run --example compare_suite_zero -- ../shared/data {}{seeds_args}`. Accuracy: NATS-Bench CIFAR-10 test accuracy, hp 200 (`nats_tss/nats_tss_test_acc_hp200.csv`). ρ is Spearman's. \"Shared\" columns use only the archs that have both our value and Suite-Zero's (n), so ours − Suite-Zero compares the two on identical archs; §6b is Suite-Zero on all its 9,445 archs (PROVENANCE.md).",
         tables.join(" ")
     );
     for table in tables {
         section(table, &sz, &acc)?;
+    }
+    if let Some((a, b)) = seeds {
+        seed_section(&a, &b, &acc)?;
+    }
+    Ok(())
+}
+
+/// ρ between two tables of the same archs made with different run seeds, per proxy.
+fn seed_section(
+    a: &str,
+    b: &str,
+    acc: &HashMap<i64, f64>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (ta, tb) = (read_proxies(a.as_ref())?, read_proxies(b.as_ref())?);
+    if ta.arch_indices()? != tb.arch_indices()? {
+        return Err(format!("--seeds: {a} and {b} do not hold the same archs").into());
+    }
+    let seed = |t: &ProxyTable| -> serde_json::Value {
+        let c: serde_json::Value =
+            serde_json::from_str(t.config.as_deref().unwrap_or("{}")).unwrap_or_default();
+        c["config"]["seed"].clone()
+    };
+    println!(
+        "\n## Two initialisations: `{a}` (seed {}) vs `{b}` (seed {})\n",
+        seed(&ta),
+        seed(&tb)
+    );
+    println!("| proxy | n | ρ(seed A, seed B) | ρ(A, acc) | ρ(B, acc) |");
+    println!("|---|---|---|---|---|");
+    for name in ta.feature_names() {
+        if !tb.feature_names().contains(&name) {
+            continue;
+        }
+        let (oa, ob) = (by_arch(&ta, &name)?, by_arch(&tb, &name)?);
+        let (n, r) = rho(&oa, &ob);
+        let (na, ra) = rho(&oa, acc);
+        let (nb, rb) = rho(&ob, acc);
+        println!(
+            "| {name} | {n} | {} | {} | {} |",
+            fmt(n, r),
+            fmt(na, ra),
+            fmt(nb, rb)
+        );
     }
     Ok(())
 }
