@@ -129,6 +129,22 @@ fn bad_input_gives_one_line_errors() {
             ],
             "/nonexistent",
         ),
+        (
+            vec![
+                "extract",
+                "--space",
+                "tss",
+                "--dataset",
+                "cifar10",
+                "--archs",
+                "range:0..2",
+                "--workers",
+                "0",
+                "--out",
+                "/tmp/gf-never-written.parquet",
+            ],
+            "expected auto or a number of at least 1",
+        ),
     ] {
         let o = gf(&args);
         assert_one_line_error(&o, want);

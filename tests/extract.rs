@@ -76,12 +76,18 @@ fn dump(path: &Path) -> Vec<String> {
 #[test]
 fn same_table_whatever_the_workers() {
     let d = tmp("workers");
-    let (a, b) = (d.join("a.parquet"), d.join("b.parquet"));
+    let (a, b, c) = (
+        d.join("a.parquet"),
+        d.join("b.parquet"),
+        d.join("c.parquet"),
+    );
     run_ok(&args(&a, "sample:8:3", "1"));
     run_ok(&args(&b, "sample:8:3", "2"));
+    run_ok(&args(&c, "sample:8:3", "auto"));
     let (ra, rb) = (dump(&a), dump(&b));
     assert_eq!(ra.len(), 8);
     assert_eq!(ra, rb);
+    assert_eq!(ra, dump(&c));
     // Finished table + same command: nothing to do. Different configuration: refused.
     run_ok(&args(&a, "sample:8:3", "1"));
     let mut other = args(&a, "sample:8:3", "1");

@@ -23,10 +23,11 @@ pub struct ExtractArgs {
     /// Comma-separated proxy names (default: all).
     #[arg(long, value_delimiter = ',')]
     pub proxies: Vec<String>,
-    /// Archs scored at once (threads, each with its own copy of the batch). Values do not
+    /// Archs scored at once: `auto` (one per CPU core; on CUDA at most 16) or a number.
+    /// Threads, each with its own copy of the batch and one libtorch CPU thread. Values do not
     /// depend on it.
-    #[arg(long, default_value_t = 1)]
-    pub workers: usize,
+    #[arg(long, default_value = "auto")]
+    pub workers: String,
     /// Archs per checkpointed chunk.
     #[arg(long, default_value_t = 25)]
     pub chunk_size: usize,
@@ -43,6 +44,24 @@ pub struct ExtractArgs {
     pub allow_device_change: bool,
 }
 
+/// `--workers`: a number ≥ 1, or `auto` — one worker per CPU core (each worker runs libtorch
+/// on one thread), on CUDA at most 16 (the H200 measurement of `benches/README.md`: 16
+/// workers on its 16 cores).
+fn resolve_workers(spec: &str, device: Device) -> anyhow::Result<usize> {
+    if spec == "auto" {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        return Ok(if device == Device::Cpu {
+            cores
+        } else {
+            cores.min(16)
+        });
+    }
+    match spec.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => anyhow::bail!("--workers {spec:?}: expected auto or a number of at least 1"),
+    }
+}
+
 const GROUPS: [&str; 5] = ["static", "labelled", "jacobian", "forward", "own"];
 
 pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
@@ -51,8 +70,8 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
     if archs.is_empty() {
         anyhow::bail!("--archs {} selects no archs", a.archs);
     }
-    if a.workers == 0 || a.chunk_size == 0 {
-        anyhow::bail!("--workers and --chunk-size must be at least 1");
+    if a.chunk_size == 0 {
+        anyhow::bail!("--chunk-size must be at least 1");
     }
     let proxies: Vec<String> = if a.proxies.is_empty() {
         all_proxies_for(a.space)
@@ -67,6 +86,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
             .collect()
     };
     let device = parse_device(&a.engine.device)?;
+    let workers = resolve_workers(&a.workers, device)?;
     let manifest = Manifest {
         space: a.space.name().into(),
         dataset: a.dataset.name().into(),
@@ -95,7 +115,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
     };
     let opts = ExtractOptions {
         device,
-        workers: a.workers,
+        workers,
         allow_device_change: a.allow_device_change,
     };
     let summary = extract(manifest, &opts, &a.out, &on_progress)?;
@@ -119,7 +139,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         p.failed,
         summary.wall_seconds,
         device,
-        a.workers,
+        workers,
         computed as f64 / summary.wall_seconds.max(1e-9)
     );
     if computed > 0 {
