@@ -25,7 +25,10 @@ step() {
   echo "### exit $?" >>"$LOG"
 }
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; nproc; date -u; } >>"$LOG" 2>&1
+# First the engine's GPU paths (packed weight upload, batched MeCo eigendecompositions, backward
+# on the calling thread) against the CPU on two archs: values should differ by rounding only.
 step 40 $BIN proxies --space tss --dataset cifar10 --arch 0 --arch 6111 --device cuda --format csv
+step 40 $BIN proxies --space tss --dataset cifar10 --arch 0 --arch 6111 --device cpu --format csv
 step 40 $BIN bench net --archs 100 --batch-size 64 --device cuda
 # The full vector: workers 1/8/16, each launching its own backward passes (the default since
 # engine change of 2026-12-01), then libtorch's shared autograd device thread for comparison.
