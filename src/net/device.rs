@@ -93,7 +93,7 @@ pub fn use_private_stream(device: Device) -> bool {
     let Device::Cuda(n) = device else {
         return false;
     };
-    if std::env::var_os("GREENFACTORY_NO_STREAMS").is_some() {
+    if streams_off() {
         return false;
     }
     #[cfg(not(gf_no_stream_shim))]
@@ -117,12 +117,21 @@ pub fn use_private_stream(device: Device) -> bool {
 /// runs its own backward passes. Set `GREENFACTORY_AUTOGRAD_DEVICE_THREAD=1` to keep
 /// libtorch's default (for benchmarking the difference).
 pub fn use_own_backward_thread(device: Device) -> bool {
-    if !matches!(device, Device::Cuda(_))
-        || std::env::var_os("GREENFACTORY_AUTOGRAD_DEVICE_THREAD").is_some()
-    {
+    if !matches!(device, Device::Cuda(_)) || device_thread_forced() {
         return false;
     }
     set_autograd_multithreading(false)
+}
+
+/// `GREENFACTORY_NO_STREAMS` is set: workers keep the default CUDA stream.
+fn streams_off() -> bool {
+    std::env::var_os("GREENFACTORY_NO_STREAMS").is_some()
+}
+
+/// `GREENFACTORY_AUTOGRAD_DEVICE_THREAD` is set: CUDA backward passes stay on libtorch's
+/// autograd device thread.
+fn device_thread_forced() -> bool {
+    std::env::var_os("GREENFACTORY_AUTOGRAD_DEVICE_THREAD").is_some()
 }
 
 /// How extraction workers run on `device`, for benchmark logs: `None` on CPU, else whether each
@@ -134,8 +143,8 @@ pub fn gpu_worker_mode(device: Device) -> Option<String> {
         return None;
     }
     let shim = autograd_multithreading().is_some();
-    let streams = shim && std::env::var_os("GREENFACTORY_NO_STREAMS").is_none();
-    let own = shim && std::env::var_os("GREENFACTORY_AUTOGRAD_DEVICE_THREAD").is_none();
+    let streams = shim && !streams_off();
+    let own = shim && !device_thread_forced();
     Some(format!(
         "workers: {} CUDA stream, backward passes on {}",
         if streams { "a private" } else { "the default" },

@@ -186,9 +186,8 @@ impl Proxy for MecoOpt {
             .map(|(k, f)| f.f_index_select(0, &idx.f_select(0, k as i64)?))
             .collect::<Result<Vec<_>, _>>()?;
         let lo = min_eig_corrs(&samples)?;
-        let scale = |f: &Tensor| f.size()[0] as f64 / MECO_OPT_CHANNELS as f64;
-        Ok(finite_sum(
-            lo.into_iter().zip(&feats).map(|(v, f)| v * scale(f)),
-        ))
+        // λ_min · C / 8, in the reference's order of operations.
+        let scaled = |(v, f): (f64, &Tensor)| v * f.size()[0] as f64 / MECO_OPT_CHANNELS as f64;
+        Ok(finite_sum(lo.into_iter().zip(&feats).map(scaled)))
     }
 }
