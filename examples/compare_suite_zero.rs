@@ -44,6 +44,14 @@ fn by_arch(t: &ProxyTable, name: &str) -> Result<HashMap<i64, f64>, Box<dyn std:
         .collect())
 }
 
+/// The proxy configuration (batch size, seed, data…) stored with one of our tables; `null`
+/// fields where the table has none.
+fn proxy_config(t: &ProxyTable) -> serde_json::Value {
+    let manifest: serde_json::Value =
+        serde_json::from_str(t.config.as_deref().unwrap_or("{}")).unwrap_or_default();
+    manifest["config"].clone()
+}
+
 /// Pairs of values on the archs both maps have, in arch order.
 fn paired(a: &HashMap<i64, f64>, b: &HashMap<i64, f64>) -> (Vec<f64>, Vec<f64>) {
     let mut keys: Vec<i64> = a.keys().filter(|k| b.contains_key(k)).copied().collect();
@@ -117,15 +125,10 @@ fn seed_section(
     if ta.arch_indices()? != tb.arch_indices()? {
         return Err(format!("--seeds: {a} and {b} do not hold the same archs").into());
     }
-    let seed = |t: &ProxyTable| -> serde_json::Value {
-        let c: serde_json::Value =
-            serde_json::from_str(t.config.as_deref().unwrap_or("{}")).unwrap_or_default();
-        c["config"]["seed"].clone()
-    };
     println!(
         "\n## Two initialisations: `{a}` (seed {}) vs `{b}` (seed {})\n",
-        seed(&ta),
-        seed(&tb)
+        proxy_config(&ta)["seed"],
+        proxy_config(&tb)["seed"]
     );
     println!("| proxy | n | ρ(seed A, seed B) | ρ(A, acc) | ρ(B, acc) |");
     println!("|---|---|---|---|---|");
@@ -157,8 +160,7 @@ fn section(
     if datasets != ["cifar10"] {
         return Err(format!("{table}: expected a CIFAR-10 table, found {datasets:?}").into());
     }
-    let config = ours.config.as_deref().unwrap_or("{}");
-    let config: serde_json::Value = serde_json::from_str(config).unwrap_or_default();
+    let config = proxy_config(&ours);
     let ours_idx = ours.arch_indices()?;
     let sz_idx: std::collections::HashSet<i64> = sz.arch_indices()?.into_iter().collect();
     let shared = ours_idx.iter().filter(|i| sz_idx.contains(i)).count();
@@ -166,8 +168,8 @@ fn section(
     println!(
         "\n## `{table}`\n\n{} archs, {shared} of them among Suite-Zero's; batch {}, data {}.\n",
         ours_idx.len(),
-        config["config"]["batch_size"],
-        config["config"]["data"]
+        config["batch_size"],
+        config["data"]
     );
     println!("| proxy | n shared | ρ(ours, Suite-Zero) | ρ(ours, acc) shared | ρ(Suite-Zero, acc) shared | ours − Suite-Zero | ρ(ours, acc) all rows (n) | §6b |");
     println!("|---|---|---|---|---|---|---|---|");
