@@ -299,7 +299,12 @@ fn join_policy_on_small_bad_tables() {
     let (data, rep) = join(&p, &labels, "cifar10", "test_acc", &opts).unwrap();
     assert_eq!((data.n_rows(), rep.failed_status), (2, 1));
     assert_eq!(data.arch_index, [0, 2]);
-    assert!(features_for_predict(&p, &["f1".into(), "f2".into()]).is_err());
+    // predict keeps a failed row, with the reason instead of features.
+    let rows = features_for_predict(&p, &["f1".into(), "f2".into()]).unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0].features.is_ok() && rows[2].features.is_ok());
+    let why = rows[1].features.as_ref().unwrap_err();
+    assert!(why.contains("failed"), "{why}");
 
     // Expected feature list: reordered when equal as a set, error naming differences otherwise.
     write_proxy_csv(&pp, &[(0, "1", ""), (1, "2", "")], false);
@@ -326,9 +331,14 @@ fn join_policy_on_small_bad_tables() {
         }
         e => panic!("{e}"),
     }
-    let (archs, idx, rows) = features_for_predict(&p, &["f2".into(), "f1".into()]).unwrap();
-    assert_eq!((idx, rows), (vec![0, 1], vec![1.0, 0.0, 2.0, 0.5]));
-    assert_eq!(archs[1], TssArch::from_index(1).unwrap().to_string());
+    let rows = features_for_predict(&p, &["f2".into(), "f1".into()]).unwrap();
+    let idx: Vec<usize> = rows.iter().map(|r| r.index).collect();
+    let x: Vec<f64> = rows
+        .iter()
+        .flat_map(|r| r.features.clone().unwrap())
+        .collect();
+    assert_eq!((idx, x), (vec![0, 1], vec![1.0, 0.0, 2.0, 0.5]));
+    assert_eq!(rows[1].arch, TssArch::from_index(1).unwrap().to_string());
     assert!(matches!(
         features_for_predict(&p, &["f1".into()]),
         Err(TableError::FeatureMismatch { .. })

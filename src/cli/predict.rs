@@ -7,7 +7,7 @@ use super::train::load_features;
 use crate::extract::Manifest;
 use crate::forest::Model;
 use crate::net::parse_device;
-use crate::predict::{predict_arch, PredictError};
+use crate::predict::{predict_arch, Basis, PredictError};
 use crate::proxy::{proxies_by_name, Engine};
 use crate::space::{NatsDataset, Space};
 use anyhow::{bail, Context};
@@ -46,19 +46,55 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     if let Some(f) = &a.features {
         let table = load_features(f, &meta.dataset)?.filter_dataset(&meta.dataset)?;
-        let (archs, indices, x) =
-            crate::table::features_for_predict(&table, model.feature_names())?;
-        let preds = model.predict_ordered(&x)?;
-        for ((arch, index), p) in archs.iter().zip(&indices).zip(&preds) {
+        let table_rows = crate::table::features_for_predict(&table, model.feature_names())?;
+        // The forest scores every complete row at once; the others keep their table position.
+        let x: Vec<f64> = table_rows
+            .iter()
+            .filter_map(|r| r.features.as_ref().ok())
+            .flatten()
+            .copied()
+            .collect();
+        let mut preds = if x.is_empty() {
+            Vec::new()
+        } else {
+            model.predict_ordered(&x)?
+        }
+        .into_iter();
+        let space: Option<Space> = meta.space.parse().ok();
+        let dataset: Option<NatsDataset> = meta.dataset.parse().ok();
+        let mut missing = 0;
+        for r in &table_rows {
+            let (mean, std, basis) = match &r.features {
+                Ok(_) => {
+                    let p = preds
+                        .next()
+                        .ok_or_else(|| anyhow::anyhow!("the forest returned too few rows"))?;
+                    (Cell::Num(p.mean), Cell::Num(p.std), "forest".to_string())
+                }
+                // A dead cell's row has no Jacobian proxies; its accuracy needs no model.
+                Err(reason) => match chance_accuracy(space, dataset, &r.arch) {
+                    Some(acc) => (
+                        Cell::Num(acc),
+                        Cell::Num(0.0),
+                        Basis::Chance.describe().to_string(),
+                    ),
+                    None => {
+                        missing += 1;
+                        let none = || Cell::Text("-".into());
+                        (none(), none(), format!("no prediction: {reason}"))
+                    }
+                },
+            };
             rows.push(vec![
-                Cell::Int(*index as i64),
-                Cell::Text(arch.clone()),
-                Cell::Num(p.mean),
-                Cell::Num(p.std),
-                Cell::Text("forest".into()),
+                Cell::Int(r.index as i64),
+                Cell::Text(r.arch.clone()),
+                mean,
+                std,
+                Cell::Text(basis),
             ]);
         }
-        return print_rows(a.format, &header, &rows);
+        print_rows(a.format, &header, &rows)?;
+        return fail_if_missing(missing, table_rows.len());
     }
     if meta.proxy_config.is_empty() {
         bail!(
@@ -108,10 +144,20 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         ]);
     }
     print_rows(a.format, &header, &rows)?;
+    fail_if_missing(missing, archs.len())
+}
+
+/// Chance accuracy of `arch` when its output ignores its input (see [`crate::space::Arch::known_accuracy`]);
+/// `None` for any other arch, or when the model's space or dataset is not a NATS-Bench one.
+fn chance_accuracy(space: Option<Space>, dataset: Option<NatsDataset>, arch: &str) -> Option<f64> {
+    space?.parse(arch).ok()?.known_accuracy(dataset?)
+}
+
+/// The run fails after its output when some rows got no prediction.
+fn fail_if_missing(missing: usize, total: usize) -> anyhow::Result<()> {
     if missing > 0 {
         bail!(
-            "{missing} of {} arch(s) have no prediction (the reason is in their basis column)",
-            archs.len()
+            "{missing} of {total} arch(s) have no prediction (the reason is in their basis column)"
         );
     }
     Ok(())

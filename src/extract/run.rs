@@ -241,6 +241,8 @@ pub fn extract(
     // eigendecompositions) is small, and 16 workers × 16 libtorch threads would oversubscribe
     // the cores.
     tch::set_num_threads(1);
+    // Before the workers: libtorch's lazy loading of its CUDA linalg kernels is not thread-safe.
+    crate::net::load_cuda_linalg(opts.device).map_err(|e| ExtractError::Engine(e.into()))?;
     let queue = Mutex::new(todo);
     let progress = Mutex::new(Progress {
         done: resumed,
@@ -301,7 +303,7 @@ pub fn extract(
                                     index,
                                     arch: arch.to_string(),
                                     values: vec![None; proxies.len()],
-                                    errors: vec![Some(e.to_string()); proxies.len()],
+                                    errors: vec![Some(e.reason()); proxies.len()],
                                     status: "failed".into(),
                                     seconds: [0.0; 5],
                                 },

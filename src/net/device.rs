@@ -49,6 +49,24 @@ pub fn limit_onednn_isa() {
     }
 }
 
+/// Loads libtorch's CUDA linear-algebra kernels from the calling thread (a no-op on CPU). Call
+/// it before extraction workers start. libtorch loads `libtorch_cuda_linalg` at the first CUDA
+/// linalg call through stubs that are not thread-safe (`loadLazyTorchLinalgLibrary` in
+/// `aten/src/ATen/native/cuda/LinearAlgebraStubs.cpp` counts its calls in a plain static):
+/// when several workers make that first call at once, all but one fail with "lazy wrapper
+/// should be called at most once". Six rows of the shipped H200 tables (nwot's `slogdet`) were
+/// lost so. The library registers every CUDA linalg kernel when it loads; the two calls here
+/// are the ones the proxies make on the device (nwot's `slogdet`, ntk's `eigvalsh`).
+pub fn load_cuda_linalg(device: Device) -> Result<(), tch::TchError> {
+    if !matches!(device, Device::Cuda(_)) {
+        return Ok(());
+    }
+    let eye = tch::Tensor::f_eye(2, (tch::Kind::Float, device))?;
+    let _ = eye.f_slogdet()?;
+    let _ = eye.f_linalg_eigvalsh("L")?;
+    Ok(())
+}
+
 /// Parses `auto | cpu | cuda | cuda:N`. `auto` picks CUDA device 0 when available.
 pub fn parse_device(s: &str) -> Result<Device, DeviceError> {
     init_cuda();

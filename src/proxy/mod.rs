@@ -125,6 +125,20 @@ pub enum ProxyError {
     Undefined(String),
 }
 
+impl ProxyError {
+    /// The message's first line: what a table row records as the reason. libtorch appends a
+    /// C++ backtrace of dozens of lines to its errors, which would make every failed row of a
+    /// table, and `predict`'s output, multi-line.
+    pub fn reason(&self) -> String {
+        let text = self.to_string();
+        text.lines()
+            .next()
+            .unwrap_or_default()
+            .trim_end()
+            .to_string()
+    }
+}
+
 /// The configuration every value depends on; stored with every table and model.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProxyConfig {
@@ -176,4 +190,21 @@ pub(crate) fn read_scalars(terms: &[tch::Tensor]) -> Result<Vec<f64>, ProxyError
         .collect::<Result<Vec<_>, _>>()?;
     let all = tch::Tensor::f_cat(&flat, 0)?.f_to_device(tch::Device::Cpu)?;
     Ok(Vec::<f64>::try_from(&all)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProxyError;
+
+    #[test]
+    fn a_reason_is_one_line() {
+        let e = ProxyError::Undefined(
+            "lazy wrapper\nException raised from … (most recent call first):\nframe #0".into(),
+        );
+        assert_eq!(e.reason(), "lazy wrapper");
+        assert_eq!(
+            ProxyError::NonFinite(f64::NAN).reason(),
+            "non-finite value NaN"
+        );
+    }
 }

@@ -186,7 +186,7 @@ impl Engine {
                 }
                 Err(e) => {
                     values.push(f64::NAN);
-                    errors.push(Some(e.to_string()));
+                    errors.push(Some(e.reason()));
                 }
             }
         }

@@ -297,16 +297,24 @@ pub fn join(
     Ok((out, report))
 }
 
-/// The feature matrix of a proxy table for `predict --features F`: `(arch strings, arch
-/// indices, row-major rows)` with the columns in `expected` order (a trained model's feature
-/// list; a different set is a [`TableError::FeatureMismatch`]). The table must hold a single
-/// dataset (see [`ProxyTable::filter_dataset`]). Strict, because a prediction for a row that is
-/// silently missing would look like a complete answer: a row with a failed `status` or a
-/// non-finite feature is an error naming the arch.
-pub fn features_for_predict(
-    proxies: &ProxyTable,
-    expected: &[String],
-) -> Result<(Vec<String>, Vec<usize>, Vec<f64>)> {
+/// One row of a proxy table for `predict --features F`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictRow {
+    pub arch: String,
+    pub index: usize,
+    /// The row's features in the model's order, or why it has none: a failed `status` (with the
+    /// row's `error` when the table has one) or a missing / non-finite value. Such a row gets
+    /// no forest prediction, and the caller says so in its output rather than dropping it.
+    pub features: std::result::Result<Vec<f64>, String>,
+}
+
+/// The rows of a proxy table for `predict --features F`, in table order, with the feature
+/// columns in `expected` order (a trained model's feature list; a different set is a
+/// [`TableError::FeatureMismatch`]). The table must hold a single dataset (see
+/// [`ProxyTable::filter_dataset`]). A row without a usable feature vector is kept, with the
+/// reason ([`PredictRow::features`]): an extraction records dead cells as failed rows, and a
+/// table that cannot be predicted because of them would be useless.
+pub fn features_for_predict(proxies: &ProxyTable, expected: &[String]) -> Result<Vec<PredictRow>> {
     let pp = proxies.source.as_str();
     let datasets = proxies.datasets()?;
     if datasets.len() > 1 {
@@ -318,56 +326,58 @@ pub fn features_for_predict(
     let features = resolve_features(proxies, Some(expected))?;
     let index = i64_col(&proxies.df, "arch_index", pp)?;
     let arch = str_col(&proxies.df, "arch", pp)?;
-    let has_status = proxies
-        .df
-        .get_column_names()
-        .iter()
-        .any(|c| c.as_str() == "status");
-    if has_status {
-        let status = str_col(&proxies.df, "status", pp)?;
-        let failed: Vec<usize> = (0..status.len())
-            .filter(|&r| !is_ok_status(&status[r]))
-            .collect();
-        if let Some(&r) = failed.first() {
-            return Err(invalid(
-                pp,
-                format!(
-                    "{} rows have a failed status (e.g. arch_index {} {:?}: {:?}); remove or re-extract them",
-                    failed.len(),
-                    index[r].unwrap_or_default(),
-                    arch[r].clone().unwrap_or_default(),
-                    status[r].clone().unwrap_or_default()
-                ),
-            ));
-        }
-    }
+    let column = |name: &str| -> Result<Option<Vec<Option<String>>>> {
+        let has = proxies
+            .df
+            .get_column_names()
+            .iter()
+            .any(|c| c.as_str() == name);
+        has.then(|| str_col(&proxies.df, name, pp)).transpose()
+    };
+    let status = column("status")?;
+    let error = column("error")?;
     let cols: Vec<Vec<Option<f64>>> = features
         .iter()
         .map(|f| f64_col(&proxies.df, f, pp))
         .collect::<Result<_>>()?;
-    let n = proxies.height();
-    let mut rows = Vec::with_capacity(n * features.len());
-    for r in 0..n {
-        for (c, col) in cols.iter().enumerate() {
-            match col[r] {
-                Some(v) if v.is_finite() => rows.push(v),
-                v => {
-                    return Err(TableError::NonFinite {
-                        path: pp.into(),
-                        column: features[c].clone(),
-                        value: v.map_or("null".into(), |v| v.to_string()),
-                        index: index[r].unwrap_or_default(),
-                        arch: arch[r].clone().unwrap_or_default(),
-                    })
-                }
+    let mut out = Vec::with_capacity(proxies.height());
+    for r in 0..proxies.height() {
+        let index = usize::try_from(index[r].unwrap_or(-1))
+            .map_err(|_| invalid(pp, "missing or negative arch_index"))?;
+        let features = match status.as_ref().map(|s| &s[r]) {
+            Some(s) if !is_ok_status(s) => {
+                // First line only: tables made before errors were cut to one line hold
+                // libtorch's C++ backtraces.
+                let why = error
+                    .as_ref()
+                    .and_then(|e| e[r].as_deref().and_then(|e| e.lines().next()))
+                    .map(|e| e.trim_end().to_string())
+                    .filter(|e| !e.is_empty());
+                Err(format!(
+                    "status {:?}{}",
+                    s.clone().unwrap_or_default(),
+                    why.map_or(String::new(), |w| format!(" ({w})"))
+                ))
             }
-        }
+            _ => cols
+                .iter()
+                .zip(&features)
+                .map(|(col, name)| match col[r] {
+                    Some(v) if v.is_finite() => Ok(v),
+                    v => Err(format!(
+                        "{name} is {}",
+                        v.map_or("missing".into(), |v| v.to_string())
+                    )),
+                })
+                .collect(),
+        };
+        out.push(PredictRow {
+            arch: arch[r].clone().unwrap_or_default(),
+            index,
+            features,
+        });
     }
-    let indices = index
-        .iter()
-        .map(|i| usize::try_from(i.unwrap_or(-1)).map_err(|_| invalid(pp, "negative arch_index")))
-        .collect::<Result<_>>()?;
-    Ok((arch.into_iter().flatten().collect(), indices, rows))
+    Ok(out)
 }
 
 #[cfg(test)]

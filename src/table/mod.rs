@@ -48,7 +48,7 @@ pub use io::{
     read_suite_zero_csv, read_tss_label_csv, write_labels, write_proxies, AnyTable,
     ImportCsvOptions, NaslibTiming,
 };
-pub use join::{features_for_predict, fnv1a64, join, JoinOptions, JoinReport};
+pub use join::{features_for_predict, fnv1a64, join, JoinOptions, JoinReport, PredictRow};
 
 use polars::prelude::*;
 use std::path::PathBuf;
