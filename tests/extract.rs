@@ -274,3 +274,75 @@ fn shipped_cpu_table_is_reproduced_by_this_engine() {
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+/// Extractions of two halves of an arch list, given to `evaluate` as two `--features`, are the
+/// extraction of the whole list: the same join and the same metrics, to the last digit. A table
+/// made with another configuration is refused, and the same table twice is a duplicate.
+#[test]
+fn two_tables_evaluate_as_their_union() {
+    let d = tmp("union");
+    let (a, b, whole, other) = (
+        d.join("a.parquet"),
+        d.join("b.parquet"),
+        d.join("whole.parquet"),
+        d.join("other.parquet"),
+    );
+    run_ok(&args(&a, "range:0..10", "1"));
+    run_ok(&args(&b, "range:10..20", "1"));
+    run_ok(&args(&whole, "range:0..20", "1"));
+    let labels = common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv");
+    let evaluate = |features: &[&Path]| {
+        let mut a: Vec<String> = vec!["evaluate".into()];
+        for f in features {
+            a.extend(["--features".into(), f.display().to_string()]);
+        }
+        a.extend(
+            [
+                "--labels",
+                &labels.display().to_string(),
+                "--dataset",
+                "cifar10",
+                "--train-frac",
+                "0.5",
+                "--repeats",
+                "2",
+                "--n-trees",
+                "10",
+            ]
+            .map(String::from),
+        );
+        Command::new(bin()).args(&a).output().unwrap()
+    };
+    let (halves, full) = (evaluate(&[&a, &b]), evaluate(&[&whole]));
+    assert!(
+        halves.status.success(),
+        "{}",
+        String::from_utf8_lossy(&halves.stderr)
+    );
+    assert_eq!(halves.stdout, full.stdout);
+    let report = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .find(|l| l.starts_with("joined"))
+            .map(str::to_string)
+    };
+    assert_eq!(report(&halves), report(&full));
+    assert!(report(&full).unwrap().starts_with("joined 20 cifar10 rows"));
+
+    let mut bigger = args(&other, "range:20..24", "1");
+    let pos = bigger.iter().position(|x| x == "8").unwrap();
+    bigger[pos] = "16".into();
+    run_ok(&bigger);
+    let o = evaluate(&[&a, &other]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("different proxy configuration"),
+        "{err}"
+    );
+    let o = evaluate(&[&a, &a]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("duplicate arch"),
+        "{err}"
+    );
+}

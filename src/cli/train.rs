@@ -1,5 +1,6 @@
 //! `greenfactory train` and `greenfactory evaluate`: the forest on joined proxy + label tables.
 
+use crate::extract::Manifest;
 use crate::forest::{
     cross_validate, evaluate, Dataset, Forest, ForestParams, MaxFeatures, Metrics, Model,
     ModelMeta, Protocol, Split, SplitSize,
@@ -13,8 +14,10 @@ use std::path::{Path, PathBuf};
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
     /// Proxy table: a greenfactory extraction (.parquet) or a NAS-Bench-Suite-Zero joined CSV.
-    #[arg(long)]
-    pub features: PathBuf,
+    /// Repeat it to use several tables as one (e.g. a sample and its extension); extractions
+    /// must then agree in everything their values depend on.
+    #[arg(long, required = true)]
+    pub features: Vec<PathBuf>,
     /// Label table (.parquet from `import`, or a label CSV such as nats_tss_test_acc_hp200.csv).
     #[arg(long)]
     pub labels: PathBuf,
@@ -106,6 +109,76 @@ pub fn load_features(path: &Path, dataset: &str) -> anyhow::Result<ProxyTable> {
     Ok(table::read_proxies(path)?)
 }
 
+/// Reads one or more proxy tables as one (see [`DataArgs::features`]).
+pub fn load_feature_tables(paths: &[PathBuf], dataset: &str) -> anyhow::Result<ProxyTable> {
+    let mut tables = paths
+        .iter()
+        .map(|p| load_features(p, dataset))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if tables.len() == 1 {
+        if let Some(t) = tables.pop() {
+            return Ok(t);
+        }
+    }
+    let config = merged_config(&tables)?;
+    Ok(ProxyTable::concat(&tables, config)?)
+}
+
+/// The configuration of extractions used as one table: they must be equal in everything the
+/// values depend on (space, dataset, proxies, batch, seed, data, engine version); their arch
+/// lists are put one after the other and their device kinds merged (`cuda+cpu`). Tables
+/// without a configuration (Suite-Zero CSVs) go only with each other.
+fn merged_config(tables: &[ProxyTable]) -> anyhow::Result<Option<String>> {
+    let manifests = tables
+        .iter()
+        .map(|t| {
+            t.config
+                .as_deref()
+                .map(|c| {
+                    serde_json::from_str::<Manifest>(c)
+                        .with_context(|| format!("{}: unreadable proxy configuration", t.source))
+                })
+                .transpose()
+        })
+        .collect::<anyhow::Result<Vec<Option<Manifest>>>>()?;
+    let Some(Some(first)) = manifests.first() else {
+        if let Some(i) = manifests.iter().position(Option::is_some) {
+            bail!(
+                "{} is an extraction and {} is not: their values are not comparable",
+                tables[i].source,
+                tables[0].source
+            );
+        }
+        return Ok(None);
+    };
+    let mut merged = first.clone();
+    for (t, m) in tables.iter().zip(&manifests).skip(1) {
+        let Some(m) = m else {
+            bail!(
+                "{} is an extraction and {} is not: their values are not comparable",
+                tables[0].source,
+                t.source
+            );
+        };
+        let mut same = m.clone();
+        same.archs.clone_from(&merged.archs);
+        same.chunk_size = merged.chunk_size;
+        same.device_kind.clone_from(&merged.device_kind);
+        if let Some(field) = merged.first_difference(&same) {
+            bail!(
+                "{} and {} were made with a different {field}: their values are not comparable",
+                tables[0].source,
+                t.source
+            );
+        }
+        merged.archs.extend(&m.archs);
+        for kind in m.device_kind.split('+') {
+            merged.device_kind = merged.with_device_kind(kind);
+        }
+    }
+    Ok(Some(serde_json::to_string(&merged)?))
+}
+
 /// Reads a label table in any supported layout.
 pub fn load_labels(path: &Path) -> anyhow::Result<table::LabelTable> {
     if csv_has_column(path, "cifar10_test_acc")? {
@@ -140,7 +213,7 @@ fn select_features(t: ProxyTable, only: &[String]) -> anyhow::Result<ProxyTable>
 
 /// Joins features and labels into the forest's dataset, printing the join report.
 pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyTable)> {
-    let features = load_features(&d.features, &d.dataset)?;
+    let features = load_feature_tables(&d.features, &d.dataset)?;
     let labels = load_labels(&d.labels)?;
     let opts = JoinOptions {
         drop_non_finite: d.drop_non_finite,

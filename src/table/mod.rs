@@ -516,6 +516,53 @@ impl ProxyTable {
         self.df.height()
     }
 
+    /// The rows of `tables`, one table after the other, as one table with `config` (checking
+    /// that the tables' configurations agree is the caller's: only it knows their format). The
+    /// tables must have the same columns; duplicate archs are left to [`join`] to refuse.
+    pub fn concat(tables: &[ProxyTable], config: Option<String>) -> Result<ProxyTable> {
+        let Some((first, rest)) = tables.split_first() else {
+            return Err(invalid(MEMORY, "no proxy tables to put together"));
+        };
+        let columns: Vec<String> = first
+            .df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let mut df = first.df.clone();
+        for t in rest {
+            let mut theirs: Vec<String> =
+                t.df.get_column_names()
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect();
+            let mut ours = columns.clone();
+            theirs.sort();
+            ours.sort();
+            if theirs != ours {
+                return Err(invalid(
+                    &t.source,
+                    format!(
+                        "its columns differ from those of {} ({} vs {})",
+                        first.source,
+                        t.feature_names().join(","),
+                        first.feature_names().join(",")
+                    ),
+                ));
+            }
+            let aligned =
+                t.df.select(columns.iter().map(String::as_str))
+                    .map_err(pe(&t.source))?;
+            df.vstack_mut(&aligned).map_err(pe(&t.source))?;
+        }
+        let sources: Vec<&str> = tables.iter().map(|t| t.source.as_str()).collect();
+        Ok(ProxyTable {
+            df,
+            config,
+            source: sources.join(" + "),
+        })
+    }
+
     /// Feature column names, in table order.
     pub fn feature_names(&self) -> Vec<String> {
         self.df
