@@ -21,7 +21,7 @@
 //! its own float32 forward and backward with `create_graph`, which gives the same numbers. A layer whose `Hg` does not exist (no path
 //! from its weight to the loss's gradient) contributes 0, as the reference's `grad is None` rule.
 
-use super::{read_scalars, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use super::{sum_f64, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions};
 use tch::{Kind, Tensor};
 
@@ -89,16 +89,9 @@ impl Proxy for Grasp {
             _ => return Ok(0.0),
         };
         let hg = Tensor::f_run_backward(&[&z], &lw, false, false)?;
-        let mut terms = Vec::with_capacity(hg.len());
-        for (w, h) in lw.iter().zip(&hg) {
-            if h.defined() {
-                terms.push(w.f_detach()?.f_mul(h)?.f_sum(Kind::Float)?);
-            }
-        }
-        let mut total = 0.0;
-        for t in read_scalars(&terms)? {
-            total -= t;
-        }
-        Ok(total)
+        // −Σ θ·Hg over the layers Hg reaches; `0 − Σ` equals subtracting term by term.
+        let reached = lw.iter().zip(&hg).filter(|(_, h)| h.defined());
+        let sum = sum_f64(reached, |(w, h)| w.f_detach()?.f_mul(h)?.f_sum(Kind::Float))?;
+        Ok(0.0 - sum)
     }
 }

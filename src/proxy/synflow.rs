@@ -19,7 +19,7 @@
 //! NATS-Bench network (the largest values are ~1e30 orders below f64's range). If it were not
 //! finite the engine would record NaN with the non-finite value as the reason.
 
-use super::{read_scalars, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use super::{sum_f64, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions, Weights};
 use tch::{Kind, Tensor};
 
@@ -61,16 +61,10 @@ impl Proxy for Synflow {
         let layers = cx.layer_weights();
         let lw: Vec<&Tensor> = layers.iter().map(|&i| &weights.tensors[i]).collect();
         let grads = Tensor::f_run_backward(&[&r], &lw, false, false)?;
-        let mut terms = Vec::with_capacity(grads.len());
-        for (w, g) in lw.iter().zip(&grads) {
-            if g.defined() {
-                terms.push(w.f_detach()?.f_mul(g)?.f_abs()?.f_sum(Kind::Double)?);
-            }
-        }
-        let mut total = 0.0;
-        for t in read_scalars(&terms)? {
-            total += t;
-        }
-        Ok(total)
+        // Layers the output does not reach (no gradient) contribute 0.
+        let reached = lw.iter().zip(&grads).filter(|(_, g)| g.defined());
+        sum_f64(reached, |(w, g)| {
+            w.f_detach()?.f_mul(g)?.f_abs()?.f_sum(Kind::Double)
+        })
     }
 }
