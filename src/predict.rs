@@ -9,7 +9,7 @@
 
 use crate::forest::{ForestError, Model};
 use crate::proxy::{Engine, ProxyError};
-use crate::space::Arch;
+use crate::space::{Arch, NatsDataset};
 
 /// How a prediction was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,17 @@ pub enum PredictError {
     Forest(#[from] ForestError),
 }
 
+/// The prediction that needs no model: chance accuracy (100 / classes, uncertainty 0) for an
+/// arch whose output ignores its input; `None` for every other arch. `predict --features`
+/// applies it to the failed rows of a proxy table (dead cells have no Jacobian proxies).
+pub fn by_rule(arch: &Arch, dataset: NatsDataset) -> Option<ArchPrediction> {
+    arch.known_accuracy(dataset).map(|acc| ArchPrediction {
+        mean: acc,
+        std: 0.0,
+        basis: Basis::Chance,
+    })
+}
+
 /// Predicts `arch`'s test accuracy with `model`, its proxies computed by `engine`, which must
 /// compute the model's features, in its order, for its dataset (checked; build the engine from
 /// the model's stored configuration).
@@ -75,12 +86,8 @@ pub fn predict_arch(
             model: format!("features {}", model.feature_names().join(",")),
         });
     }
-    if let Some(acc) = arch.known_accuracy(engine.dataset) {
-        return Ok(ArchPrediction {
-            mean: acc,
-            std: 0.0,
-            basis: Basis::Chance,
-        });
+    if let Some(p) = by_rule(arch, engine.dataset) {
+        return Ok(p);
     }
     let v = engine.score(arch)?;
     if let Some(reason) = v.first_error() {

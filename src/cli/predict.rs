@@ -7,7 +7,7 @@ use super::train::load_features;
 use crate::extract::Manifest;
 use crate::forest::Model;
 use crate::net::parse_device;
-use crate::predict::{predict_arch, Basis, PredictError};
+use crate::predict::{by_rule, predict_arch, ArchPrediction, Basis, PredictError};
 use crate::proxy::{proxies_by_name, Engine};
 use crate::space::{NatsDataset, Space};
 use anyhow::{bail, Context};
@@ -64,34 +64,24 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         let dataset: Option<NatsDataset> = meta.dataset.parse().ok();
         let mut missing = 0;
         for r in &table_rows {
-            let (mean, std, basis) = match &r.features {
+            let outcome = match &r.features {
                 Ok(_) => {
                     let p = preds
                         .next()
                         .ok_or_else(|| anyhow::anyhow!("the forest returned too few rows"))?;
-                    (Cell::Num(p.mean), Cell::Num(p.std), "forest".to_string())
+                    Ok(ArchPrediction {
+                        mean: p.mean,
+                        std: p.std,
+                        basis: Basis::Forest,
+                    })
                 }
                 // A dead cell's row has no Jacobian proxies; its accuracy needs no model.
-                Err(reason) => match chance_accuracy(space, dataset, &r.arch) {
-                    Some(acc) => (
-                        Cell::Num(acc),
-                        Cell::Num(0.0),
-                        Basis::Chance.describe().to_string(),
-                    ),
-                    None => {
-                        missing += 1;
-                        let none = || Cell::Text("-".into());
-                        (none(), none(), format!("no prediction: {reason}"))
-                    }
-                },
+                Err(reason) => space
+                    .zip(dataset)
+                    .and_then(|(s, d)| by_rule(&s.parse(&r.arch).ok()?, d))
+                    .ok_or_else(|| reason.clone()),
             };
-            rows.push(vec![
-                Cell::Int(r.index as i64),
-                Cell::Text(r.arch.clone()),
-                mean,
-                std,
-                Cell::Text(basis),
-            ]);
+            rows.push(prediction_row(r.index, &r.arch, outcome, &mut missing));
         }
         print_rows(a.format, &header, &rows)?;
         return fail_if_missing(missing, table_rows.len());
@@ -122,35 +112,43 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     // fails at the end, after every computed prediction is printed.
     let mut missing = 0;
     for arch in &archs {
-        let (mean, std, basis) = match predict_arch(&engine, &model, arch) {
-            Ok(p) => (
-                Cell::Num(p.mean),
-                Cell::Num(p.std),
-                p.basis.describe().into(),
-            ),
-            Err(PredictError::NoProxyValue { reason, .. }) => {
-                missing += 1;
-                let none = || Cell::Text("-".into());
-                (none(), none(), format!("no prediction: {reason}"))
-            }
-            Err(e) => return Err(e.into()),
+        let outcome = match predict_arch(&engine, &model, arch) {
+            Err(PredictError::NoProxyValue { reason, .. }) => Err(reason),
+            other => Ok(other?),
         };
-        rows.push(vec![
-            Cell::Int(arch.index() as i64),
-            Cell::Text(arch.to_string()),
-            mean,
-            std,
-            Cell::Text(basis),
-        ]);
+        let row = prediction_row(arch.index(), &arch.to_string(), outcome, &mut missing);
+        rows.push(row);
     }
     print_rows(a.format, &header, &rows)?;
     fail_if_missing(missing, archs.len())
 }
 
-/// Chance accuracy of `arch` when its output ignores its input (see [`crate::space::Arch::known_accuracy`]);
-/// `None` for any other arch, or when the model's space or dataset is not a NATS-Bench one.
-fn chance_accuracy(space: Option<Space>, dataset: Option<NatsDataset>, arch: &str) -> Option<f64> {
-    space?.parse(arch).ok()?.known_accuracy(dataset?)
+/// One output row: the prediction, or "-" and why there is none (counted in `missing`).
+fn prediction_row(
+    index: usize,
+    arch: &str,
+    outcome: Result<ArchPrediction, String>,
+    missing: &mut usize,
+) -> Vec<Cell> {
+    let (mean, std, basis) = match outcome {
+        Ok(p) => (
+            Cell::Num(p.mean),
+            Cell::Num(p.std),
+            p.basis.describe().into(),
+        ),
+        Err(reason) => {
+            *missing += 1;
+            let none = || Cell::Text("-".into());
+            (none(), none(), format!("no prediction: {reason}"))
+        }
+    };
+    vec![
+        Cell::Int(index as i64),
+        Cell::Text(arch.to_string()),
+        mean,
+        std,
+        Cell::Text(basis),
+    ]
 }
 
 /// The run fails after its output when some rows got no prediction.
