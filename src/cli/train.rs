@@ -111,60 +111,48 @@ pub fn load_features(path: &Path, dataset: &str) -> anyhow::Result<ProxyTable> {
 
 /// Reads one or more proxy tables as one (see [`DataArgs::features`]).
 pub fn load_feature_tables(paths: &[PathBuf], dataset: &str) -> anyhow::Result<ProxyTable> {
-    let mut tables = paths
+    if let [one] = paths {
+        return load_features(one, dataset);
+    }
+    let tables = paths
         .iter()
         .map(|p| load_features(p, dataset))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    if tables.len() == 1 {
-        if let Some(t) = tables.pop() {
-            return Ok(t);
-        }
-    }
     let config = merged_config(&tables)?;
     Ok(ProxyTable::concat(&tables, config)?)
 }
 
 /// The configuration of extractions used as one table: they must be equal in everything the
-/// values depend on (space, dataset, proxies, batch, seed, data, engine version); their arch
-/// lists are put one after the other and their device kinds merged (`cuda+cpu`). Tables
-/// without a configuration (Suite-Zero CSVs) go only with each other.
+/// values depend on ([`Manifest::first_value_difference`]); their arch lists are put one
+/// after the other and their device kinds merged (`cuda+cpu`). Tables without a configuration
+/// (Suite-Zero CSVs) go only with each other.
 fn merged_config(tables: &[ProxyTable]) -> anyhow::Result<Option<String>> {
-    let manifests = tables
-        .iter()
-        .map(|t| {
+    let mut manifests = Vec::with_capacity(tables.len());
+    for t in tables {
+        manifests.push(
             t.config
                 .as_deref()
-                .map(|c| {
-                    serde_json::from_str::<Manifest>(c)
-                        .with_context(|| format!("{}: unreadable proxy configuration", t.source))
-                })
+                .map(serde_json::from_str::<Manifest>)
                 .transpose()
-        })
-        .collect::<anyhow::Result<Vec<Option<Manifest>>>>()?;
-    let Some(Some(first)) = manifests.first() else {
-        if let Some(i) = manifests.iter().position(Option::is_some) {
-            bail!(
-                "{} is an extraction and {} is not: their values are not comparable",
-                tables[i].source,
-                tables[0].source
-            );
-        }
+                .with_context(|| format!("{}: unreadable proxy configuration", t.source))?,
+        );
+    }
+    if manifests.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    if let Some(i) = manifests.iter().position(Option::is_none) {
+        bail!(
+            "{} is not a greenfactory extraction and the other tables are: their values are not comparable",
+            tables[i].source
+        );
+    }
+    let manifests: Vec<Manifest> = manifests.into_iter().flatten().collect();
+    let Some((first, rest)) = manifests.split_first() else {
         return Ok(None);
     };
     let mut merged = first.clone();
-    for (t, m) in tables.iter().zip(&manifests).skip(1) {
-        let Some(m) = m else {
-            bail!(
-                "{} is an extraction and {} is not: their values are not comparable",
-                tables[0].source,
-                t.source
-            );
-        };
-        let mut same = m.clone();
-        same.archs.clone_from(&merged.archs);
-        same.chunk_size = merged.chunk_size;
-        same.device_kind.clone_from(&merged.device_kind);
-        if let Some(field) = merged.first_difference(&same) {
+    for (t, m) in tables.iter().skip(1).zip(rest) {
+        if let Some(field) = merged.first_value_difference(m) {
             bail!(
                 "{} and {} were made with a different {field}: their values are not comparable",
                 tables[0].source,

@@ -37,6 +37,17 @@ impl Manifest {
         }
     }
 
+    /// The first field in which `self` and `other` differ that changes values (arch list,
+    /// chunk size and device kind do not): `None` when the two tables' values are comparable
+    /// and can be used as one.
+    pub fn first_value_difference(&self, other: &Manifest) -> Option<&'static str> {
+        let mut o = other.clone();
+        o.archs.clone_from(&self.archs);
+        o.chunk_size = self.chunk_size;
+        o.device_kind.clone_from(&self.device_kind);
+        self.first_difference(&o)
+    }
+
     /// The first field in which `self` differs from `other`, for the refusal message.
     pub fn first_difference(&self, other: &Manifest) -> Option<&'static str> {
         if self.space != other.space {
