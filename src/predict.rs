@@ -9,7 +9,19 @@
 
 use crate::forest::{ForestError, Model};
 use crate::proxy::{Engine, ProxyError};
-use crate::space::{Arch, NatsDataset};
+use crate::space::features::{arch_feature_names, arch_features, is_arch_feature};
+use crate::space::{Arch, NatsDataset, Space};
+
+/// The model's features that a proxy engine computes: all but the exact arch features of
+/// `space` ([`crate::space::features`]), which come from the arch string, in model order.
+pub fn model_proxies(model: &Model, space: Space) -> Vec<&str> {
+    model
+        .feature_names()
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !is_arch_feature(space, n))
+        .collect()
+}
 
 /// How a prediction was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +77,9 @@ pub fn by_rule(arch: &Arch, dataset: NatsDataset) -> Option<ArchPrediction> {
 }
 
 /// Predicts `arch`'s test accuracy with `model`, its proxies computed by `engine`, which must
-/// compute the model's features, in its order, for its dataset (checked; build the engine from
-/// the model's stored configuration).
+/// compute the model's proxy features ([`model_proxies`]), in its order, for its dataset
+/// (checked; build the engine from the model's stored configuration); the model's arch
+/// features are computed from `arch`.
 pub fn predict_arch(
     engine: &Engine,
     model: &Model,
@@ -80,10 +93,12 @@ pub fn predict_arch(
         });
     }
     let names = engine.names();
-    if names != model.feature_names() {
+    let space = arch.space();
+    let proxy_features = model_proxies(model, space);
+    if names != proxy_features {
         return Err(PredictError::Mismatch {
             engine: format!("proxies {}", names.join(",")),
-            model: format!("features {}", model.feature_names().join(",")),
+            model: format!("proxy features {}", proxy_features.join(",")),
         });
     }
     if let Some(p) = by_rule(arch, engine.dataset) {
@@ -96,7 +111,20 @@ pub fn predict_arch(
             reason,
         });
     }
-    let p = model.predict_ordered(&v.values)?[0];
+    let arch_names = arch_feature_names(space);
+    let arch_values = arch_features(arch);
+    let x: Vec<f64> = model
+        .feature_names()
+        .iter()
+        .map(|n| match names.iter().position(|m| m == n) {
+            Some(k) => v.values[k],
+            None => arch_names
+                .iter()
+                .position(|m| m == n)
+                .map_or(f64::NAN, |k| arch_values[k]),
+        })
+        .collect();
+    let p = model.predict_ordered(&x)?[0];
     Ok(ArchPrediction {
         mean: p.mean,
         std: p.std,

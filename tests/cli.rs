@@ -393,3 +393,91 @@ fn predict_from_the_shipped_tables_keeps_every_row() {
     assert_eq!(count(&out, "no prediction: status \"\"failed\"\" (nwot: libtorch: Internal torch error: lazy wrapper should be called at most once)"), 5, "{out}");
     assert_one_line_error(&o, "5 of 1000 arch(s) have no prediction");
 }
+
+/// Users' own tables: an arch (or index) column and feature columns, dataset from the flag;
+/// bad rows and tables of another dataset are refused in one line naming what is wrong.
+#[test]
+fn plain_feature_tables_train_evaluate_and_predict() {
+    let data = common::data_dir();
+    let (h, rows) =
+        common::read_csv(&data.join("zc_nasbench_suite_zero/nb201_cifar10_zc_proxies_joined.csv"));
+    let (arch, index) = (common::col(&h, "arch_str"), common::col(&h, "nats_index"));
+    let feats = ["nwot", "synflow", "jacov"].map(|f| common::col(&h, f));
+    let dir = std::env::temp_dir().join(format!("gf-plain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, key: &str, key_of: &dyn Fn(&Vec<String>) -> String| {
+        let mut text = format!("{key},nwot,synflow,jacov\n");
+        for r in rows.iter().take(300) {
+            text += &format!(
+                "{},{},{},{}\n",
+                key_of(r),
+                r[feats[0]],
+                r[feats[1]],
+                r[feats[2]]
+            );
+        }
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let by_arch = write("by_arch.csv", "arch_str", &|r| format!("\"{}\"", r[arch]));
+    let by_index = write("by_index.csv", "index", &|r| r[index].clone());
+    let labels = data.join("nats_tss/nats_tss_test_acc_hp200.csv");
+    let labels = labels.to_str().unwrap();
+    let evaluate = |features: &std::path::Path, extra: &[&str]| {
+        let mut a = vec![
+            "evaluate",
+            "--features",
+            features.to_str().unwrap(),
+            "--labels",
+            labels,
+            "--dataset",
+            "cifar10",
+            "--repeats",
+            "2",
+            "--n-trees",
+            "10",
+        ];
+        a.extend(extra);
+        gf(&a)
+    };
+    let a = evaluate(&by_arch, &["--arch-features"]);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let err = String::from_utf8_lossy(&a.stderr);
+    assert!(
+        err.contains("joined 300 cifar10 rows × 48 features"),
+        "{err}"
+    );
+    let b = evaluate(&by_index, &["--arch-features", "--space", "tss"]);
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    assert_eq!(a.stdout, b.stdout, "the index column names the same archs");
+    // Without arch strings or --space, the space is not known.
+    assert_one_line_error(&evaluate(&by_index, &[]), "--space");
+    let only = evaluate(&by_arch, &["--only", "nwot,jacov"]);
+    assert!(String::from_utf8_lossy(&only.stderr).contains("× 2 features"));
+
+    let mut bad = std::fs::read_to_string(&by_arch).unwrap();
+    bad = bad.replacen(&rows[5][arch], "|conv~0|", 1);
+    let bad_path = dir.join("bad.csv");
+    std::fs::write(&bad_path, bad).unwrap();
+    assert_one_line_error(&evaluate(&bad_path, &[]), "row 5, column \"arch_str\"");
+
+    let text = std::fs::read_to_string(&by_index).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[3] = lines[3].replacen(',', ",high,", 1);
+    lines[3] = lines[3].rsplit_once(',').unwrap().0.to_string();
+    let text_path = dir.join("text.csv");
+    std::fs::write(&text_path, lines.join("\n") + "\n").unwrap();
+    assert_one_line_error(&evaluate(&text_path, &["--space", "tss"]), "nwot");
+
+    // A table of another dataset than the model's: refused, not an empty output.
+    let o = gf(&[
+        "predict",
+        "--model",
+        "models/tss_cifar10.gfm",
+        "--features",
+        "datasets/tss_imagenet16-120_sample1000.parquet",
+    ]);
+    assert_one_line_error(&o, "not cifar10");
+    let _ = std::fs::remove_dir_all(&dir);
+}

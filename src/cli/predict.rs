@@ -45,7 +45,26 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         .collect();
     let mut rows = Vec::new();
     if let Some(f) = &a.features {
-        let table = load_features(f, &meta.dataset)?.filter_dataset(&meta.dataset)?;
+        let layout = crate::table::PlainLayout {
+            space: meta.space.parse().ok(),
+            dataset: Some(meta.dataset.clone()),
+        };
+        let table = load_features(f, &layout)?.filter_dataset(&meta.dataset)?;
+        let uses_arch_features = meta.space.parse::<Space>().is_ok_and(|s| {
+            model
+                .feature_names()
+                .iter()
+                .any(|n| crate::space::features::is_arch_feature(s, n))
+        });
+        let table = if uses_arch_features && table.height() > 0 {
+            table.with_arch_features()?
+        } else {
+            table
+        };
+        if table.height() == 0 {
+            bail!("{}: no {} rows to predict", f.display(), meta.dataset);
+        }
+        check_same_proxies(&table, &meta.proxy_config, f, &a.model)?;
         let table_rows = crate::table::features_for_predict(&table, model.feature_names())?;
         // The forest scores every complete row at once; the others keep their table position.
         let x: Vec<f64> = table_rows
@@ -94,7 +113,8 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     }
     let manifest: Manifest = serde_json::from_str(&meta.proxy_config)
         .with_context(|| format!("{}: unreadable proxy configuration", a.model.display()))?;
-    if manifest.proxies != model.feature_names() {
+    let space: Space = manifest.space.parse()?;
+    if manifest.proxies != crate::predict::model_proxies(&model, space) {
         bail!(
             "{}: the model's features ({}) are not the proxies of its configuration ({})",
             a.model.display(),
@@ -102,7 +122,6 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
             manifest.proxies.join(",")
         );
     }
-    let space: Space = manifest.space.parse()?;
     let dataset: NatsDataset = manifest.dataset.parse()?;
     let archs = collect_archs(space, &a.archs, a.arch_file.as_ref())?;
     let proxies = proxies_by_name(&manifest.proxies).map_err(anyhow::Error::msg)?;
@@ -121,6 +140,43 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     }
     print_rows(a.format, &header, &rows)?;
     fail_if_missing(missing, archs.len())
+}
+
+/// A table's proxies must be computed as the model's were (same proxies, batch, input, seed,
+/// engine version, isomorphism sharing): values of another configuration would be scored
+/// silently wrong. A table without a configuration (a plain or Suite-Zero table) cannot be
+/// checked; that is said once.
+fn check_same_proxies(
+    table: &crate::table::ProxyTable,
+    model_config: &str,
+    table_path: &std::path::Path,
+    model_path: &std::path::Path,
+) -> anyhow::Result<()> {
+    if model_config.is_empty() {
+        return Ok(());
+    }
+    let Some(table_config) = &table.config else {
+        eprintln!(
+            "notice: {} has no proxy configuration: its values cannot be checked against the configuration {} was trained on",
+            table_path.display(),
+            model_path.display()
+        );
+        return Ok(());
+    };
+    // A model made from another kind of table (e.g. Suite-Zero's) has no manifest to compare.
+    let Ok(model) = serde_json::from_str::<Manifest>(model_config) else {
+        return Ok(());
+    };
+    let theirs: Manifest = serde_json::from_str(table_config)
+        .with_context(|| format!("{}: unreadable proxy configuration", table_path.display()))?;
+    if let Some(diff) = theirs.config.first_difference(&model.config) {
+        bail!(
+            "{} was computed with another proxy configuration than {} was trained on ({diff}): their values do not mix",
+            table_path.display(),
+            model_path.display()
+        );
+    }
+    Ok(())
 }
 
 /// One output row: the prediction, or "-" and why there is none (counted in `missing`).

@@ -5,7 +5,7 @@ use crate::forest::{
     cross_validate, evaluate, Dataset, Forest, ForestParams, MaxFeatures, Metrics, Model,
     ModelMeta, Protocol, Split, SplitSize,
 };
-use crate::table::{self, JoinOptions, JoinReport, ProxyTable};
+use crate::table::{self, JoinOptions, JoinReport, PlainLayout, ProxyTable};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -13,11 +13,17 @@ use std::path::{Path, PathBuf};
 /// Where the features and labels come from.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Proxy table: a greenfactory extraction (.parquet) or a NAS-Bench-Suite-Zero joined CSV.
+    /// Proxy table: a greenfactory extraction (.parquet), a NAS-Bench-Suite-Zero joined CSV, or
+    /// your own CSV/Parquet with an arch column (`arch`, `arch_str`, or `arch_index`/`index`)
+    /// and one numeric column per feature.
     /// Repeat it to use several tables as one (e.g. a sample and its extension); extractions
     /// must then agree in everything their values depend on.
     #[arg(long, required = true)]
     pub features: Vec<PathBuf>,
+    /// Search space of plain feature tables without a `space` column (default: told by their
+    /// arch strings).
+    #[arg(long)]
+    pub space: Option<crate::space::Space>,
     /// Label table (.parquet from `import`, or a label CSV such as nats_tss_test_acc_hp200.csv).
     #[arg(long)]
     pub labels: PathBuf,
@@ -33,6 +39,10 @@ pub struct DataArgs {
     /// Only these features (comma-separated), in this order.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Add the exact architecture features of the space (op-on-edge one-hot and live-graph
+    /// features for TSS, channel one-hot for SSS), computed from each row's arch string.
+    #[arg(long)]
+    pub arch_features: bool,
 }
 
 /// Forest hyper-parameters (scikit-learn's meanings).
@@ -83,40 +93,20 @@ pub enum ProtocolArg {
     Isomorphism,
 }
 
-/// Whether `path` is a CSV file whose header line names `column` (recognises the known
-/// external layouts without reading the whole file).
-fn csv_has_column(path: &Path, column: &str) -> anyhow::Result<bool> {
-    use std::io::BufRead;
-    if !path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    {
-        return Ok(false);
-    }
-    let f = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
-    let mut head = String::new();
-    std::io::BufReader::new(f)
-        .read_line(&mut head)
-        .with_context(|| format!("{}", path.display()))?;
-    Ok(head.trim_end().split(',').any(|c| c == column))
-}
-
-/// Reads a proxy table: our Parquet/CSV schema, or a Suite-Zero joined CSV.
-pub fn load_features(path: &Path, dataset: &str) -> anyhow::Result<ProxyTable> {
-    if csv_has_column(path, "nats_index")? {
-        return Ok(table::read_suite_zero_csv(path, Some(dataset))?);
-    }
-    Ok(table::read_proxies(path)?)
+/// Reads a proxy table: our Parquet/CSV schema, a Suite-Zero joined CSV, or a plain feature
+/// table (an arch or index column and feature columns; `layout` says its space and dataset).
+pub fn load_features(path: &Path, layout: &PlainLayout) -> anyhow::Result<ProxyTable> {
+    Ok(table::read_proxies_as(path, layout)?)
 }
 
 /// Reads one or more proxy tables as one (see [`DataArgs::features`]).
-pub fn load_feature_tables(paths: &[PathBuf], dataset: &str) -> anyhow::Result<ProxyTable> {
+pub fn load_feature_tables(paths: &[PathBuf], layout: &PlainLayout) -> anyhow::Result<ProxyTable> {
     if let [one] = paths {
-        return load_features(one, dataset);
+        return load_features(one, layout);
     }
     let tables = paths
         .iter()
-        .map(|p| load_features(p, dataset))
+        .map(|p| load_features(p, layout))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let config = merged_config(&tables)?;
     Ok(ProxyTable::concat(&tables, config)?)
@@ -151,6 +141,7 @@ fn merged_config(tables: &[ProxyTable]) -> anyhow::Result<Option<String>> {
         return Ok(None);
     };
     let mut merged = first.clone();
+    merged.shard = None;
     for (t, m) in tables.iter().skip(1).zip(rest) {
         if let Some(field) = merged.first_value_difference(m) {
             bail!(
@@ -169,9 +160,6 @@ fn merged_config(tables: &[ProxyTable]) -> anyhow::Result<Option<String>> {
 
 /// Reads a label table in any supported layout.
 pub fn load_labels(path: &Path) -> anyhow::Result<table::LabelTable> {
-    if csv_has_column(path, "cifar10_test_acc")? {
-        return Ok(table::read_tss_label_csv(path)?);
-    }
     Ok(table::read_labels(path)?)
 }
 
@@ -201,7 +189,16 @@ fn select_features(t: ProxyTable, only: &[String]) -> anyhow::Result<ProxyTable>
 
 /// Joins features and labels into the forest's dataset, printing the join report.
 pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyTable)> {
-    let features = load_feature_tables(&d.features, &d.dataset)?;
+    let layout = PlainLayout {
+        space: d.space,
+        dataset: Some(d.dataset.clone()),
+    };
+    let features = load_feature_tables(&d.features, &layout)?;
+    let features = if d.arch_features {
+        features.with_arch_features()?
+    } else {
+        features
+    };
     let labels = load_labels(&d.labels)?;
     let opts = JoinOptions {
         drop_non_finite: d.drop_non_finite,

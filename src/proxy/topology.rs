@@ -22,7 +22,8 @@
 
 use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
 use crate::net::BnMode;
-use crate::space::{Arch, Op, SssArch, TssArch, TSS_EDGES};
+use crate::space::features::{live_edges, live_paths};
+use crate::space::{Arch, Op, SssArch, TssArch};
 
 /// One static feature.
 pub struct Topo {
@@ -73,35 +74,14 @@ pub fn op_count(a: &TssArch, op: Op) -> usize {
     a.ops.iter().filter(|&&o| o == op).count()
 }
 
-/// Whether each edge (in [`TSS_EDGES`] order) lies on a `none`-free input→output path.
+/// Whether each edge (in `TSS_EDGES` order) lies on a `none`-free input→output path.
 pub fn on_path(a: &TssArch) -> [bool; 6] {
-    let mut from0 = [true, false, false, false];
-    for (k, &(i, j)) in TSS_EDGES.iter().enumerate() {
-        if from0[i] && a.ops[k] != Op::None {
-            from0[j] = true;
-        }
-    }
-    let mut to3 = [false, false, false, true];
-    for (k, &(i, j)) in TSS_EDGES.iter().enumerate().rev() {
-        if to3[j] && a.ops[k] != Op::None {
-            to3[i] = true;
-        }
-    }
-    let mut on = [false; 6];
-    for (k, &(i, j)) in TSS_EDGES.iter().enumerate() {
-        on[k] = a.ops[k] != Op::None && from0[i] && to3[j];
-    }
-    on
+    live_edges(a)
 }
-
-/// The 4 input→output paths as edge indices into [`TSS_EDGES`].
-const PATHS: [&[usize]; 4] = [&[3], &[0, 4], &[1, 5], &[0, 2, 5]];
 
 /// Conv counts along each `none`-free input→output path.
 pub fn path_convs(a: &TssArch) -> Vec<usize> {
-    PATHS
-        .iter()
-        .filter(|p| p.iter().all(|&k| a.ops[k] != Op::None))
+    live_paths(a)
         .map(|p| p.iter().filter(|&&k| a.ops[k].is_conv()).count())
         .collect()
 }

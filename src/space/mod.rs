@@ -8,6 +8,7 @@
 //! Both parse from and format to the official NATS-Bench strings; [`Arch`] holds either.
 
 mod dataset;
+pub mod features;
 mod sss;
 mod tss;
 
@@ -86,6 +87,14 @@ impl Space {
         }
     }
 
+    /// The NATS-Bench `hp` of the final training runs: "200" (TSS, 200 epochs), "90" (SSS).
+    pub fn final_hp(self) -> &'static str {
+        match self {
+            Space::Tss => "200",
+            Space::Sss => "90",
+        }
+    }
+
     /// The arch at `index` in the official NATS-Bench order.
     pub fn arch(self, index: usize) -> Result<Arch, SpaceError> {
         Ok(match self {
@@ -146,6 +155,19 @@ impl Arch {
         match self {
             Arch::Tss(a) => a.index(),
             Arch::Sss(a) => a.index(),
+        }
+    }
+
+    /// The arch that stands for this arch's isomorphism class: for TSS the class member with
+    /// the lowest official index ([`TssArch::representative_index`]; isomorphic cells compute
+    /// the same function), for SSS the arch itself (every configuration is its own class).
+    pub fn representative(&self) -> Arch {
+        match self {
+            Arch::Tss(a) => Arch::Tss(
+                TssArch::from_index(a.representative_index())
+                    .expect("a representative is in range"),
+            ),
+            Arch::Sss(_) => *self,
         }
     }
 

@@ -345,6 +345,210 @@ fn suite_zero_to_proxies(df: &DataFrame, ds: &str, p: &str) -> Result<ProxyTable
     ProxyTable::from_df(out, None, p)
 }
 
+/// What a plain feature table does not say itself: its space and dataset (`--space`,
+/// `--dataset`). A column in the file wins over neither: a file whose `space`/`dataset`
+/// column disagrees with a given value is refused.
+#[derive(Debug, Clone, Default)]
+pub struct PlainLayout {
+    pub space: Option<Space>,
+    pub dataset: Option<String>,
+}
+
+/// Whether `df` is a plain feature table: it lacks some proxy-schema key column but has an
+/// arch column (`arch`, `arch_str`) or an index column (`arch_index`, `index`).
+fn is_plain(df: &DataFrame) -> bool {
+    let proxy_schema = super::PROXY_KEY_COLUMNS.iter().all(|c| has(df, c));
+    !proxy_schema && PLAIN_ARCH.iter().chain(&PLAIN_INDEX).any(|c| has(df, c))
+}
+
+/// Arch and index column names a plain table may use, in order of preference.
+const PLAIN_ARCH: [&str; 2] = ["arch", "arch_str"];
+const PLAIN_INDEX: [&str; 2] = ["arch_index", "index"];
+
+/// A plain feature table (users' own proxies: an arch or index column and feature columns,
+/// NASLib output, a spreadsheet export) as a proxy table. The arch comes from the arch string,
+/// the index, or both (then they must agree); the space from a `space` column, `layout.space`,
+/// or the arch strings (TSS strings start with `|`); the dataset from a `dataset` column or
+/// `layout.dataset`. Every other column except `status`/`error` is a feature and must be
+/// numeric. A bad row is refused with its row number (0-based, header not counted) and column.
+fn plain_to_proxies(df: &DataFrame, layout: &PlainLayout, p: &str) -> Result<ProxyTable> {
+    let n = df.height();
+    let arch_col = PLAIN_ARCH.iter().copied().find(|c| has(df, c));
+    let index_col = PLAIN_INDEX.iter().copied().find(|c| has(df, c));
+    let archs = arch_col.map(|c| str_col(df, c, p)).transpose()?;
+    let indices = index_col.map(|c| i64_col(df, c, p)).transpose()?;
+    let spaces = has(df, "space")
+        .then(|| str_col(df, "space", p))
+        .transpose()?;
+    let datasets = has(df, "dataset")
+        .then(|| str_col(df, "dataset", p))
+        .transpose()?;
+    let given_ds = layout
+        .dataset
+        .as_deref()
+        .map(normalize_dataset)
+        .transpose()?;
+    let mut out_space = Vec::with_capacity(n);
+    let mut out_ds = Vec::with_capacity(n);
+    let mut out_index = Vec::with_capacity(n);
+    let mut out_arch = Vec::with_capacity(n);
+    for r in 0..n {
+        let bad = |col: &str, why: String| invalid(p, format!("row {r}, column {col:?}: {why}"));
+        let arch_s = archs.as_ref().map(|v| v[r].clone());
+        let col_space = spaces.as_ref().map(|v| v[r].clone());
+        let space = match (&col_space, layout.space) {
+            (Some(Some(s)), given) => {
+                let s: Space = s.parse().map_err(|e| bad("space", format!("{e}")))?;
+                if given.is_some_and(|g| g != s) {
+                    return Err(bad(
+                        "space",
+                        format!("{s} but --space is {}", given.unwrap()),
+                    ));
+                }
+                s
+            }
+            (Some(None), _) => return Err(bad("space", "empty".into())),
+            (None, Some(g)) => g,
+            (None, None) => match &arch_s {
+                Some(Some(a)) if a.starts_with('|') => Space::Tss,
+                Some(Some(_)) => Space::Sss,
+                _ => {
+                    return Err(invalid(
+                        p,
+                        "no space column and no arch strings: say which space with --space",
+                    ))
+                }
+            },
+        };
+        let arch = match (&arch_s, indices.as_ref().map(|v| v[r])) {
+            (Some(Some(a)), idx) => {
+                let col = arch_col.unwrap_or("arch");
+                let arch = space.parse(a).map_err(|e| bad(col, e.to_string()))?;
+                if let Some(Some(i)) = idx {
+                    if i != arch.index() as i64 {
+                        return Err(bad(
+                            index_col.unwrap_or("index"),
+                            format!(
+                                "index {i} but the arch string is arch {} of {space}",
+                                arch.index()
+                            ),
+                        ));
+                    }
+                }
+                arch
+            }
+            (_, Some(Some(i))) => usize::try_from(i)
+                .ok()
+                .and_then(|i| space.arch(i).ok())
+                .ok_or_else(|| {
+                    bad(
+                        index_col.unwrap_or("index"),
+                        format!("{i} is not an index of {space} (0..{})", space.size()),
+                    )
+                })?,
+            _ => {
+                return Err(bad(
+                    arch_col.or(index_col).unwrap_or("arch"),
+                    "empty: every row needs its arch".into(),
+                ))
+            }
+        };
+        let ds = match (datasets.as_ref().map(|v| v[r].clone()), given_ds) {
+            (Some(Some(d)), _) => {
+                normalize_dataset(&d).map_err(|e| bad("dataset", e.to_string()))?
+            }
+            (Some(None), _) => return Err(bad("dataset", "empty".into())),
+            (None, Some(g)) => g,
+            (None, None) => {
+                return Err(invalid(
+                    p,
+                    "no dataset column: say which dataset with --dataset",
+                ))
+            }
+        };
+        out_space.push(space.name());
+        out_ds.push(ds);
+        out_index.push(arch.index() as i64);
+        out_arch.push(arch.to_string());
+    }
+    let keys: Vec<&str> = PLAIN_ARCH
+        .iter()
+        .chain(&PLAIN_INDEX)
+        .chain(&["space", "dataset"])
+        .copied()
+        .collect();
+    let mut cols = vec![
+        Column::new("space".into(), out_space),
+        Column::new("dataset".into(), out_ds),
+        Column::new("arch_index".into(), out_index),
+        Column::new("arch".into(), out_arch),
+    ];
+    for c in df.get_column_names() {
+        if keys.contains(&c.as_str()) {
+            continue;
+        }
+        if super::STATUS_COLUMNS.contains(&c.as_str()) {
+            cols.push(Column::new(c.clone(), str_col(df, c, p)?));
+            continue;
+        }
+        let values = f64_col(df, c, p)?;
+        cols.push(Column::new(c.clone(), values));
+    }
+    let out = DataFrame::new(n, cols).map_err(pe(p))?;
+    ProxyTable::from_df(out, None, p)
+}
+
+/// Reads a proxy table in any layout [`read_proxies`] knows, or a plain feature table
+/// ([`PlainLayout`]: an arch or index column and feature columns).
+pub fn read_proxies_as(path: &Path, layout: &PlainLayout) -> Result<ProxyTable> {
+    let (df, config) = read_frame(path)?;
+    let t = if !is_tss_wide(&df) && !is_suite_zero(&df) && !has(&df, "test_acc") && is_plain(&df) {
+        plain_to_proxies(&df, layout, &disp(path))?
+    } else if is_suite_zero_path(path)? {
+        read_suite_zero_csv(path, layout.dataset.as_deref())?
+    } else {
+        read_proxies(path)?
+    };
+    drop((df, config));
+    if let Some(ds) = &layout.dataset {
+        let ds = normalize_dataset(ds)?;
+        let have = t.datasets()?;
+        if !have.is_empty() && !have.iter().any(|d| d == ds) {
+            return Err(invalid(
+                &disp(path),
+                format!("holds {} rows, not {ds}", have.join(", ")),
+            ));
+        }
+    }
+    if let Some(space) = layout.space {
+        let spaces = str_col(&t.df, "space", &t.source)?;
+        if let Some(Some(s)) = spaces.iter().find(|s| s.as_deref() != Some(space.name())) {
+            return Err(invalid(
+                &disp(path),
+                format!("holds {s} archs, not {space}"),
+            ));
+        }
+    }
+    Ok(t)
+}
+
+/// Whether `path` is a Suite-Zero joined CSV (by its header).
+fn is_suite_zero_path(path: &Path) -> Result<bool> {
+    if ext(path)? != Ext::Csv {
+        return Ok(false);
+    }
+    use std::io::BufRead;
+    let mut head = String::new();
+    std::io::BufReader::new(open(path)?)
+        .read_line(&mut head)
+        .map_err(|source| TableError::Io {
+            path: disp(path),
+            source,
+        })?;
+    let cols: Vec<&str> = head.trim_end().split(',').collect();
+    Ok(cols.contains(&"nats_index") && cols.contains(&"arch_str"))
+}
+
 /// `<out>.tmp` beside `out`.
 fn tmp_path(out: &Path) -> PathBuf {
     let mut s = out.as_os_str().to_owned();
@@ -433,11 +637,49 @@ fn summarize(labels: &LabelTable, source: &Path, out: &Path) -> Result<ImportSum
 /// Imports an official NATS-Bench archive directory (all arch files present, `hp` default =
 /// final training) into a Parquet label table at `out`.
 pub fn import_nats(dir: &Path, out: &Path, hp: Option<&str>) -> Result<ImportSummary> {
-    let imp = crate::nats::import_dir(dir, hp)?;
-    write_labels(&imp.labels, out)?;
-    let mut s = imp.summary;
+    let (labels, mut s) = read_nats(dir, hp)?;
+    write_labels(&labels, out)?;
     s.out = Some(out.to_path_buf());
     Ok(s)
+}
+
+/// An official NATS-Bench archive directory ([`crate::nats::import_dir`]) as a label table,
+/// with what was read.
+pub fn read_nats(dir: &Path, hp: Option<&str>) -> Result<(LabelTable, ImportSummary)> {
+    let imp = crate::nats::import_dir(dir, hp)?;
+    let rows: Vec<LabelRow> = imp
+        .labels
+        .iter()
+        .map(|l| LabelRow {
+            space: imp.space.name().to_string(),
+            dataset: l.dataset.name().to_string(),
+            arch_index: l.arch_index as i64,
+            arch: l.arch.clone(),
+            hp: imp.hp.clone(),
+            test_acc: l.test_acc,
+            valid_acc: l.valid_acc,
+            valtest_acc: l.valtest_acc,
+            train_acc: Some(l.train_acc),
+            params_m: Some(l.params_m),
+            flops_m: Some(l.flops_m),
+            latency_s: l.latency_s,
+        })
+        .collect();
+    let labels = LabelTable::from_rows(&rows)?;
+    let summary = ImportSummary {
+        source: dir.to_path_buf(),
+        out: None,
+        space: Some(imp.space),
+        hp: Some(imp.hp),
+        rows: rows.len(),
+        archs: imp.archs,
+        datasets: crate::nats::archive::LABEL_DATASETS
+            .iter()
+            .map(|d| normalize_dataset(d).map(str::to_string))
+            .collect::<Result<_>>()?,
+        meta_archs: Some(imp.meta_archs),
+    };
+    Ok((labels, summary))
 }
 
 /// Options for [`import_csv`].
@@ -474,7 +716,7 @@ pub fn import_csv(file: &Path, out: &Path, opts: &ImportCsvOptions) -> Result<Im
             let hp = opts
                 .hp
                 .clone()
-                .unwrap_or_else(|| crate::nats::default_hp(space).to_string());
+                .unwrap_or_else(|| space.final_hp().to_string());
             df.with_column(Column::new("hp".into(), vec![hp; n]))
                 .map_err(pe(&p))?;
         }

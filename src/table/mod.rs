@@ -44,9 +44,9 @@ mod io;
 mod join;
 
 pub use io::{
-    import_csv, import_nats, read_any, read_labels, read_naslib_timings, read_proxies,
-    read_suite_zero_csv, read_tss_label_csv, write_labels, write_proxies, AnyTable,
-    ImportCsvOptions, NaslibTiming,
+    import_csv, import_nats, read_any, read_labels, read_naslib_timings, read_nats, read_proxies,
+    read_proxies_as, read_suite_zero_csv, read_tss_label_csv, write_labels, write_proxies,
+    AnyTable, ImportCsvOptions, NaslibTiming, PlainLayout,
 };
 pub use join::{features_for_predict, fnv1a64, join, JoinOptions, JoinReport, PredictRow};
 
@@ -151,17 +151,13 @@ pub enum TableError {
 
 pub type Result<T, E = TableError> = std::result::Result<T, E>;
 
-/// Canonical dataset name of a label/proxy table: `cifar10`, `cifar100` or `imagenet16-120`.
-/// Accepts the official NATS-Bench names (`ImageNet16-120`), the underscore form used in file
-/// and column names (`imagenet16_120`) and `cifar-10`/`cifar-100`, case-insensitively.
+/// Canonical dataset name of a label/proxy table: `cifar10`, `cifar100` or `imagenet16-120`,
+/// from any name [`crate::space::NatsDataset`] parses (official NATS-Bench names, the
+/// underscore form of file and column names, …).
 pub fn normalize_dataset(name: &str) -> Result<&'static str> {
-    let n = name.trim().to_ascii_lowercase().replace('_', "-");
-    match n.as_str() {
-        "cifar10" | "cifar-10" => Ok("cifar10"),
-        "cifar100" | "cifar-100" => Ok("cifar100"),
-        "imagenet16-120" | "imagenet16" | "in16" | "in16-120" => Ok("imagenet16-120"),
-        _ => Err(TableError::UnknownDataset(name.chars().take(60).collect())),
-    }
+    name.parse::<crate::space::NatsDataset>()
+        .map(|d| d.name())
+        .map_err(|_| TableError::UnknownDataset(name.chars().take(60).collect()))
 }
 
 /// One label-table row (see the module docs for the columns).
@@ -394,7 +390,7 @@ impl LabelTable {
                 .iter()
                 .map(|s| {
                     let sp: crate::space::Space = s.parse().expect("validated");
-                    crate::nats::default_hp(sp).to_string()
+                    sp.final_hp().to_string()
                 })
                 .collect()
         };
@@ -560,6 +556,61 @@ impl ProxyTable {
             df,
             config,
             source: sources.join(" + "),
+        })
+    }
+
+    /// The table with the exact arch features of its space ([`crate::space::features`])
+    /// appended as feature columns, computed from each row's `arch` string (a table that has
+    /// them all is returned as it is). A table that has some of those columns, mixes spaces, or
+    /// holds an arch string that does not parse is refused, naming the row.
+    pub fn with_arch_features(&self) -> Result<ProxyTable> {
+        use crate::space::features::{arch_feature_names, arch_features};
+        let p = &self.source;
+        let spaces = str_col(&self.df, "space", p)?;
+        let archs = str_col(&self.df, "arch", p)?;
+        let Some(Some(first)) = spaces.first() else {
+            return Err(invalid(p, "no rows to compute arch features for"));
+        };
+        let space: crate::space::Space = first
+            .parse()
+            .map_err(|e| invalid(p, format!("row 0: {e}")))?;
+        let names = arch_feature_names(space);
+        let have = self.feature_names();
+        if names.iter().all(|n| have.contains(n)) {
+            return Ok(self.clone());
+        }
+        if let Some(n) = names.iter().find(|n| have.contains(n)) {
+            return Err(invalid(
+                p,
+                format!("already has a column {n:?}: its arch features would clash"),
+            ));
+        }
+        let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(self.height()); names.len()];
+        for (r, (sp, arch)) in spaces.iter().zip(&archs).enumerate() {
+            if sp.as_deref() != Some(space.name()) {
+                return Err(invalid(
+                    p,
+                    format!(
+                        "row {r}: space {sp:?} in a {space} table; arch features need one space"
+                    ),
+                ));
+            }
+            let a = space
+                .parse(arch.as_deref().unwrap_or_default())
+                .map_err(|e| invalid(p, format!("row {r}, column \"arch\": {e}")))?;
+            for (c, v) in cols.iter_mut().zip(arch_features(&a)) {
+                c.push(v);
+            }
+        }
+        let mut df = self.df.clone();
+        for (n, c) in names.iter().zip(cols) {
+            df.with_column(Column::new(n.as_str().into(), c))
+                .map_err(pe(p))?;
+        }
+        Ok(ProxyTable {
+            df,
+            config: self.config.clone(),
+            source: self.source.clone(),
         })
     }
 
