@@ -1,5 +1,6 @@
 # greenfactory — `make demo` and `make test` do all set-up themselves (libtorch 2.11.0 from PyPI
-# into ~/.cache/greenfactory, idempotent). Nothing else needs installing by hand.
+# and the foolbox sample images into ~/.cache/greenfactory, idempotent). Nothing else needs
+# installing by hand.
 SHELL := /bin/bash
 .DEFAULT_GOAL := demo
 
@@ -11,6 +12,7 @@ CARGO_ENV = LIBTORCH="$(LIBTORCH_DIR)"
 
 setup:
 	@scripts/setup-libtorch >/dev/null
+	@scripts/setup-images >/dev/null
 
 setup-cuda:
 	@scripts/setup-libtorch --cuda

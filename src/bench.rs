@@ -56,7 +56,7 @@ pub fn vector(
     workers: usize,
     device: Device,
     proxies: Option<Vec<String>>,
-) -> anyhow::Result<(f64, [f64; 5])> {
+) -> anyhow::Result<(f64, crate::proxy::PassTimes)> {
     let dir = std::env::temp_dir().join(format!("gf-bench-{}-{workers}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let out = dir.join("bench.parquet");
@@ -79,6 +79,7 @@ pub fn vector(
         } else {
             "cuda".into()
         },
+        shard: None,
     };
     let opts = ExtractOptions {
         device,
@@ -87,7 +88,7 @@ pub fn vector(
     };
     let s = extract(manifest, &opts, &out, &|_| {})?;
     let _ = std::fs::remove_dir_all(&dir);
-    let per = s.progress.seconds.map(|x| x / n as f64);
+    let per = s.progress.seconds.per(n as f64);
     Ok((n as f64 / s.wall_seconds, per))
 }
 
@@ -98,8 +99,8 @@ pub struct ProxyTimes {
     pub names: Vec<&'static str>,
     /// Mean seconds per arch in each proxy's own code (shared passes excluded).
     pub own: Vec<f64>,
-    /// Mean seconds per arch per pass group: static, labelled, jacobian, forward, own.
-    pub groups: [f64; 5],
+    /// Mean seconds per arch per pass.
+    pub groups: crate::proxy::PassTimes,
     /// Mean wall seconds per arch for the whole vector (build + init + every pass).
     pub wall: f64,
 }
@@ -126,23 +127,21 @@ pub fn proxy_times(
     };
     engine.score(&space.arch(first)?)?;
     let mut own = vec![0.0; names.len()];
-    let mut groups = [0.0; 5];
+    let mut groups = crate::proxy::PassTimes::default();
     let t0 = Instant::now();
     for &i in timed {
         let v = engine.score(&space.arch(i)?)?;
         for (a, b) in own.iter_mut().zip(&v.proxy_seconds) {
             *a += b;
         }
-        for (a, b) in groups.iter_mut().zip(v.seconds) {
-            *a += b;
-        }
+        groups.accumulate(&v.seconds);
     }
     let n = timed.len().max(1) as f64;
     Ok(ProxyTimes {
         archs: timed.len(),
         names,
         own: own.into_iter().map(|s| s / n).collect(),
-        groups: groups.map(|s| s / n),
+        groups: groups.per(n),
         wall: t0.elapsed().as_secs_f64() / n,
     })
 }

@@ -241,6 +241,16 @@ fn shipped_cpu_table_is_reproduced_by_this_engine() {
         "cpu",
         "--workers",
         "1",
+        // The shipped sample's configuration: every proxy, the synthetic batch of 64, each
+        // arch on its own.
+        "--proxies",
+        "all",
+        "--data",
+        "synthetic",
+        "--batch-size",
+        "64",
+        "--isomorphic",
+        "each",
         "--quiet",
         "--out",
     ]
@@ -345,4 +355,121 @@ fn two_tables_evaluate_as_their_union() {
         !o.status.success() && err.contains("duplicate arch"),
         "{err}"
     );
+}
+
+/// `--isomorphic share`: one full vector per isomorphism class, computed on its lowest-index
+/// member; the other members carry its data-dependent values and their own static ones. Archs
+/// 0, 3599, 4980 form one NATS-Bench class (its `unique_str` in the label CSV), 3, 25, 72
+/// another.
+#[test]
+fn isomorphic_archs_share_their_representatives_values() {
+    let d = tmp("iso");
+    let list = d.join("archs.txt");
+    std::fs::write(&list, "3599\n25\n0\n72\n4980\n3\n").unwrap();
+    let spec = format!("file:{}", list.display());
+    let with = |out: &Path, mode: &str| {
+        let mut a = args(out, &spec, "2");
+        let pos = a.iter().position(|x| x == PROXIES).unwrap();
+        a[pos] = "params,op_conv3x3,nwot,jacov".into();
+        a.extend(["--isomorphic".into(), mode.into()]);
+        a
+    };
+    let (share, each) = (d.join("share.parquet"), d.join("each.parquet"));
+    run_ok(&with(&share, "share"));
+    run_ok(&with(&each, "each"));
+    let value = |path: &Path, col: &str| -> Vec<(i64, Option<f64>)> {
+        let t = table::read_proxies(path).unwrap();
+        t.arch_indices()
+            .unwrap()
+            .into_iter()
+            .zip(t.feature(col).unwrap())
+            .collect()
+    };
+    let rep = |i: i64| if [0, 3599, 4980].contains(&i) { 0 } else { 3 };
+    for col in ["nwot", "jacov"] {
+        let each_v: std::collections::HashMap<i64, Option<f64>> =
+            value(&each, col).into_iter().collect();
+        let shared = value(&share, col);
+        assert_eq!(shared.len(), 6);
+        for (i, v) in shared {
+            assert_eq!(v, each_v[&rep(i)], "{col} of arch {i}");
+        }
+        // The classes' members really differ when computed on their own.
+        assert_ne!(each_v[&3599], each_v[&0], "{col}");
+    }
+    for col in ["params", "op_conv3x3"] {
+        assert_eq!(value(&share, col), value(&each, col), "{col}");
+    }
+    // The run record says how the table was made.
+    let record: greenfactory::extract::RunRecord = serde_json::from_slice(
+        &std::fs::read(greenfactory::extract::run_record_path(&share)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!((record.archs, record.computed_vectors), (6, 2));
+    assert!(record.config.share_isomorphic);
+    assert!(record.wall_seconds > 0.0 && !record.cpu_model.is_empty());
+}
+
+#[test]
+fn a_sample_larger_than_the_space_is_refused() {
+    let d = tmp("sample");
+    run_refused(
+        &args(&d.join("t.parquet"), "sample:99999999", "1"),
+        &["N must be 1 to 15625"],
+    );
+}
+
+/// `--shard K/N` jobs combined give the table of the unsharded run: rows, values and manifest.
+#[test]
+fn shards_combine_into_the_unsharded_table() {
+    let d = tmp("shards");
+    // Archs 0, 3599 and 4980 are one isomorphism class, 3, 25 and 72 another, 97 and 284 a
+    // third: a class is never split between shards (work units 0, 1, 2 → shards of 3, 3, 2).
+    let list = d.join("archs.txt");
+    std::fs::write(&list, "3599\n25\n0\n72\n4980\n3\n97\n284\n").unwrap();
+    let spec = format!("file:{}", list.display());
+    let whole = d.join("whole.parquet");
+    run_ok(&args(&whole, &spec, "1"));
+    let mut shards = Vec::new();
+    for k in 0..3 {
+        let out = d.join(format!("shard{k}.parquet"));
+        let mut a = args(&out, &spec, "1");
+        a.extend(["--shard".into(), format!("{k}/3")]);
+        run_ok(&a);
+        shards.push(out);
+    }
+    let sizes: Vec<usize> = shards
+        .iter()
+        .map(|s| table::read_proxies(s).unwrap().height())
+        .collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 8);
+    assert_eq!(sizes, [3, 3, 2]);
+    let combined = d.join("combined.parquet");
+    let combine = |out: &Path, parts: &[&PathBuf]| {
+        let mut c = Command::new(bin());
+        c.arg("combine").arg("--out").arg(out);
+        for p in parts {
+            c.arg(p);
+        }
+        c.output().unwrap()
+    };
+    let o = combine(&combined, &[&shards[2], &shards[0], &shards[1]]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(dump(&combined), dump(&whole));
+    assert_eq!(
+        table::read_proxies(&combined).unwrap().config,
+        table::read_proxies(&whole).unwrap().config
+    );
+    let o = combine(&d.join("two.parquet"), &[&shards[0], &shards[1]]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("shard 2/3 is missing"),
+        "{err}"
+    );
+    let o = combine(
+        &d.join("dup.parquet"),
+        &[&shards[0], &shards[0], &shards[1]],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("given twice"), "{err}");
 }

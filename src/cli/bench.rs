@@ -117,9 +117,9 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                     )
                 };
                 println!(
-                    "vector {space} {dataset} {archs} archs on {dev:?} workers {w}: {r:.2} archs/s, {:.2}x workers-first baseline{anchor}; per arch ms: static {:.1} labelled {:.1} jacobian {:.1} forward {:.1} own {:.1}",
+                    "vector {space} {dataset} {archs} archs on {dev:?} workers {w}: {r:.2} archs/s, {:.2}x workers-first baseline{anchor}; per arch: {}",
                     r / b,
-                    per[0] * 1e3, per[1] * 1e3, per[2] * 1e3, per[3] * 1e3, per[4] * 1e3
+                    per.describe_ms()
                 );
             }
         }
@@ -196,15 +196,7 @@ fn proxies_vs_naslib(
         let theirs = naslib_of(name).map_or("-".to_string(), |v| format!("{:.1}", v * 1e3));
         println!("{name:<14} {:>10.1} {theirs:>10}", s * 1e3);
     }
-    let g = t.groups;
-    println!(
-        "pass groups ms: static {:.1} labelled {:.1} jacobian {:.1} forward {:.1} own {:.1}",
-        g[0] * 1e3,
-        g[1] * 1e3,
-        g[2] * 1e3,
-        g[3] * 1e3,
-        g[4] * 1e3
-    );
+    println!("pass groups: {}", t.groups.describe_ms());
     let naslib_sum: f64 = naslib.iter().map(|(_, s)| s).sum();
     let shared: f64 = t
         .names

@@ -1,10 +1,13 @@
 //! `greenfactory extract`: the proxy table of many archs, resumable.
 
 use super::proxies::EngineArgs;
-use crate::extract::{extract, ArchSelection, ExtractOptions, Manifest, Progress};
+use crate::extract::{
+    extract, shard_archs, ArchSelection, ExtractOptions, Manifest, Progress, Shard,
+};
 use crate::net::parse_device;
-use crate::proxy::{all_proxies_for, proxies_by_name};
+use crate::proxy::proxies_for_spec;
 use crate::space::{NatsDataset, Space};
+use anyhow::bail;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -20,7 +23,8 @@ pub struct ExtractArgs {
     /// all | sample:N[:SEED] | range:A..B | file:F (arch strings or indices, one per line).
     #[arg(long)]
     pub archs: String,
-    /// Comma-separated proxy names (default: all).
+    /// Comma-separated proxy names, `default` (the default vector: see `DEFAULT_PROXIES`) or
+    /// `all`.
     #[arg(long, value_delimiter = ',')]
     pub proxies: Vec<String>,
     /// Archs scored at once: `auto` (one per CPU core; on CUDA at most 16) or a number.
@@ -39,6 +43,11 @@ pub struct ExtractArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Score only shard K of N (`K/N`, 0-based) of the selection, e.g. one job of a SLURM array
+    /// (`--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`); `greenfactory combine` puts
+    /// the N shard tables together into the table of the unsharded run.
+    #[arg(long)]
+    pub shard: Option<String>,
     /// Finish a run begun on another device kind (cuda ↔ cpu); the table records both.
     #[arg(long)]
     pub allow_device_change: bool,
@@ -62,7 +71,16 @@ fn resolve_workers(spec: &str, device: Device) -> anyhow::Result<usize> {
     }
 }
 
-const GROUPS: [&str; 5] = ["static", "labelled", "jacobian", "forward", "own"];
+/// `--shard K/N`: 0 ≤ K < N.
+fn parse_shard(spec: &str) -> anyhow::Result<(usize, usize)> {
+    let parsed = spec
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.parse::<usize>().ok()?, n.parse::<usize>().ok()?)));
+    match parsed {
+        Some((k, n)) if n >= 1 && k < n => Ok((k, n)),
+        _ => bail!("--shard {spec:?}: expected K/N with 0 <= K < N (e.g. 0/8 … 7/8)"),
+    }
+}
 
 pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
     let selection = ArchSelection::parse(&a.archs)?;
@@ -73,25 +91,40 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
     if a.chunk_size == 0 {
         anyhow::bail!("--chunk-size must be at least 1");
     }
-    let proxies: Vec<String> = if a.proxies.is_empty() {
-        all_proxies_for(a.space)
-            .iter()
-            .map(|p| p.name().to_string())
-            .collect()
-    } else {
-        proxies_by_name(&a.proxies)
-            .map_err(anyhow::Error::msg)?
-            .iter()
-            .map(|p| p.name().to_string())
-            .collect()
-    };
+    let proxies: Vec<String> = proxies_for_spec(a.space, &a.proxies)
+        .map_err(anyhow::Error::msg)?
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
     let device = parse_device(&a.engine.device)?;
     let workers = resolve_workers(&a.workers, device)?;
+    let config = a.engine.config(a.space, a.dataset, true)?;
+    let (archs, shard) = match &a.shard {
+        None => (archs, None),
+        Some(spec) => {
+            let (k, n) = parse_shard(spec)?;
+            let mine = shard_archs(&archs, a.space, config.share_isomorphic, k, n)?;
+            if mine.is_empty() {
+                bail!(
+                    "--shard {spec}: this shard has no archs ({} work units for {n} shards)",
+                    archs.len()
+                );
+            }
+            (
+                mine,
+                Some(Shard {
+                    index: k,
+                    count: n,
+                    selection: archs,
+                }),
+            )
+        }
+    };
     let manifest = Manifest {
         space: a.space.name().into(),
         dataset: a.dataset.name().into(),
         proxies,
-        config: a.engine.config(a.dataset)?,
+        config,
         archs,
         chunk_size: a.chunk_size,
         device_kind: if device == Device::Cpu {
@@ -99,6 +132,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         } else {
             "cuda".into()
         },
+        shard,
     };
     let bar = if a.quiet {
         ProgressBar::hidden()
@@ -110,6 +144,8 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
             .expect("valid template"),
     );
     let on_progress = |p: &Progress| {
+        // With shared isomorphism classes the run computes one vector per class.
+        bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
         bar.set_message(format!("failed {}  workers {}", p.failed, p.workers));
     };
@@ -130,25 +166,32 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let computed = p.done - p.resumed;
+    let shared = if summary.table_archs != p.total {
+        format!(
+            " ({} isomorphism classes: {} computed, {} resumed)",
+            p.total, computed, p.resumed
+        )
+    } else {
+        format!(" ({} resumed, {} computed)", p.resumed, computed)
+    };
+    let fresh_share = computed as f64 / p.total.max(1) as f64;
     eprintln!(
-        "{}: {} archs ({} resumed, {} computed, {} failed) in {:.1} s on {:?} with {} worker(s): {:.2} archs/s",
+        "{}: {} archs{shared}, {} failed, in {:.1} s on {:?} with {} worker(s): {:.2} archs/s ({:.2} computed vectors/s); CPU: {}",
         a.out.display(),
-        p.total,
-        p.resumed,
-        computed,
+        summary.table_archs,
         p.failed,
         summary.wall_seconds,
         device,
         workers,
-        computed as f64 / summary.wall_seconds.max(1e-9)
+        summary.table_archs as f64 * fresh_share / summary.wall_seconds.max(1e-9),
+        computed as f64 / summary.wall_seconds.max(1e-9),
+        crate::extract::cpu_model()
     );
     if computed > 0 {
-        let per: Vec<String> = GROUPS
-            .iter()
-            .zip(p.seconds)
-            .map(|(g, s)| format!("{g} {:.1} ms", 1e3 * s / computed as f64))
-            .collect();
-        eprintln!("time per arch by pass group: {}", per.join(", "));
+        eprintln!(
+            "time per computed vector by pass: {}",
+            p.seconds.per(computed as f64).describe_ms()
+        );
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod archs;
 mod bench;
+mod combine;
 mod demo;
 mod extract;
 mod import;
@@ -30,6 +31,8 @@ pub enum Command {
     Proxies(proxies::ProxiesArgs),
     /// Compute the proxy table of many archs (resumable, CPU or GPU, several workers).
     Extract(extract::ExtractArgs),
+    /// Combine the tables of `extract --shard K/N` jobs into the table of the unsharded run.
+    Combine(combine::CombineArgs),
     /// Import NATS-Bench labels (official archives or CSV) into a Parquet label table.
     Import(import::ImportArgs),
     /// Train a random forest on a proxy table joined with labels; write the model.
@@ -78,6 +81,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Archs(a) => archs::run(a),
         Command::Proxies(a) => proxies::run(a),
         Command::Extract(a) => extract::run(a),
+        Command::Combine(a) => combine::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Import(a) => import::run(a),

@@ -1,6 +1,6 @@
 //! The work folder: manifest and checkpointed chunk files.
 
-use super::run::ExtractError;
+use super::error::ExtractError;
 use crate::proxy::ProxyConfig;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,21 @@ pub struct Manifest {
     pub chunk_size: usize,
     /// `cpu` or `cuda`: float results differ slightly between them.
     pub device_kind: String,
+    /// Set when the run is one shard of a larger selection ([`crate::extract::shard_archs`]);
+    /// `archs` then lists the shard's archs only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// Which part of which selection a sharded run scores.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// `K` of `--shard K/N` (0-based).
+    pub index: usize,
+    /// `N`.
+    pub count: usize,
+    /// The whole selection, in the order of the unsharded table.
+    pub selection: Vec<usize>,
 }
 
 impl Manifest {
@@ -38,11 +53,12 @@ impl Manifest {
     }
 
     /// The first field in which `self` and `other` differ that changes values (arch list,
-    /// chunk size and device kind do not): `None` when the two tables' values are comparable
+    /// shard, chunk size and device kind do not): `None` when the two tables' values are comparable
     /// and can be used as one.
     pub fn first_value_difference(&self, other: &Manifest) -> Option<&'static str> {
         let mut o = other.clone();
         o.archs.clone_from(&self.archs);
+        o.shard.clone_from(&self.shard);
         o.chunk_size = self.chunk_size;
         o.device_kind.clone_from(&self.device_kind);
         self.first_difference(&o)
@@ -57,13 +73,15 @@ impl Manifest {
         } else if self.proxies != other.proxies {
             Some("proxies")
         } else if self.config != other.config {
-            Some("proxy configuration (batch size, seed, data, engine version)")
+            Some("proxy configuration (batch size, seed, data, engine version, isomorphic sharing)")
         } else if self.archs != other.archs {
             Some("arch selection")
         } else if self.chunk_size != other.chunk_size {
             Some("chunk size")
         } else if self.device_kind != other.device_kind {
             Some("device kind (cpu/cuda)")
+        } else if self.shard != other.shard {
+            Some("shard")
         } else {
             None
         }
@@ -81,8 +99,8 @@ pub struct ChunkRow {
     pub errors: Vec<Option<String>>,
     /// `ok` or `failed` (some proxy has no value).
     pub status: String,
-    /// Seconds per pass group (static, labelled, jacobian, forward, own).
-    pub seconds: [f64; 5],
+    /// Seconds per pass.
+    pub seconds: crate::proxy::PassTimes,
 }
 
 pub(crate) fn parts_dir(out: &Path) -> PathBuf {

@@ -12,12 +12,23 @@
 //! order into `OUT` (again via a temporary file and a rename) and the folder is removed. So
 //! an interrupted and resumed run gives exactly the table of an uninterrupted one.
 //!
+//! Sharding (`--shard K/N`, [`shard_archs`]) splits a selection into N deterministic parts
+//! for N independent jobs (a SLURM array, several machines); [`combine_shards`] puts their
+//! tables together into exactly the table of the unsharded run.
+//!
 //! Values never depend on `--workers` or order: arch `i` is seeded from (run seed, i) and every
 //! worker holds the same batch.
 
 mod chunks;
+mod error;
 mod run;
+mod shard;
 mod table_out;
 
-pub use chunks::{ChunkRow, Manifest};
-pub use run::{extract, ArchSelection, ExtractError, ExtractOptions, ExtractSummary, Progress};
+pub use chunks::{ChunkRow, Manifest, Shard};
+pub use error::ExtractError;
+pub use run::{
+    cpu_model, extract, run_record_path, ArchSelection, ExtractOptions, ExtractSummary, Progress,
+    RunRecord,
+};
+pub use shard::{combine_shards, shard_archs, CombineSummary};

@@ -1,7 +1,8 @@
 //! The extraction run: arch selection, workers, checkpointing, summary.
 
 use super::chunks::{self, ChunkRow, Manifest};
-use crate::proxy::{proxies_by_name, Engine, ProxyError};
+use super::error::ExtractError;
+use crate::proxy::{proxies_by_name, Engine};
 use crate::space::{NatsDataset, Space};
 use std::collections::VecDeque;
 use std::path::Path;
@@ -9,27 +10,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 use tch::Device;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ExtractError {
-    #[error("{0}")]
-    Io(String),
-    #[error("invalid --archs {spec:?}: {why}")]
-    Selection { spec: String, why: String },
-    #[error(
-        "{path} was made with a different {field}; use another --out or delete it to start over{}",
-        if field.starts_with("device") { " (or --allow-device-change to finish it on this device)" } else { "" }
-    )]
-    ConfigMismatch { path: String, field: &'static str },
-    #[error("proxy engine: {0}")]
-    Engine(#[from] ProxyError),
-    #[error("{0}")]
-    Proxies(String),
-    #[error("table: {0}")]
-    Table(String),
-    #[error("extraction incomplete: {0}")]
-    Incomplete(String),
-}
 
 /// Which archs to extract (`--archs`).
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +71,19 @@ impl ArchSelection {
     pub fn indices(&self, space: Space) -> Result<Vec<usize>, ExtractError> {
         Ok(match self {
             ArchSelection::All => (0..space.size()).collect(),
-            ArchSelection::Sample { n, seed } => space.sample_indices(*n, *seed),
+            ArchSelection::Sample { n, seed } => {
+                if *n > space.size() || *n == 0 {
+                    return Err(ExtractError::Selection {
+                        spec: format!("sample:{n}:{seed}"),
+                        why: format!(
+                            "N must be 1 to {} ({space} has {} archs; use all for every one)",
+                            space.size(),
+                            space.size()
+                        ),
+                    });
+                }
+                space.sample_indices(*n, *seed)
+            }
             ArchSelection::Range { start, end } => {
                 if *end > space.size() {
                     return Err(ExtractError::Selection {
@@ -146,8 +138,8 @@ pub struct Progress {
     pub failed: usize,
     /// Archs already on disk when the run started.
     pub resumed: usize,
-    /// Seconds per pass group summed over archs done in this run.
-    pub seconds: [f64; 5],
+    /// Seconds per pass summed over archs done in this run.
+    pub seconds: crate::proxy::PassTimes,
     /// Workers currently running (lowered after CUDA out-of-memory).
     pub workers: usize,
 }
@@ -158,6 +150,9 @@ pub struct ExtractSummary {
     pub wall_seconds: f64,
     /// The table already existed with the same manifest: nothing was computed.
     pub already_complete: bool,
+    /// Rows of the table: the arch list. `progress` counts full vectors computed, which with
+    /// shared isomorphism classes are the classes' representatives only.
+    pub table_archs: usize,
 }
 
 fn is_oom(row: &ChunkRow) -> bool {
@@ -165,6 +160,148 @@ fn is_oom(row: &ChunkRow) -> bool {
         .iter()
         .flatten()
         .any(|e| e.contains("out of memory") || e.contains("CUDA error: out of memory"))
+}
+
+/// The archs whose full vectors the run computes, in chunk order: the arch list itself, or
+/// with [`crate::proxy::ProxyConfig::share_isomorphic`] the class representatives of its archs
+/// in order of first appearance (each once).
+fn work_list(manifest: &Manifest, space: Space) -> Result<Vec<usize>, ExtractError> {
+    if !manifest.config.share_isomorphic {
+        return Ok(manifest.archs.clone());
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut work = Vec::new();
+    for &i in &manifest.archs {
+        let rep = space
+            .arch(i)
+            .map_err(|e| ExtractError::Io(e.to_string()))?
+            .representative()
+            .index();
+        if seen.insert(rep) {
+            work.push(rep);
+        }
+    }
+    Ok(work)
+}
+
+/// The rows of the arch list from the representatives' rows: a representative's row as
+/// computed; any other arch gets its own static proxies and the representative's other values
+/// ([`Engine::score_shared`]).
+fn share_rows(
+    manifest: &Manifest,
+    space: Space,
+    engine: &Engine,
+    rep_rows: Vec<ChunkRow>,
+) -> Result<Vec<ChunkRow>, ExtractError> {
+    let by_index: std::collections::HashMap<usize, ChunkRow> =
+        rep_rows.into_iter().map(|r| (r.index, r)).collect();
+    let mut rows = Vec::with_capacity(manifest.archs.len());
+    for &i in &manifest.archs {
+        let arch = space.arch(i).map_err(|e| ExtractError::Io(e.to_string()))?;
+        let rep = by_index
+            .get(&arch.representative().index())
+            .ok_or_else(|| {
+                ExtractError::Incomplete(format!("no row for the representative of arch {i}"))
+            })?;
+        if rep.index == i {
+            rows.push(rep.clone());
+            continue;
+        }
+        let rep_vector = crate::proxy::ProxyVector {
+            names: engine.names(),
+            values: rep.values.iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
+            errors: rep.errors.clone(),
+            seconds: rep.seconds,
+            proxy_seconds: vec![0.0; rep.values.len()],
+        };
+        // A member whose network cannot be built is a failed row, as in the workers.
+        rows.push(match engine.score_shared(&arch, &rep_vector) {
+            Ok(v) => ChunkRow {
+                index: i,
+                arch: arch.to_string(),
+                status: if v.ok() { "ok".into() } else { "failed".into() },
+                values: v.values.iter().map(|&x| chunks::to_option(x)).collect(),
+                errors: v.errors,
+                seconds: v.seconds,
+            },
+            Err(e) => ChunkRow {
+                index: i,
+                arch: arch.to_string(),
+                values: vec![None; rep.values.len()],
+                errors: vec![Some(e.reason()); rep.values.len()],
+                status: "failed".into(),
+                seconds: Default::default(),
+            },
+        });
+    }
+    Ok(rows)
+}
+
+/// How a finished table was made, written beside it as `OUT.run.json` (`OUT` minus its
+/// extension): what the values depend on (the manifest's fields but the arch list) and what
+/// they do not (machine, date, wall time of the run that finished it).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunRecord {
+    pub greenfactory_version: String,
+    pub space: String,
+    pub dataset: String,
+    pub proxies: Vec<String>,
+    pub config: crate::proxy::ProxyConfig,
+    /// Rows of the table.
+    pub archs: usize,
+    /// Full proxy vectors the table holds (isomorphism-class representatives when shared).
+    pub computed_vectors: usize,
+    /// Of those, how many an earlier, interrupted run had computed.
+    pub resumed_vectors: usize,
+    pub failed_rows: usize,
+    pub device_kind: String,
+    pub workers: usize,
+    pub cpu_model: String,
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    pub finished_utc: String,
+    /// Wall time of the run that finished the table (earlier runs' time not included).
+    pub wall_seconds: f64,
+}
+
+/// `OUT.run.json` beside `OUT` (its extension replaced).
+pub fn run_record_path(out: &Path) -> std::path::PathBuf {
+    out.with_extension("run.json")
+}
+
+/// The CPU's model name (`/proc/cpuinfo`), or `unknown`.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, Hinnant's algorithm).
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// Runs (or resumes) an extraction into `out`; see the module docs.
@@ -190,6 +327,7 @@ pub fn extract(
                 },
                 wall_seconds: 0.0,
                 already_complete: true,
+                table_archs: manifest.archs.len(),
             }),
             Some(field) => Err(ExtractError::ConfigMismatch {
                 path: out.display().to_string(),
@@ -223,9 +361,10 @@ pub fn extract(
         .space
         .parse()
         .map_err(|e| ExtractError::Io(format!("{e}")))?;
+    let work = work_list(&manifest, space)?;
     let size = manifest.chunk_size.max(1);
-    let n_chunks = manifest.archs.len().div_ceil(size);
-    let chunk_len = |k: usize| (manifest.archs.len() - k * size).min(size);
+    let n_chunks = work.len().div_ceil(size);
+    let chunk_len = |k: usize| (work.len() - k * size).min(size);
     let todo: VecDeque<usize> = (0..n_chunks)
         .filter(|&k| !chunks::chunk_path(&parts, k).exists())
         .collect();
@@ -246,7 +385,7 @@ pub fn extract(
     let queue = Mutex::new(todo);
     let progress = Mutex::new(Progress {
         done: resumed,
-        total: manifest.archs.len(),
+        total: work.len(),
         resumed,
         workers,
         ..Progress::default()
@@ -284,7 +423,7 @@ pub fn extract(
                     };
                     let mut rows = Vec::with_capacity(chunk_len(k));
                     let mut oom = false;
-                    for &index in &manifest.archs[k * size..k * size + chunk_len(k)] {
+                    for &index in &work[k * size..k * size + chunk_len(k)] {
                         let row = match space.arch(index) {
                             Ok(arch) => match engine.score(&arch) {
                                 Ok(v) => ChunkRow {
@@ -305,7 +444,7 @@ pub fn extract(
                                     values: vec![None; proxies.len()],
                                     errors: vec![Some(e.reason()); proxies.len()],
                                     status: "failed".into(),
-                                    seconds: [0.0; 5],
+                                    seconds: Default::default(),
                                 },
                             },
                             Err(e) => {
@@ -339,9 +478,7 @@ pub fn extract(
                     p.done += rows.len();
                     p.failed += rows.iter().filter(|r| r.status != "ok").count();
                     for r in &rows {
-                        for (a, b) in p.seconds.iter_mut().zip(r.seconds) {
-                            *a += b;
-                        }
+                        p.seconds.accumulate(&r.seconds);
                     }
                     on_progress(&p);
                 }
@@ -362,17 +499,67 @@ pub fn extract(
             missing[0]
         )));
     }
-    let mut rows = Vec::with_capacity(manifest.archs.len());
+    let mut rows = Vec::with_capacity(work.len());
     for k in 0..n_chunks {
-        rows.extend(chunks::read_chunk(&parts, k, chunk_len(k))?);
+        let chunk = chunks::read_chunk(&parts, k, chunk_len(k))?;
+        let want = &work[k * size..k * size + chunk_len(k)];
+        if chunk.iter().map(|r| r.index).ne(want.iter().copied()) {
+            return Err(ExtractError::Io(format!(
+                "{}: its archs are not those of chunk {k} of this run; remove the folder to start over",
+                chunks::chunk_path(&parts, k).display()
+            )));
+        }
+        rows.extend(chunk);
     }
+    let rows = if manifest.config.share_isomorphic {
+        // On a thread of its own, as the workers compute: libtorch's CPU settings are per
+        // thread, and a value must not depend on which thread computed it.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let engine = Engine::new(
+                    proxies.clone(),
+                    manifest.config.clone(),
+                    dataset,
+                    opts.device,
+                )?;
+                share_rows(&manifest, space, &engine, rows)
+            })
+            .join()
+            .map_err(|_| {
+                ExtractError::Incomplete("the worker sharing isomorphic rows panicked".into())
+            })?
+        })?
+    } else {
+        rows
+    };
     crate::extract::table_out::write_table(out, &manifest, &rows)?;
+    let progress = progress.into_inner().expect("lock");
+    let record = RunRecord {
+        greenfactory_version: env!("CARGO_PKG_VERSION").into(),
+        space: manifest.space.clone(),
+        dataset: manifest.dataset.clone(),
+        proxies: manifest.proxies.clone(),
+        config: manifest.config.clone(),
+        archs: manifest.archs.len(),
+        computed_vectors: work.len(),
+        resumed_vectors: progress.resumed,
+        failed_rows: rows.iter().filter(|r| r.status != "ok").count(),
+        device_kind: manifest.device_kind.clone(),
+        workers,
+        cpu_model: cpu_model(),
+        finished_utc: utc_now(),
+        wall_seconds: t0.elapsed().as_secs_f64(),
+    };
+    let record_path = run_record_path(out);
+    let text = serde_json::to_vec_pretty(&record)
+        .map_err(|e| ExtractError::Io(format!("{}: {e}", record_path.display())))?;
+    chunks::write_atomic(&record_path, &text)?;
     std::fs::remove_dir_all(&parts)
         .map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
-    let progress = progress.into_inner().expect("lock");
     Ok(ExtractSummary {
         progress,
         wall_seconds: t0.elapsed().as_secs_f64(),
         already_complete: false,
+        table_archs: manifest.archs.len(),
     })
 }

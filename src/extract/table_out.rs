@@ -2,7 +2,7 @@
 //! proxy configuration metadata.
 
 use super::chunks::{ChunkRow, Manifest};
-use super::run::ExtractError;
+use super::error::ExtractError;
 use crate::table::{self, ProxyTable};
 use polars::prelude::*;
 use std::path::Path;

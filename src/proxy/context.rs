@@ -1,7 +1,7 @@
 //! Per-arch context: the network, its initial weights, the batch, and the shared passes, each
 //! run at most once and only when a proxy asks for it.
 
-use super::{ProxyConfig, ProxyError};
+use super::{Pass, PassTimes, ProxyConfig, ProxyError};
 use crate::data::Batch;
 use crate::net::{BnMode, ForwardOptions, Network, TapKind, Taps, Weights};
 use std::cell::RefCell;
@@ -86,7 +86,7 @@ pub struct ArchContext<'a> {
     grasp: RefCell<Option<Rc<GraspGraph>>>,
     plan: PassPlan,
     /// Seconds spent in each shared pass: (labelled, jacobian, forward).
-    pub(crate) pass_seconds: RefCell<[f64; 3]>,
+    pub(crate) pass_seconds: RefCell<PassTimes>,
 }
 
 impl<'a> ArchContext<'a> {
@@ -110,7 +110,7 @@ impl<'a> ArchContext<'a> {
             relu: RefCell::new(None),
             grasp: RefCell::new(None),
             plan: PassPlan::default(),
-            pass_seconds: RefCell::new([0.0; 3]),
+            pass_seconds: RefCell::new(PassTimes::default()),
         }
     }
 
@@ -192,8 +192,8 @@ impl<'a> ArchContext<'a> {
         }
         // The shared forward is booked to the labelled pass, each backward to its own pass.
         let mut ps = self.pass_seconds.borrow_mut();
-        ps[1] += t_jac;
-        ps[0] += t0.elapsed().as_secs_f64() - t_jac;
+        ps.add(Pass::Jacobian, t_jac);
+        ps.add(Pass::Labelled, t0.elapsed().as_secs_f64() - t_jac);
         Ok(())
     }
 
@@ -278,7 +278,9 @@ impl<'a> ArchContext<'a> {
             grads,
             activations,
         });
-        self.pass_seconds.borrow_mut()[0] += t0.elapsed().as_secs_f64();
+        self.pass_seconds
+            .borrow_mut()
+            .add(Pass::Labelled, t0.elapsed().as_secs_f64());
         *self.labelled.borrow_mut() = Some(pass.clone());
         Ok(pass)
     }
@@ -299,7 +301,9 @@ impl<'a> ArchContext<'a> {
         let s = logits.f_sum(logits.kind())?;
         let jacobian = Tensor::f_run_backward(&[&s], &[&x], false, false)?.remove(0);
         let pass = Rc::new(JacobianPass { jacobian });
-        self.pass_seconds.borrow_mut()[1] += t0.elapsed().as_secs_f64();
+        self.pass_seconds
+            .borrow_mut()
+            .add(Pass::Jacobian, t0.elapsed().as_secs_f64());
         *self.jacobian.borrow_mut() = Some(pass.clone());
         Ok(pass)
     }
@@ -327,7 +331,9 @@ impl<'a> ArchContext<'a> {
                 .map(|t| (t.module, t.tensor))
                 .collect(),
         });
-        self.pass_seconds.borrow_mut()[2] += t0.elapsed().as_secs_f64();
+        self.pass_seconds
+            .borrow_mut()
+            .add(Pass::Forward, t0.elapsed().as_secs_f64());
         *self.relu.borrow_mut() = Some(pass.clone());
         Ok(pass)
     }

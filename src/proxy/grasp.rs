@@ -33,7 +33,7 @@ impl Proxy for Grasp {
     }
     fn needs(&self) -> Needs {
         Needs {
-            pass: Pass::Own,
+            pass: Pass::LabelledGraph,
             labels: true,
             bn: BnMode::Train,
             precision: Precision::F32,

@@ -10,7 +10,8 @@
 //! | [`Pass::Labelled`] | one forward+backward of the cross-entropy loss (BN train mode): weight gradients, conv/linear activations and their gradients | grad_norm, snip, plain, fisher |
 //! | [`Pass::Jacobian`] | ∂(Σ logits)/∂input | jacov, epe_nas |
 //! | [`Pass::Forward`] | ReLU inputs of one forward without gradients | nwot |
-//! | [`Pass::Own`] | a private copy where the definition requires one | synflow (|W|, f64, BN off), grasp (double backward), zen (Gaussian re-init), zico, meco, ntk |
+//! | [`Pass::LabelledGraph`] | the labelled pass with the loss gradient's graph kept, for a Hessian-gradient product | grasp |
+//! | [`Pass::Own`] | a private copy where the definition requires one | synflow (|W|, f64, BN off), zen (Gaussian re-init), zico, meco, ntk |
 //!
 //! NASLib and foresight copy and re-run the network for every proxy; sharing passes is where
 //! the CPU speed comes from. Results depend only on (run seed, arch index, data, device):
@@ -39,7 +40,10 @@ pub mod zen;
 pub mod zico;
 
 pub use context::{ArchContext, GraspGraph, JacobianPass, LabelledPass, PassPlan, ReluPass};
-pub use registry::{all_proxies, all_proxies_for, proxies_by_name, Engine, ProxyVector};
+pub use registry::{
+    all_proxies, all_proxies_for, default_proxies_for, proxies_by_name, proxies_for_spec, Engine,
+    ProxyVector, DEFAULT_PROXIES,
+};
 
 use crate::data::DataSource;
 use crate::net::{BnMode, NetworkError};
@@ -49,20 +53,78 @@ use crate::net::{BnMode, NetworkError};
 pub enum Pass {
     Static,
     Labelled,
+    /// The labelled pass keeping the graph of its loss gradient (a second backward through it).
+    LabelledGraph,
     Jacobian,
     Forward,
     Own,
 }
 
 impl Pass {
+    /// Every pass, in the order of [`PassTimes`].
+    pub const ALL: [Pass; 6] = [
+        Pass::Static,
+        Pass::Labelled,
+        Pass::LabelledGraph,
+        Pass::Jacobian,
+        Pass::Forward,
+        Pass::Own,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Pass::Static => "static",
             Pass::Labelled => "labelled",
+            Pass::LabelledGraph => "labelled_graph",
             Pass::Jacobian => "jacobian",
             Pass::Forward => "forward",
             Pass::Own => "own",
         }
+    }
+}
+
+/// Seconds spent per [`Pass`]: the shared pass itself plus the own code of the proxies that
+/// read it. Stored as a plain array of 6 numbers in [`Pass::ALL`] order (chunk files).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct PassTimes([f64; 6]);
+
+impl PassTimes {
+    pub fn add(&mut self, pass: Pass, seconds: f64) {
+        self.0[pass as usize] += seconds;
+    }
+
+    pub fn get(&self, pass: Pass) -> f64 {
+        self.0[pass as usize]
+    }
+
+    /// Adds every pass's time of `other`.
+    pub fn accumulate(&mut self, other: &PassTimes) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+
+    /// Every pass's time divided by `n` (a mean per arch).
+    pub fn per(&self, n: f64) -> PassTimes {
+        PassTimes(self.0.map(|s| s / n))
+    }
+
+    pub fn total(&self) -> f64 {
+        self.0.iter().sum()
+    }
+
+    /// `(pass, seconds)` in [`Pass::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Pass, f64)> + '_ {
+        Pass::ALL.into_iter().zip(self.0)
+    }
+
+    /// `static 0.5 ms, labelled 163.0 ms, …`.
+    pub fn describe_ms(&self) -> String {
+        self.iter()
+            .map(|(p, s)| format!("{} {:.1} ms", p.name(), 1e3 * s))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -150,6 +212,47 @@ pub struct ProxyConfig {
     pub data: DataSource,
     /// Engine version: bumped whenever a value can change.
     pub engine_version: u32,
+    /// Data-dependent proxies (every pass but [`Pass::Static`]) are computed on the class
+    /// representative ([`crate::space::Arch::representative`]) and shared by the isomorphic
+    /// archs of its class; static ones on the arch itself. Absent in files written before the
+    /// option existed (= false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub share_isomorphic: bool,
+}
+
+impl ProxyConfig {
+    /// The first setting in which `self` and `other` differ, named for a refusal message
+    /// (`batch size 20 vs 64`); `None` when they are equal.
+    pub fn first_difference(&self, other: &ProxyConfig) -> Option<String> {
+        if self.batch_size != other.batch_size {
+            Some(format!(
+                "batch size {} vs {}",
+                self.batch_size, other.batch_size
+            ))
+        } else if self.seed != other.seed {
+            Some(format!("run seed {} vs {}", self.seed, other.seed))
+        } else if self.data != other.data {
+            Some(format!(
+                "input {} vs {}",
+                self.data.describe(),
+                other.data.describe()
+            ))
+        } else if self.engine_version != other.engine_version {
+            Some(format!(
+                "engine version {} vs {}",
+                self.engine_version, other.engine_version
+            ))
+        } else if self.share_isomorphic != other.share_isomorphic {
+            let word = |s: bool| if s { "share" } else { "each" };
+            Some(format!(
+                "--isomorphic {} vs {}",
+                word(self.share_isomorphic),
+                word(other.share_isomorphic)
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 /// Bumped whenever any proxy value can change for the same configuration.
@@ -162,6 +265,7 @@ impl Default for ProxyConfig {
             seed: 0,
             data: DataSource::Synthetic { seed: 0 },
             engine_version: ENGINE_VERSION,
+            share_isomorphic: false,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The registry of proxies and the engine that scores one arch.
 
-use super::{ArchContext, Pass, PassPlan, Proxy, ProxyConfig, ProxyError};
+use super::{ArchContext, Pass, PassPlan, PassTimes, Proxy, ProxyConfig, ProxyError};
 use crate::data::Batch;
 use crate::net::Network;
 use crate::rng::derive_seed;
@@ -46,6 +46,39 @@ pub fn all_proxies_for(space: crate::space::Space) -> Vec<&'static dyn Proxy> {
         .collect()
 }
 
+/// The proxies of the default vector, by name (topology features are added per space): chosen
+/// by measured τ per CPU-second (benches/README.md, "Default vector"); every other proxy stays
+/// available by name or with `all` ([`proxies_for_spec`]).
+pub const DEFAULT_PROXIES: [&str; 9] = [
+    "params", "flops", "l2_norm", "synflow", "jacov", "epe_nas", "nwot", "meco", "meco_opt",
+];
+
+/// The default vector for `space`: [`DEFAULT_PROXIES`] and the space's topology features, in
+/// table column order.
+pub fn default_proxies_for(space: crate::space::Space) -> Vec<&'static dyn Proxy> {
+    all_proxies_for(space)
+        .into_iter()
+        .filter(|p| {
+            DEFAULT_PROXIES.contains(&p.name())
+                || super::topology::TOPOLOGY.iter().any(|t| t.name == p.name())
+        })
+        .collect()
+}
+
+/// The proxies a command line names: empty or `default` → [`default_proxies_for`], `all` →
+/// [`all_proxies_for`], else the names ([`proxies_by_name`]).
+pub fn proxies_for_spec(
+    space: crate::space::Space,
+    names: &[String],
+) -> Result<Vec<&'static dyn Proxy>, String> {
+    match names {
+        [] => Ok(default_proxies_for(space)),
+        [one] if one == "default" => Ok(default_proxies_for(space)),
+        [one] if one == "all" => Ok(all_proxies_for(space)),
+        _ => proxies_by_name(names),
+    }
+}
+
 /// The proxies named in `names` (comma lists are split by the caller), in registry order.
 /// An unknown name is an error listing the known ones.
 pub fn proxies_by_name(names: &[String]) -> Result<Vec<&'static dyn Proxy>, String> {
@@ -69,8 +102,8 @@ pub struct ProxyVector {
     /// NaN where the proxy has no value (see `errors`).
     pub values: Vec<f64>,
     pub errors: Vec<Option<String>>,
-    /// Seconds per pass group: static, labelled, jacobian, forward, own.
-    pub seconds: [f64; 5],
+    /// Seconds per pass (shared pass + its proxies' own code).
+    pub seconds: PassTimes,
     /// Seconds spent in each proxy's own code, in `names` order; a shared pass is counted in
     /// `seconds` only, never here.
     pub proxy_seconds: Vec<f64>,
@@ -125,8 +158,20 @@ impl Engine {
 
     /// The shared passes this engine's proxies ask for (see [`PassPlan`]).
     pub fn plan(&self) -> PassPlan {
-        let has = |pass: Pass| self.proxies.iter().any(|p| p.needs().pass == pass);
-        let grasp = self.proxies.iter().any(|p| p.name() == "grasp");
+        self.plan_for(&vec![true; self.proxies.len()])
+    }
+
+    /// The shared passes the proxies selected by `mask` ask for.
+    fn plan_for(&self, mask: &[bool]) -> PassPlan {
+        let selected = || {
+            self.proxies
+                .iter()
+                .zip(mask)
+                .filter(|(_, &m)| m)
+                .map(|(p, _)| p)
+        };
+        let has = |pass: Pass| selected().any(|p| p.needs().pass == pass);
+        let grasp = has(Pass::LabelledGraph);
         PassPlan {
             labelled: has(Pass::Labelled) || grasp,
             jacobian: has(Pass::Jacobian),
@@ -141,7 +186,43 @@ impl Engine {
 
     /// Computes every proxy of `arch`. Only a failure to build the network is an `Err`; a
     /// failing proxy (NaN, singular matrix, CUDA out-of-memory…) is recorded in the vector.
+    /// With [`ProxyConfig::share_isomorphic`] the data-dependent proxies are those of the
+    /// arch's class representative ([`Engine::score_shared`] with the representative's vector).
     pub fn score(&self, arch: &Arch) -> Result<ProxyVector, ProxyError> {
+        if !self.config.share_isomorphic {
+            return self.score_masked(arch, &vec![true; self.proxies.len()]);
+        }
+        let rep = arch.representative();
+        if rep == *arch {
+            return self.score_masked(arch, &vec![true; self.proxies.len()]);
+        }
+        let shared =
+            self.score_masked(&rep, &self.static_mask().map(|s| !s).collect::<Vec<_>>())?;
+        self.score_shared(arch, &shared)
+    }
+
+    /// The vector of `arch` from its class representative's full vector `rep`: the static
+    /// proxies computed for `arch` itself, every other value (and its error) taken from `rep`.
+    pub fn score_shared(&self, arch: &Arch, rep: &ProxyVector) -> Result<ProxyVector, ProxyError> {
+        let mask: Vec<bool> = self.static_mask().collect();
+        let mut own = self.score_masked(arch, &mask)?;
+        for (k, is_static) in mask.iter().enumerate() {
+            if !is_static {
+                own.values[k] = rep.values[k];
+                own.errors[k].clone_from(&rep.errors[k]);
+            }
+        }
+        Ok(own)
+    }
+
+    /// Whether each proxy reads only the structure and initial weights ([`Pass::Static`]).
+    fn static_mask(&self) -> impl Iterator<Item = bool> + '_ {
+        self.proxies.iter().map(|p| p.needs().pass == Pass::Static)
+    }
+
+    /// Computes the proxies selected by `mask`; the others are NaN without an error (the
+    /// caller fills them in).
+    fn score_masked(&self, arch: &Arch, mask: &[bool]) -> Result<ProxyVector, ProxyError> {
         let net = Network::new(arch, self.dataset);
         let arch_seed = derive_seed(self.config.seed, arch.index() as u64);
         let init = net.init_weights(arch_seed, Kind::Float, self.device)?;
@@ -153,13 +234,19 @@ impl Engine {
             self.device,
             arch_seed,
         );
-        let cx = cx.with_plan(self.plan());
+        let cx = cx.with_plan(self.plan_for(mask));
         let mut values = Vec::with_capacity(self.proxies.len());
         let mut errors = Vec::with_capacity(self.proxies.len());
-        let mut seconds = [0.0; 5];
+        let mut seconds = PassTimes::default();
         let mut proxy_seconds = Vec::with_capacity(self.proxies.len());
-        for p in &self.proxies {
-            let before: f64 = cx.pass_seconds.borrow().iter().sum();
+        for (p, &selected) in self.proxies.iter().zip(mask) {
+            if !selected {
+                values.push(f64::NAN);
+                errors.push(None);
+                proxy_seconds.push(0.0);
+                continue;
+            }
+            let before = cx.pass_seconds.borrow().total();
             let t0 = Instant::now();
             let r = p.compute(&cx).and_then(|v| {
                 if v.is_finite() {
@@ -168,16 +255,9 @@ impl Engine {
                     Err(ProxyError::NonFinite(v))
                 }
             });
-            let shared: f64 = cx.pass_seconds.borrow().iter().sum::<f64>() - before;
+            let shared = cx.pass_seconds.borrow().total() - before;
             let own = t0.elapsed().as_secs_f64() - shared;
-            let slot = match p.needs().pass {
-                Pass::Static => 0,
-                Pass::Labelled => 1,
-                Pass::Jacobian => 2,
-                Pass::Forward => 3,
-                Pass::Own => 4,
-            };
-            seconds[slot] += own;
+            seconds.add(p.needs().pass, own);
             proxy_seconds.push(own);
             match r {
                 Ok(v) => {
@@ -190,10 +270,7 @@ impl Engine {
                 }
             }
         }
-        let ps = cx.pass_seconds.borrow();
-        seconds[1] += ps[0];
-        seconds[2] += ps[1];
-        seconds[3] += ps[2];
+        seconds.accumulate(&cx.pass_seconds.borrow());
         Ok(ProxyVector {
             names: self.names(),
             values,

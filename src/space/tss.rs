@@ -177,6 +177,21 @@ impl TssArch {
         nodes.pop().expect("four nodes")
     }
 
+    /// The official index of the first arch (lowest index) of this arch's isomorphism class
+    /// ([`TssArch::unique_str`]): the member that stands for the class when data-dependent
+    /// proxies are computed once per class.
+    pub fn representative_index(&self) -> usize {
+        static REP: OnceLock<Vec<u16>> = OnceLock::new();
+        let rep = REP.get_or_init(|| {
+            let mut first: std::collections::HashMap<String, u16> = Default::default();
+            TssArch::all()
+                .enumerate()
+                .map(|(i, a)| *first.entry(a.unique_str()).or_insert(i as u16))
+                .collect()
+        });
+        rep[self.index()] as usize
+    }
+
     /// Whether node 3 (the cell output) depends on the input at all, i.e. whether some path
     /// 0 → … → 3 has no `none` edge. A cell without one outputs zeros for any input.
     pub fn output_reachable(&self) -> bool {
