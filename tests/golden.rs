@@ -106,5 +106,25 @@ fn engine_matches_pytorch_reference() {
     for (n, e) in &worst {
         eprintln!("max relative error {n:>10}: {e:.2e}");
     }
+    // Exactly the proxies the golden file holds were checked: a proxy dropped from the engine
+    // (or renamed) would otherwise pass unnoticed.
+    let mut checked: Vec<&str> = worst.keys().map(String::as_str).collect();
+    checked.sort_unstable();
+    assert_eq!(
+        checked,
+        [
+            "epe_nas",
+            "fisher",
+            "flops",
+            "grad_norm",
+            "grasp",
+            "jacov",
+            "l2_norm",
+            "params",
+            "plain",
+            "snip",
+            "synflow"
+        ]
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -7,6 +7,7 @@ mod common;
 
 use greenfactory::nats::{self, pickle, Archive, NatsError};
 use greenfactory::space::Space;
+use greenfactory::table;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -91,12 +92,12 @@ fn meta_is_the_official_order() {
 
 #[test]
 fn import_dir_reads_the_samples() {
-    let imp = nats::import_dir(&raw("tss"), None).unwrap();
-    assert_eq!(imp.summary.rows, 9);
-    assert_eq!(imp.summary.archs, 3);
-    assert_eq!(imp.summary.meta_archs, Some(15_625));
-    assert_eq!(imp.summary.hp.as_deref(), Some("200"));
-    let rows = imp.labels.rows().unwrap();
+    let (labels, summary) = table::read_nats(&raw("tss"), None).unwrap();
+    assert_eq!(summary.rows, 9);
+    assert_eq!(summary.archs, 3);
+    assert_eq!(summary.meta_archs, Some(15_625));
+    assert_eq!(summary.hp.as_deref(), Some("200"));
+    let rows = labels.rows().unwrap();
     // TSS hp=200 test accuracies agree with the official label CSV (PROVENANCE §1).
     let (h, csv) =
         common::read_csv(&common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv"));
@@ -113,20 +114,17 @@ fn import_dir_reads_the_samples() {
         assert!(r.params_m.is_some() && r.flops_m.is_some() && r.train_acc.is_some());
         assert_eq!(r.valid_acc.is_none(), r.dataset == "cifar10");
     }
-    let sss = nats::import_dir(&raw("sss"), None).unwrap();
-    assert_eq!(
-        (sss.summary.rows, sss.summary.hp.as_deref()),
-        (9, Some("90"))
-    );
-    let r = sss.labels.rows().unwrap();
+    let (sss_labels, sss) = table::read_nats(&raw("sss"), None).unwrap();
+    assert_eq!((sss.rows, sss.hp.as_deref()), (9, Some("90")));
+    let r = sss_labels.rows().unwrap();
     let r0 = r
         .iter()
         .find(|r| r.arch_index == 0 && r.dataset == "cifar10")
         .unwrap();
     assert!(close(r0.test_acc, 79.79) && close(r0.params_m.unwrap(), 0.011714));
     // hp "12" is also importable.
-    let h12 = nats::import_dir(&raw("sss"), Some("12")).unwrap();
-    assert_eq!(h12.summary.hp.as_deref(), Some("12"));
+    let (_, h12) = table::read_nats(&raw("sss"), Some("12")).unwrap();
+    assert_eq!(h12.hp.as_deref(), Some("12"));
     let e = nats::import_dir(&raw("tss"), Some("90")).unwrap_err();
     // Files are read in parallel: whichever fails first is named.
     assert!(

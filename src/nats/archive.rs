@@ -21,22 +21,13 @@
 
 use super::pickle::{self, Value};
 use super::NatsError;
-use crate::space::Space;
-use crate::table::{normalize_dataset, ImportSummary, LabelRow, LabelTable};
+use crate::space::{NatsDataset, Space};
 use rayon::prelude::*;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Decompressed pickles larger than this are rejected (the largest real file is ~1.4 MB).
 pub const MAX_DECOMPRESSED: u64 = 512 << 20;
-
-/// The hp of the final training runs: "200" (TSS, 200 epochs) and "90" (SSS, 90 epochs).
-pub fn default_hp(space: Space) -> &'static str {
-    match space {
-        Space::Tss => "200",
-        Space::Sss => "90",
-    }
-}
 
 /// The official dataset names a label table is built from (`cifar10-valid` is a training
 /// protocol of CIFAR-10 on half the training set and is available only via
@@ -383,74 +374,80 @@ impl ArchRecord {
     }
 }
 
-/// The result of [`import_dir`].
-#[derive(Debug, Clone)]
-pub struct NatsImport {
-    pub labels: LabelTable,
-    pub summary: ImportSummary,
+/// One arch's labels for one dataset, as the official API reports them ([`MoreInfo`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NatsLabel {
+    pub dataset: NatsDataset,
+    pub arch_index: usize,
+    pub arch: String,
+    pub test_acc: f64,
+    pub valid_acc: Option<f64>,
+    pub valtest_acc: Option<f64>,
+    pub train_acc: f64,
+    pub params_m: f64,
+    pub flops_m: f64,
+    pub latency_s: Option<f64>,
 }
 
-/// Reads every arch file present in an archive directory into a long label table: one row per
-/// (arch, dataset) for `cifar10`, `cifar100`, `ImageNet16-120` at `hp` (default: the final
-/// training, [`default_hp`]). The summary reports how many of the meta's archs were found.
-/// Files are decoded in parallel; the first bad file aborts the import with its error.
+/// The result of [`import_dir`]: plain records; `table` turns them into a label table.
+#[derive(Debug, Clone)]
+pub struct NatsImport {
+    pub space: Space,
+    pub hp: String,
+    /// Per arch file present, one label per dataset of [`LABEL_DATASETS`], in index order.
+    pub labels: Vec<NatsLabel>,
+    /// Arch files found.
+    pub archs: usize,
+    /// Archs the archive's meta lists.
+    pub meta_archs: usize,
+}
+
+/// Reads every arch file present in an archive directory: one label per (arch, dataset) for
+/// `cifar10`, `cifar100`, `ImageNet16-120` at `hp` (default: the final training,
+/// [`Space::final_hp`]). Files are decoded in parallel; the first bad file aborts the import
+/// with its error.
 pub fn import_dir(dir: &Path, hp: Option<&str>) -> Result<NatsImport, NatsError> {
     let archive = Archive::open(dir)?;
-    let hp = hp.unwrap_or(default_hp(archive.space())).to_string();
+    let hp = hp.unwrap_or(archive.space().final_hp()).to_string();
     let present = archive.present_indices()?;
     if present.is_empty() {
         return Err(NatsError::Empty {
             dir: dir.to_path_buf(),
         });
     }
-    let space = archive.space().name();
-    let per_arch: Vec<Vec<LabelRow>> = present
+    let per_arch: Vec<Vec<NatsLabel>> = present
         .par_iter()
-        .map(|&index| -> Result<Vec<LabelRow>, NatsError> {
+        .map(|&index| -> Result<Vec<NatsLabel>, NatsError> {
             let rec = archive.read_record(index)?;
             LABEL_DATASETS
                 .iter()
-                .map(|&ds| -> Result<LabelRow, NatsError> {
+                .map(|&ds| -> Result<NatsLabel, NatsError> {
                     let info = rec.more_info(ds, &hp)?;
                     let test_acc = info.test_acc.ok_or_else(|| NatsError::Layout {
                         path: rec.path.clone(),
                         what: format!("no test accuracy for {ds} at hp {hp}"),
                     })?;
-                    Ok(LabelRow {
-                        space: space.to_string(),
-                        dataset: normalize_dataset(ds).expect("official name").to_string(),
-                        arch_index: index as i64,
+                    Ok(NatsLabel {
+                        dataset: ds.parse().expect("an official dataset name"),
+                        arch_index: index,
                         arch: rec.arch.clone(),
-                        hp: hp.clone(),
                         test_acc,
                         valid_acc: info.valid_acc,
                         valtest_acc: info.valtest_acc,
-                        train_acc: Some(info.train_acc),
-                        params_m: Some(info.params_m),
-                        flops_m: Some(info.flops_m),
+                        train_acc: info.train_acc,
+                        params_m: info.params_m,
+                        flops_m: info.flops_m,
                         latency_s: info.latency_s,
                     })
                 })
                 .collect()
         })
         .collect::<Result<_, NatsError>>()?;
-    let rows: Vec<LabelRow> = per_arch.into_iter().flatten().collect();
-    let labels = LabelTable::from_rows(&rows).map_err(|e| NatsError::Table {
-        dir: dir.to_path_buf(),
-        what: e.to_string(),
-    })?;
-    let summary = ImportSummary {
-        source: dir.to_path_buf(),
-        out: None,
-        space: Some(archive.space()),
-        hp: Some(hp),
-        rows: rows.len(),
+    Ok(NatsImport {
+        space: archive.space(),
+        hp,
+        labels: per_arch.into_iter().flatten().collect(),
         archs: present.len(),
-        datasets: LABEL_DATASETS
-            .iter()
-            .map(|d| normalize_dataset(d).expect("official").to_string())
-            .collect(),
-        meta_archs: Some(archive.archs().len()),
-    };
-    Ok(NatsImport { labels, summary })
+        meta_archs: archive.archs().len(),
+    })
 }

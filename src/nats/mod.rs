@@ -7,14 +7,15 @@
 //!   `api_size.py`, `get_more_info(index, dataset, hp, is_random=False)`; `api_utils.py`
 //!   `ArchResults.get_metrics` / `get_compute_costs`): mean over the seeds listed in
 //!   `dataset_seed[dataset]` of the value at the final epoch (`epochs - 1`).
-//! * [`import_dir`] — every arch file present → a long label table (see [`crate::table`]).
+//! * [`import_dir`] — every arch file present → plain label records, which `table` turns into a
+//!   label table (this module depends on `space` only).
 //!
 //! Errors are [`NatsError`]: one line, naming the file.
 
 pub mod archive;
 pub mod pickle;
 
-pub use archive::{default_hp, import_dir, ArchRecord, Archive, MoreInfo, NatsImport};
+pub use archive::{import_dir, ArchRecord, Archive, MoreInfo, NatsImport, NatsLabel};
 pub use pickle::{PickleError, Value};
 
 use std::path::PathBuf;
@@ -64,6 +65,4 @@ pub enum NatsError {
     },
     #[error("{}: no arch files (NNNNNN.pickle.pbz2) found", dir.display())]
     Empty { dir: PathBuf },
-    #[error("{}: building the label table: {what}", dir.display())]
-    Table { dir: PathBuf, what: String },
 }

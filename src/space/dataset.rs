@@ -52,13 +52,16 @@ impl fmt::Display for NatsDataset {
     }
 }
 
+/// Accepts the canonical names, the official NATS-Bench names (`ImageNet16-120`), the
+/// underscore form of file and column names (`imagenet16_120`), `cifar-10`/`cifar-100` and the
+/// short `in16`, case-insensitively: the one parser of dataset names (tables use it too).
 impl FromStr for NatsDataset {
     type Err = SpaceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "cifar10" | "cifar-10" => Ok(NatsDataset::Cifar10),
             "cifar100" | "cifar-100" => Ok(NatsDataset::Cifar100),
-            "imagenet16-120" | "imagenet16" | "in16" | "imagenet" => {
+            "imagenet16-120" | "imagenet16" | "in16" | "in16-120" | "imagenet" => {
                 Ok(NatsDataset::ImageNet16_120)
             }
             _ => Err(SpaceError::UnknownDataset(s.chars().take(40).collect())),
