@@ -4,17 +4,9 @@
 //! proxies per network, ensembled by a random forest that predicts absolute test accuracy
 //! (GreenFactory, Cortês et al.).
 //!
-//! Module map (data flow: `space` → `net` → `proxy` → `extract` → `table` → `forest`):
-//!
-//! | module | owns | feature |
-//! |---|---|---|
-//! | [`space`] | TSS/SSS arch types, official order, canonical form, sampling | always |
-//! | [`forest`] | random forest, metrics, model file, prediction | always |
-//! | `net` | NATS-Bench networks in tch | `torch` |
-//! | `proxy` | zero-cost proxies and the pass-sharing engine | `torch` |
-//! | `nats`, `table` | NATS-Bench archives, Polars tables and joins | `table` |
-//! | `extract` | many archs → checkpointed proxy table, CPU/GPU workers | `torch` + `table` |
-//! | `predict` | arch → predicted accuracy (proxies, then forest; chance for dead cells) | `torch` |
+//! The modules follow the data flow `space` → `net` → `proxy` → `extract` → `table` →
+//! `forest` → `predict`; the module map (what each owns, which cargo feature builds it) is the
+//! README's, the only one.
 //!
 //! With `default-features = false` only [`space`] and [`forest`] are built: no libtorch, no Polars.
 

@@ -84,21 +84,6 @@ impl Default for ForestParams {
 }
 
 impl ForestParams {
-    /// `min_samples_leaf` for models that are shipped as files. With sklearn's 1, a 12,500-row
-    /// model of 100 trees grows ~1.5 M nodes, 13.8 MB; with 2 it is 6.1 MB (at most ~7.2 MB: a
-    /// bootstrap holds ~7.9k distinct rows, so ≤ 3.95k leaves per tree) and held-out R² changes
-    /// by −0.0006 (`benches/README.md`). Training code that writes a model file uses
-    /// [`ForestParams::shipped`].
-    pub const SHIPPED_MIN_SAMPLES_LEAF: usize = 2;
-
-    /// sklearn defaults except `min_samples_leaf` = [`Self::SHIPPED_MIN_SAMPLES_LEAF`].
-    pub fn shipped() -> Self {
-        ForestParams {
-            min_samples_leaf: Self::SHIPPED_MIN_SAMPLES_LEAF,
-            ..Default::default()
-        }
-    }
-
     /// Checked builder: `ForestParams::builder().n_trees(200).seed(7).build()?`.
     pub fn builder() -> ForestParamsBuilder {
         ForestParamsBuilder {
