@@ -1,6 +1,6 @@
 //! `greenfactory extract`: the proxy table of many archs, resumable.
 
-use super::proxies::EngineArgs;
+use super::args::EngineArgs;
 use crate::extract::{
     extract, shard_archs, ArchSelection, ExtractOptions, Manifest, Progress, Shard,
 };

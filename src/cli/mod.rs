@@ -1,6 +1,7 @@
 //! Command-line interface: argument types and one function per subcommand.
 
 mod archs;
+mod args;
 mod bench;
 mod combine;
 mod demo;

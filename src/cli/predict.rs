@@ -1,9 +1,8 @@
 //! `greenfactory predict`: predicted accuracy with uncertainty, from arch strings (proxies
 //! computed with the model's own configuration) or from a proxy table.
 
+use super::args::collect_archs;
 use super::output::{print_rows, Cell, Format};
-use super::proxies::collect_archs;
-use super::train::load_features;
 use crate::extract::Manifest;
 use crate::forest::Model;
 use crate::net::parse_device;
@@ -49,7 +48,7 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
             space: meta.space.parse().ok(),
             dataset: Some(meta.dataset.clone()),
         };
-        let table = load_features(f, &layout)?.filter_dataset(&meta.dataset)?;
+        let table = crate::table::read_proxies_as(f, &layout)?.filter_dataset(&meta.dataset)?;
         let uses_arch_features = meta.space.parse::<Space>().is_ok_and(|s| {
             model
                 .feature_names()

@@ -96,19 +96,12 @@ impl ArchSelection {
             ArchSelection::File(f) => {
                 let text = std::fs::read_to_string(f)
                     .map_err(|e| ExtractError::Io(format!("{f}: {e}")))?;
-                let mut v = Vec::new();
-                for (n, line) in text.lines().enumerate() {
-                    let line = line.trim();
-                    if line.is_empty() || line.starts_with('#') {
-                        continue;
-                    }
-                    let i = match line.parse::<usize>() {
-                        Ok(i) => space.arch(i).map(|a| a.index()),
-                        Err(_) => space.parse(line).map(|a| a.index()),
-                    }
-                    .map_err(|e| ExtractError::Io(format!("{f} line {}: {e}", n + 1)))?;
-                    v.push(i);
-                }
+                let v: Vec<usize> = space
+                    .parse_arch_list(&text)
+                    .map_err(|(n, e)| ExtractError::Io(format!("{f} line {n}: {e}")))?
+                    .iter()
+                    .map(|a| a.index())
+                    .collect();
                 let mut seen = std::collections::HashSet::new();
                 if let Some(d) = v.iter().find(|i| !seen.insert(**i)) {
                     return Err(ExtractError::Io(format!("{f}: arch {d} listed twice")));

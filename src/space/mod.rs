@@ -111,6 +111,28 @@ impl Space {
         })
     }
 
+    /// One arch per line of `text`, as an official index or an arch string; blank lines and
+    /// lines starting with `#` are skipped. The error names the 1-based line.
+    pub fn parse_arch_list(self, text: &str) -> Result<Vec<Arch>, (usize, SpaceError)> {
+        let mut out = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            out.push(self.parse_arch_or_index(line).map_err(|e| (n + 1, e))?);
+        }
+        Ok(out)
+    }
+
+    /// An official index or an arch string of this space.
+    pub fn parse_arch_or_index(self, s: &str) -> Result<Arch, SpaceError> {
+        match s.trim().parse::<usize>() {
+            Ok(i) => self.arch(i),
+            Err(_) => self.parse(s),
+        }
+    }
+
     /// `n` distinct arch indices drawn uniformly without replacement with `seed`, in draw order.
     /// The same `(n, seed)` always gives the same indices; `n` is capped at the space size.
     pub fn sample_indices(self, n: usize, seed: u64) -> Vec<usize> {
