@@ -83,44 +83,31 @@ fn a_changed_sample_file_is_refused() {
     let mut bytes = std::fs::read(foolbox_path(NatsDataset::Cifar10)).unwrap();
     bytes[100] ^= 1;
     std::fs::write(images.join("cifar10_foolbox20.bin"), bytes).unwrap();
-    // The cache is found through GREENFACTORY_CACHE: a child process keeps the test's env.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
-        .args([
-            "proxies",
-            "--space",
-            "tss",
-            "--dataset",
-            "cifar10",
-            "--arch",
-            "0",
-            "--only",
-            "nwot",
-            "--device",
-            "cpu",
-        ])
-        .env("GREENFACTORY_CACHE", &dir)
-        .output()
-        .unwrap();
+    // The cache is found through GREENFACTORY_CACHE, set for the child process only.
+    let nwot_of_arch_0 = |dataset: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
+            .args([
+                "proxies",
+                "--space",
+                "tss",
+                "--dataset",
+                dataset,
+                "--arch",
+                "0",
+                "--only",
+                "nwot",
+                "--device",
+                "cpu",
+            ])
+            .env("GREENFACTORY_CACHE", &dir)
+            .output()
+            .unwrap()
+    };
+    let out = nwot_of_arch_0("cifar10");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("SHA-256"), "{err}");
     // Without any sample file the tools fall back to the synthetic batch and say so.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
-        .args([
-            "proxies",
-            "--space",
-            "tss",
-            "--dataset",
-            "cifar100",
-            "--arch",
-            "0",
-            "--only",
-            "nwot",
-            "--device",
-            "cpu",
-        ])
-        .env("GREENFACTORY_CACHE", &dir)
-        .output()
-        .unwrap();
+    let out = nwot_of_arch_0("cifar100");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert_eq!(

@@ -11,7 +11,7 @@ pub enum DeviceError {
 }
 
 /// Loads `libtorch_cuda.so` so that libtorch registers its CUDA kernels. rustc links with
-/// `--as-needed` and drops the library otherwise (see `../shared/LIBTORCH.md`); it must run
+/// `--as-needed` and drops the library otherwise (nothing else references its symbols); it must run
 /// before the first `tch::Cuda` call. On a machine without the CUDA libraries the load fails
 /// harmlessly and the CPU path works. Idempotent.
 pub fn init_cuda() {

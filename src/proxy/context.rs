@@ -236,12 +236,7 @@ impl<'a> ArchContext<'a> {
 
     /// Mean cross-entropy of `logits` against the batch labels, in the logits' precision.
     pub fn cross_entropy(&self, logits: &Tensor) -> Result<Tensor, ProxyError> {
-        Ok(logits.f_log_softmax(-1, logits.kind())?.f_nll_loss(
-            &self.batch.y,
-            None::<Tensor>,
-            tch::Reduction::Mean,
-            -100,
-        )?)
+        Ok(super::cross_entropy(logits, &self.batch.y)?)
     }
 
     pub fn labelled(&self) -> Result<Rc<LabelledPass>, ProxyError> {

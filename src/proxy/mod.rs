@@ -270,6 +270,20 @@ impl Default for ProxyConfig {
     }
 }
 
+/// Mean cross-entropy of `logits` against `labels` (class indices), in the logits' precision:
+/// the loss of the labelled pass, grasp and zico (NASLib `zerocost`: `nn.CrossEntropyLoss()`).
+pub fn cross_entropy(
+    logits: &tch::Tensor,
+    labels: &tch::Tensor,
+) -> Result<tch::Tensor, tch::TchError> {
+    logits.f_log_softmax(-1, logits.kind())?.f_nll_loss(
+        labels,
+        None::<tch::Tensor>,
+        tch::Reduction::Mean,
+        -100,
+    )
+}
+
 /// Σ over `items` of a scalar tensor `f(item)`, read back as f64 (terms added in item order,
 /// as one read per term would).
 pub(crate) fn sum_f64<T>(

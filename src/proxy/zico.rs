@@ -35,12 +35,7 @@ fn half_grads(
     let logits = cx
         .net
         .forward(&w, &x, ForwardOptions { bn: BnMode::Train }, None)?;
-    let loss = logits.f_log_softmax(-1, Kind::Float)?.f_nll_loss(
-        &y,
-        None::<Tensor>,
-        tch::Reduction::Mean,
-        -100,
-    )?;
+    let loss = super::cross_entropy(&logits, &y)?;
     let inputs: Vec<&Tensor> = layers.iter().map(|&i| &w.tensors[i]).collect();
     Ok(Tensor::f_run_backward(&[&loss], &inputs, false, false)?)
 }
