@@ -106,8 +106,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
             let mine = shard_archs(&archs, a.space, config.share_isomorphic, k, n)?;
             if mine.is_empty() {
                 bail!(
-                    "--shard {spec}: this shard has no archs ({} work units for {n} shards)",
-                    archs.len()
+                    "--shard {spec}: this shard has no archs (the selection has fewer work units than {n}; with shared isomorphism classes a unit is a class)"
                 );
             }
             (
