@@ -501,15 +501,25 @@ fn plain_to_proxies(df: &DataFrame, layout: &PlainLayout, p: &str) -> Result<Pro
 /// Reads a proxy table in any layout [`read_proxies`] knows, or a plain feature table
 /// ([`PlainLayout`]: an arch or index column and feature columns).
 pub fn read_proxies_as(path: &Path, layout: &PlainLayout) -> Result<ProxyTable> {
+    // One read of the file; the layout is told by its columns.
     let (df, config) = read_frame(path)?;
-    let t = if !is_tss_wide(&df) && !is_suite_zero(&df) && !has(&df, "test_acc") && is_plain(&df) {
-        plain_to_proxies(&df, layout, &disp(path))?
-    } else if is_suite_zero_path(path)? {
-        read_suite_zero_csv(path, layout.dataset.as_deref())?
+    let p = disp(path);
+    let t = if is_tss_wide(&df) || has(&df, "test_acc") {
+        return Err(invalid(
+            &p,
+            "expected a proxy table, found a label table (it has a test_acc column)",
+        ));
+    } else if is_suite_zero(&df) {
+        let ds = match layout.dataset.as_deref() {
+            Some(d) => normalize_dataset(d)?,
+            None => dataset_from_file_name(path)?,
+        };
+        suite_zero_to_proxies(&df, ds, &p)?
+    } else if is_plain(&df) {
+        plain_to_proxies(&df, layout, &p)?
     } else {
-        read_proxies(path)?
+        ProxyTable::from_df(df, config, &p)?
     };
-    drop((df, config));
     if let Some(ds) = &layout.dataset {
         let ds = normalize_dataset(ds)?;
         let have = t.datasets()?;
@@ -530,23 +540,6 @@ pub fn read_proxies_as(path: &Path, layout: &PlainLayout) -> Result<ProxyTable> 
         }
     }
     Ok(t)
-}
-
-/// Whether `path` is a Suite-Zero joined CSV (by its header).
-fn is_suite_zero_path(path: &Path) -> Result<bool> {
-    if ext(path)? != Ext::Csv {
-        return Ok(false);
-    }
-    use std::io::BufRead;
-    let mut head = String::new();
-    std::io::BufReader::new(open(path)?)
-        .read_line(&mut head)
-        .map_err(|source| TableError::Io {
-            path: disp(path),
-            source,
-        })?;
-    let cols: Vec<&str> = head.trim_end().split(',').collect();
-    Ok(cols.contains(&"nats_index") && cols.contains(&"arch_str"))
 }
 
 /// `<out>.tmp` beside `out`.
