@@ -8,7 +8,7 @@ SHELL := /bin/bash
 LIBTORCH_DIR = $(shell scripts/setup-libtorch | tail -1)
 CARGO_ENV = LIBTORCH="$(LIBTORCH_DIR)"
 
-.PHONY: setup setup-cuda build test demo bench lint fmt
+.PHONY: setup setup-cuda build test demo bench lint fmt python python-test notebooks
 
 setup:
 	@scripts/setup-libtorch >/dev/null
@@ -35,3 +35,19 @@ lint: setup
 	cargo fmt --check
 	$(CARGO_ENV) cargo clippy --all-targets -- -D warnings
 	$(CARGO_ENV) cargo clippy --no-default-features --lib -- -D warnings
+
+# The Python binding (python/, its own cargo workspace and target dir): a venv outside the repo
+# (~/.cache/greenfactory/venv-python, pinned PyPI packages), wheel built by maturin and installed.
+# The last line printed is the venv's path.
+python:
+	@scripts/setup-python
+
+# Binding tests on the committed tables and models; compares with the CLI binary
+# (target/release or target/debug, which `make test` builds) and runs python/examples/.
+python-test:
+	@venv=$$(scripts/setup-python | tail -1) && "$$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
+
+# Executes notebooks/*.ipynb headless and writes their outputs back; fails when a cell fails.
+# GF_NOTEBOOKS_QUICK=1 runs them with fewer repeats and leaves the committed outputs untouched.
+notebooks:
+	@venv=$$(scripts/setup-python --notebooks | tail -1) && "$$venv/bin/python" scripts/run-notebooks.py notebooks/*.ipynb
