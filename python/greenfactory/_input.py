@@ -16,18 +16,24 @@ def _names(names):
     return ", ".join(f"`{n}`" for n in names)
 
 
-def _columns(x):
-    """Column names of a dict or DataFrame-like object, or None for array-likes."""
+def _keys(x):
+    """{column name as text: key} of a dict or DataFrame-like object, or None for array-likes."""
     if isinstance(x, dict):
-        return [str(k) for k in x.keys()]
+        return {str(k): k for k in x.keys()}
     cols = getattr(x, "columns", None)
     if cols is not None and hasattr(x, "__getitem__") and not isinstance(x, np.ndarray):
-        return [str(c) for c in cols]
+        return {str(c): c for c in cols}
     return None
 
 
+def _columns(x):
+    """Column names of a dict or DataFrame-like object, or None for array-likes."""
+    keys = _keys(x)
+    return None if keys is None else list(keys)
+
+
 def _column(x, name, what):
-    col = x[name]
+    col = x[_keys(x)[name]]
     to_numpy = getattr(col, "to_numpy", None)
     try:
         arr = to_numpy() if to_numpy is not None else col
