@@ -26,6 +26,7 @@ def main(paths):
             nb,
             timeout=1800,
             kernel_name="python3",
+            record_timing=False,  # no timestamps in the committed files
             resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
         )
         t = time.time()
