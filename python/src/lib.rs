@@ -55,6 +55,11 @@ fn parse_arch(space: Space, item: &Bound<'_, PyAny>) -> PyResult<Arch> {
             "{space} index {i} out of range (0..{})",
             space.size()
         ))),
+        Err(_) if item.is_instance_of::<pyo3::types::PyInt>() => Err(err(format!(
+            "{space} index {} out of range (0..{})",
+            item.str()?.to_cow()?,
+            space.size()
+        ))),
         Err(_) => Err(err(format!(
             "an arch is an arch string or an official index, not {}",
             item.get_type().name()?
