@@ -5,15 +5,17 @@
 //! (GreenFactory, Cortês et al.).
 //!
 //! The modules follow the data flow `space` → `net` → `proxy` → `extract` → `table` →
-//! `forest` → `predict`; the module map (what each owns, which cargo feature builds it) is the
+//! `forest` → `predict` → `search`; the module map (what each owns, which cargo feature builds it) is the
 //! README's, the only one.
 //!
-//! With `default-features = false` only [`space`] and [`forest`] are built: no libtorch, no Polars.
+//! With `default-features = false` only [`space`], [`forest`], [`predict`]'s forest side and
+//! [`search`]'s strategies are built: no libtorch, no Polars.
 
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod forest;
 pub mod rng;
+pub mod search;
 pub mod space;
 
 #[cfg(feature = "cli")]
@@ -26,7 +28,6 @@ pub mod extract;
 pub mod nats;
 #[cfg(feature = "torch")]
 pub mod net;
-#[cfg(feature = "torch")]
 pub mod predict;
 #[cfg(feature = "torch")]
 pub mod proxy;

