@@ -28,6 +28,8 @@ pub mod extract;
 pub mod nats;
 #[cfg(feature = "torch")]
 pub mod net;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod predict;
 #[cfg(feature = "torch")]
 pub mod proxy;

@@ -2,9 +2,10 @@
 
 use crate::extract::Manifest;
 use crate::forest::{
-    cross_validate, evaluate, Dataset, Forest, ForestParams, MaxFeatures, Metrics, Model,
-    ModelMeta, Protocol, Split, SplitSize,
+    cross_validate_detailed, evaluate_detailed, CrossValidation, Dataset, Evaluation, Forest,
+    ForestParams, MaxFeatures, Metrics, Model, ModelMeta, Protocol, Split, SplitSize,
 };
+use crate::plot::{self, BarsSpec, Legend, LinesSpec, Panel, ScatterSpec, Series};
 use crate::table::{self, JoinOptions, JoinReport, PlainLayout, ProxyTable};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
@@ -251,6 +252,12 @@ pub struct TrainArgs {
     /// Model file to write.
     #[arg(long)]
     pub out: PathBuf,
+    /// Write PNG charts into this folder (created if missing): the cross-validation
+    /// predictions against the truth (train_cv_pred_vs_true.png), the held-out ones with
+    /// --n-train/--train-frac (train_holdout_pred_vs_true.png) and the model's feature
+    /// importances (train_importance.png).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
 }
 
 fn metrics_line(m: &Metrics) -> String {
@@ -276,23 +283,28 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         }
         None => (data.clone(), None),
     };
+    if let Some(dir) = &a.plot {
+        create_plot_dir(dir)?;
+    }
     let cv = if a.cv >= 2 {
-        let m = cross_validate(&train, Protocol::Random, a.cv, &params, a.seed)?;
+        let cv = cross_validate_detailed(&train, Protocol::Random, a.cv, &params, a.seed)?;
         eprintln!(
             "{}-fold CV on {} training rows: {}",
             a.cv,
             train.n_rows(),
-            metrics_line(&m)
+            metrics_line(&cv.metrics)
         );
-        Some(m)
+        Some(cv)
     } else {
         None
     };
     let forest = Forest::fit(&train, &params)?;
+    let mut holdout_pred = None;
     if let Some(h) = &holdout {
         let pred: Vec<f64> = forest.predict(&h.x)?.iter().map(|p| p.mean).collect();
         let m = Metrics::compute(&h.y, &pred)?;
         eprintln!("held-out {} rows: {}", h.n_rows(), metrics_line(&m));
+        holdout_pred = Some((pred, m));
     }
     let mut meta = ModelMeta::new(
         report.features.clone(),
@@ -303,7 +315,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         features.config.clone().unwrap_or_default(),
         params,
     );
-    meta.cv_metrics = cv;
+    meta.cv_metrics = cv.as_ref().map(|c| c.metrics);
     let model = Model::new(meta, forest)?;
     model.save(&a.out)?;
     let size = std::fs::metadata(&a.out).map(|m| m.len()).unwrap_or(0);
@@ -317,7 +329,241 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         .collect();
     eprintln!("top features: {}", top.join(", "));
     eprintln!("wrote {} ({:.1} MB)", a.out.display(), size as f64 / 1e6);
+    if let Some(dir) = &a.plot {
+        let charts = TrainCharts {
+            dataset: &report.dataset,
+            target: &a.data.target,
+            features: &report.features,
+            train: &train,
+            cv: cv.as_ref(),
+            holdout: holdout.as_ref().zip(holdout_pred.as_ref()),
+            importances: imp,
+        };
+        for path in charts.write(dir)? {
+            eprintln!("wrote {}", path.display());
+        }
+    }
     Ok(())
+}
+
+/// Creates the `--plot` folder before the (long) fitting, so that a bad path fails at once.
+fn create_plot_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("--plot {}", dir.display()))
+}
+
+/// How a target column reads on an axis.
+fn target_text(target: &str) -> String {
+    match target {
+        "test_acc" => "test accuracy (%)".into(),
+        "valid_acc" => "validation accuracy (%)".into(),
+        "valtest_acc" => "validation+test accuracy (%)".into(),
+        "train_acc" => "training accuracy (%)".into(),
+        t => t.into(),
+    }
+}
+
+/// The unit of an error in the target (accuracy in % has errors in percentage points).
+fn error_unit(target: &str) -> &'static str {
+    if target.ends_with("_acc") {
+        " (% points)"
+    } else {
+        ""
+    }
+}
+
+/// Bars of at most this many features.
+const TOP_FEATURES: usize = 25;
+
+/// Predicted-against-true scatter with the y = x line.
+fn pred_vs_true(title: String, target: &str, series: Vec<Series>) -> ScatterSpec {
+    let t = target_text(target);
+    ScatterSpec {
+        title,
+        x_label: format!("true {t}"),
+        y_label: format!("predicted {t}"),
+        series,
+        diagonal: true,
+        legend: Legend::UpperLeft,
+        ..ScatterSpec::default()
+    }
+}
+
+fn importance_bars(title: String, names: &[String], importances: &[f64]) -> BarsSpec {
+    BarsSpec {
+        title,
+        value_label: "impurity importance (share of the total)".into(),
+        bars: plot::top_k(names, importances, TOP_FEATURES),
+        ..BarsSpec::default()
+    }
+}
+
+fn top_of(names: &[String]) -> String {
+    if names.len() > TOP_FEATURES {
+        format!("top {TOP_FEATURES} of {}", names.len())
+    } else {
+        format!("all {}", names.len())
+    }
+}
+
+/// What `train --plot` draws.
+struct TrainCharts<'a> {
+    dataset: &'a str,
+    target: &'a str,
+    features: &'a [String],
+    train: &'a Dataset,
+    cv: Option<&'a CrossValidation>,
+    holdout: Option<(&'a Dataset, &'a (Vec<f64>, Metrics))>,
+    importances: &'a [f64],
+}
+
+impl TrainCharts<'_> {
+    fn write(&self, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+        let mut written = Vec::new();
+        if let Some(cv) = self.cv {
+            let k = cv.fold.iter().max().map_or(0, |f| f + 1);
+            let series = (0..k)
+                .map(|f| {
+                    let points = (0..self.train.n_rows())
+                        .filter(|&i| cv.fold[i] == f)
+                        .map(|i| (self.train.y[i], cv.y_pred[i]))
+                        .collect();
+                    Series::points(format!("fold {}", f + 1), points)
+                })
+                .collect();
+            let title = format!(
+                "{}: {k}-fold CV on {} rows, τ {:.3}, MAE {:.2}",
+                self.dataset, cv.metrics.n, cv.metrics.kendall_tau, cv.metrics.mae
+            );
+            let path = dir.join("train_cv_pred_vs_true.png");
+            plot::scatter(&path, &pred_vs_true(title, self.target, series))?;
+            written.push(path);
+        }
+        if let Some((h, (pred, m))) = self.holdout {
+            let points = h.y.iter().copied().zip(pred.iter().copied()).collect();
+            let title = format!(
+                "{}: held-out {} rows, τ {:.3}, MAE {:.2}",
+                self.dataset, m.n, m.kendall_tau, m.mae
+            );
+            let series = vec![Series::points("held-out rows", points)];
+            let path = dir.join("train_holdout_pred_vs_true.png");
+            plot::scatter(&path, &pred_vs_true(title, self.target, series))?;
+            written.push(path);
+        }
+        let title = format!(
+            "{}: feature importance of the model ({})",
+            self.dataset,
+            top_of(self.features)
+        );
+        let path = dir.join("train_importance.png");
+        plot::bars(
+            &path,
+            &importance_bars(title, self.features, self.importances),
+        )?;
+        written.push(path);
+        Ok(written)
+    }
+}
+
+/// What `evaluate --plot` draws.
+fn evaluate_charts(
+    dir: &Path,
+    ev: &Evaluation,
+    dataset: &str,
+    target: &str,
+    protocol: ProtocolArg,
+    features: &[String],
+) -> anyhow::Result<Vec<PathBuf>> {
+    let r = &ev.report;
+    let k = r.repeats.len();
+    let protocol = match protocol {
+        ProtocolArg::Random => "random",
+        ProtocolArg::Isomorphism => "isomorphism",
+    };
+    let spread = |m: f64, s: f64, digits: usize| {
+        if s.is_finite() {
+            format!("{m:.digits$} ± {s:.digits$}")
+        } else {
+            format!("{m:.digits$}")
+        }
+    };
+    let mut written = Vec::new();
+
+    let series = ev
+        .repeats
+        .iter()
+        .zip(&r.repeats)
+        .enumerate()
+        .map(|(i, (p, m))| {
+            let points = p.y_true.iter().copied().zip(p.y_pred.iter().copied());
+            Series::points(
+                format!("repeat {} (τ {:.3})", i + 1, m.kendall_tau),
+                points.collect(),
+            )
+        })
+        .collect();
+    let title = format!(
+        "{dataset}, {protocol} splits: τ {} over {k} repeat{}",
+        spread(r.mean.kendall_tau, r.std.kendall_tau, 3),
+        if k == 1 { "" } else { "s" }
+    );
+    let path = dir.join("evaluate_pred_vs_true.png");
+    plot::scatter(&path, &pred_vs_true(title, target, series))?;
+    written.push(path);
+
+    let per_repeat = |f: fn(&Metrics) -> f64| -> Vec<(f64, f64)> {
+        r.repeats
+            .iter()
+            .enumerate()
+            .map(|(i, m)| ((i + 1) as f64, f(m)))
+            .collect()
+    };
+    let mean_line = |v: f64| Series::line("mean", vec![(1.0, v), (k as f64, v)]);
+    let panel = |title: String, y_label: String, f: fn(&Metrics) -> f64, mean: f64| Panel {
+        title,
+        y_label,
+        series: std::iter::once(Series::points_and_line("repeat", per_repeat(f)))
+            .chain((k > 1).then(|| mean_line(mean)))
+            .collect(),
+    };
+    let spec = LinesSpec {
+        title: format!("{dataset}, {protocol} splits: test metrics per repeat"),
+        x_label: "repeat".into(),
+        panels: vec![
+            panel(
+                format!(
+                    "Kendall τ {}",
+                    spread(r.mean.kendall_tau, r.std.kendall_tau, 3)
+                ),
+                "Kendall τ".into(),
+                |m| m.kendall_tau,
+                r.mean.kendall_tau,
+            ),
+            panel(
+                format!("MAE {}", spread(r.mean.mae, r.std.mae, 2)),
+                format!("mean absolute error{}", error_unit(target)),
+                |m| m.mae,
+                r.mean.mae,
+            ),
+        ],
+        legend: Legend::LowerRight,
+        ..LinesSpec::default()
+    };
+    let path = dir.join("evaluate_repeats.png");
+    plot::lines(&path, &spec)?;
+    written.push(path);
+
+    let title = format!(
+        "{dataset}: feature importance, mean of {k} forest{} ({})",
+        if k == 1 { "" } else { "s" },
+        top_of(features)
+    );
+    let path = dir.join("evaluate_importance.png");
+    plot::bars(
+        &path,
+        &importance_bars(title, features, &ev.mean_importances()),
+    )?;
+    written.push(path);
+    Ok(written)
 }
 
 #[derive(Args, Debug)]
@@ -340,6 +586,12 @@ pub struct EvaluateArgs {
     /// an independent model on identical splits (scripts/evaluate_sklearn.py).
     #[arg(long)]
     pub dump_splits: Option<PathBuf>,
+    /// Write PNG charts into this folder (created if missing): every repeat's test
+    /// predictions against the truth (evaluate_pred_vs_true.png), τ and MAE per repeat
+    /// (evaluate_repeats.png) and the feature importances averaged over the repeats' forests
+    /// (evaluate_importance.png).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
 }
 
 pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
@@ -359,7 +611,11 @@ pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
         (None, None) => SplitSize::TrainFrac(0.8),
     };
     let params = a.forest.params(a.seed)?;
-    let r = evaluate(&data, protocol, split, &params, a.repeats, a.seed)?;
+    if let Some(dir) = &a.plot {
+        create_plot_dir(dir)?;
+    }
+    let ev = evaluate_detailed(&data, protocol, split, &params, a.repeats, a.seed)?;
+    let r = &ev.report;
     if let Some(dir) = &a.dump_splits {
         dump_splits(dir, &data, protocol, split, a.repeats, a.seed)?;
     }
@@ -390,6 +646,19 @@ pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
             format!("{:>6}", "–")
         };
         println!("{name:<8} {m:>7.4}  {s}");
+    }
+    if let Some(dir) = &a.plot {
+        let paths = evaluate_charts(
+            dir,
+            &ev,
+            &report.dataset,
+            &a.data.target,
+            a.protocol,
+            &data.feature_names,
+        )?;
+        for path in paths {
+            eprintln!("wrote {}", path.display());
+        }
     }
     Ok(())
 }

@@ -22,6 +22,46 @@ pub struct EvalReport {
     pub std: Metrics,
 }
 
+/// What one repeat of [`evaluate_detailed`] predicted: its test rows, their true and predicted
+/// targets (in test-row order), and the feature importances of its forest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepeatPredictions {
+    /// Test rows as indices into the evaluated [`Dataset`].
+    pub test_rows: Vec<usize>,
+    /// True targets of the test rows.
+    pub y_true: Vec<f64>,
+    /// Forest predictions (mean over trees) of the test rows.
+    pub y_pred: Vec<f64>,
+    /// Impurity-based feature importances of this repeat's forest
+    /// ([`Forest::feature_importances`]), in the dataset's feature order.
+    pub importances: Vec<f64>,
+}
+
+/// An [`EvalReport`] with what every repeat predicted, for plots and outside analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Exactly what [`evaluate`] returns for the same arguments.
+    pub report: EvalReport,
+    /// One entry per repeat, in repeat order.
+    pub repeats: Vec<RepeatPredictions>,
+}
+
+impl Evaluation {
+    /// Feature importances averaged over the repeats' forests (dataset feature order).
+    pub fn mean_importances(&self) -> Vec<f64> {
+        let p = self.repeats.first().map_or(0, |r| r.importances.len());
+        let mut out = vec![0.0; p];
+        for r in &self.repeats {
+            for (o, v) in out.iter_mut().zip(&r.importances) {
+                *o += v;
+            }
+        }
+        let k = self.repeats.len().max(1) as f64;
+        out.iter_mut().for_each(|o| *o /= k);
+        out
+    }
+}
+
 /// Repeats `repeats` times: split with seed `s_r = derive_seed(seed, r)`, fit with forest seed
 /// `derive_seed(s_r, 1)` (so `params.seed` is not used), score the test side.
 pub fn evaluate(
@@ -32,6 +72,19 @@ pub fn evaluate(
     repeats: usize,
     seed: u64,
 ) -> Result<EvalReport, ForestError> {
+    Ok(evaluate_detailed(data, protocol, split, params, repeats, seed)?.report)
+}
+
+/// [`evaluate`], also returning every repeat's test predictions and forest importances. The
+/// report is the same, bit for bit.
+pub fn evaluate_detailed(
+    data: &Dataset,
+    protocol: Protocol,
+    split: SplitSize,
+    params: &ForestParams,
+    repeats: usize,
+    seed: u64,
+) -> Result<Evaluation, ForestError> {
     if repeats == 0 {
         return Err(ForestError::InvalidParam {
             name: "repeats",
@@ -40,6 +93,7 @@ pub fn evaluate(
     }
     let mut all = Vec::with_capacity(repeats);
     let mut n_train = Vec::with_capacity(repeats);
+    let mut details = Vec::with_capacity(repeats);
     for r in 0..repeats {
         let s_r = derive_seed(seed, r as u64);
         let sp = Split::new(data, protocol, split, s_r)?;
@@ -52,14 +106,23 @@ pub fn evaluate(
         let pred: Vec<f64> = forest.predict(&test.x)?.iter().map(|p| p.mean).collect();
         all.push(Metrics::compute(&test.y, &pred)?);
         n_train.push(sp.train.len());
+        details.push(RepeatPredictions {
+            test_rows: sp.test,
+            y_true: test.y,
+            y_pred: pred,
+            importances: forest.feature_importances().to_vec(),
+        });
     }
-    Ok(EvalReport {
-        protocol,
-        split,
-        n_train,
-        mean: Metrics::combine(&all, mean),
-        std: Metrics::combine(&all, sample_std),
-        repeats: all,
+    Ok(Evaluation {
+        report: EvalReport {
+            protocol,
+            split,
+            n_train,
+            mean: Metrics::combine(&all, mean),
+            std: Metrics::combine(&all, sample_std),
+            repeats: all,
+        },
+        repeats: details,
     })
 }
 
@@ -75,6 +138,29 @@ pub fn cross_validate(
     params: &ForestParams,
     seed: u64,
 ) -> Result<Metrics, ForestError> {
+    Ok(cross_validate_detailed(data, protocol, k, params, seed)?.metrics)
+}
+
+/// Out-of-fold predictions of [`cross_validate_detailed`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrossValidation {
+    /// Exactly what [`cross_validate`] returns for the same arguments.
+    pub metrics: Metrics,
+    /// Out-of-fold prediction of every row of the dataset (row order).
+    pub y_pred: Vec<f64>,
+    /// The fold that predicted each row (`0..k`).
+    pub fold: Vec<usize>,
+}
+
+/// [`cross_validate`], also returning every row's out-of-fold prediction and fold. The
+/// metrics are the same, bit for bit; the true targets are the dataset's `y`.
+pub fn cross_validate_detailed(
+    data: &Dataset,
+    protocol: Protocol,
+    k: usize,
+    params: &ForestParams,
+    seed: u64,
+) -> Result<CrossValidation, ForestError> {
     let n = data.n_rows();
     if k < 2 || k > n {
         return Err(ForestError::InvalidParam {
@@ -124,7 +210,11 @@ pub fn cross_validate(
             pred[i] = o.mean;
         }
     }
-    Metrics::compute(&data.y, &pred)
+    Ok(CrossValidation {
+        metrics: Metrics::compute(&data.y, &pred)?,
+        y_pred: pred,
+        fold,
+    })
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -190,5 +280,36 @@ mod tests {
         let g = cross_validate(&d, Protocol::Group, 5, &p, 2).unwrap();
         assert!(g.r2 > 0.8, "{g:?}");
         assert!(cross_validate(&d, Protocol::Random, 1, &p, 2).is_err());
+    }
+
+    #[test]
+    fn detailed_forms_report_the_same_numbers_and_their_predictions() {
+        let d = data(200);
+        let p = ForestParams {
+            n_trees: 8,
+            ..Default::default()
+        };
+        let rep = evaluate(&d, Protocol::Random, SplitSize::TrainFrac(0.75), &p, 3, 5).unwrap();
+        let det =
+            evaluate_detailed(&d, Protocol::Random, SplitSize::TrainFrac(0.75), &p, 3, 5).unwrap();
+        assert_eq!(det.report, rep);
+        assert_eq!(det.repeats.len(), 3);
+        for (r, m) in det.repeats.iter().zip(&rep.repeats) {
+            assert_eq!(r.test_rows.len(), m.n);
+            let y: Vec<f64> = r.test_rows.iter().map(|&i| d.y[i]).collect();
+            assert_eq!(r.y_true, y);
+            assert_eq!(&Metrics::compute(&r.y_true, &r.y_pred).unwrap(), m);
+            assert_eq!(r.importances.len(), 2);
+            assert!((r.importances.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        }
+        let imp = det.mean_importances();
+        // y depends 6x more on feature a than on b.
+        assert!(imp[0] > imp[1], "{imp:?}");
+        let cv = cross_validate(&d, Protocol::Random, 4, &p, 9).unwrap();
+        let cvd = cross_validate_detailed(&d, Protocol::Random, 4, &p, 9).unwrap();
+        assert_eq!(cvd.metrics, cv);
+        assert_eq!(Metrics::compute(&d.y, &cvd.y_pred).unwrap(), cv);
+        assert_eq!(cvd.fold.len(), 200);
+        assert!(cvd.fold.iter().all(|&f| f < 4));
     }
 }

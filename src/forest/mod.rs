@@ -20,7 +20,7 @@
 //! | `forest.rs` | [`Forest`], [`Prediction`] |
 //! | `metrics.rs` | [`Metrics`]: Kendall τ-b, Spearman, Pearson, R², MAE, RMSE |
 //! | `split.rs` | [`Protocol`], [`SplitSize`], [`Split`]: random and group train/test splits |
-//! | `evaluate.rs` | [`evaluate`], [`cross_validate`], [`EvalReport`] |
+//! | `evaluate.rs` | [`evaluate`], [`cross_validate`], [`EvalReport`]; their `_detailed` forms also return the predictions |
 //! | `model.rs` | [`Model`], [`ModelMeta`]: the versioned model file |
 //!
 //! # Example: a search tool ranking candidates
@@ -71,7 +71,10 @@ mod split;
 mod tree;
 
 pub use dataset::Dataset;
-pub use evaluate::{cross_validate, evaluate, EvalReport};
+pub use evaluate::{
+    cross_validate, cross_validate_detailed, evaluate, evaluate_detailed, CrossValidation,
+    EvalReport, Evaluation, RepeatPredictions,
+};
 pub use forest::{Forest, Prediction};
 pub use metrics::{kendall_tau_b, mae, pearson, r2_score, rmse, spearman, Metrics};
 pub use model::{Model, ModelMeta, FORMAT_VERSION, MAGIC};
