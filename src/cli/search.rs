@@ -81,6 +81,10 @@ pub struct SearchArgs {
     /// Writes every scored arch, best first (accuracy), or the front (pareto), as CSV.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Writes a PNG: predicted accuracy against the hardware cost of every scored arch, with
+    /// the Pareto front (needs --hw).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
     /// Device for computing proxies: auto, cpu, cuda, cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: String,
@@ -137,6 +141,9 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         },
         hw: hw.as_ref(),
     };
+    if a.plot.is_some() && hw.is_none() {
+        bail!("--plot draws accuracy against the hardware cost: give --hw FILE");
+    }
     let truth = a
         .labels
         .as_ref()
@@ -189,7 +196,43 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         let file = std::fs::File::create(out).with_context(|| format!("{}", out.display()))?;
         write_rows(file, Format::Csv, &header, &rows)?;
     }
+    if let (Some(png), Some(hw)) = (&a.plot, &hw) {
+        plot_front(png, &outcome, hw, a.space, a.dataset)?;
+    }
     eprintln!("{}", summary(&config, &outcome, truth.as_ref()));
+    Ok(())
+}
+
+/// Every scored arch's predicted accuracy against its hardware cost, and the Pareto front.
+fn plot_front(
+    png: &Path,
+    outcome: &SearchOutcome,
+    hw: &HwCosts,
+    space: Space,
+    dataset: NatsDataset,
+) -> anyhow::Result<()> {
+    use crate::plot::{scatter, Legend, ScatterSpec, Series};
+    let point = |c: &Candidate| Some((c.hw?, c.prediction.as_ref().ok()?.mean));
+    let scored: Vec<(f64, f64)> = outcome.scored.iter().filter_map(point).collect();
+    let front: Vec<(f64, f64)> = outcome.front().into_iter().filter_map(point).collect();
+    let spec = ScatterSpec {
+        title: format!(
+            "{} {}: predicted accuracy vs {} ({} archs scored)",
+            space.name(),
+            dataset.name(),
+            hw.metric(),
+            outcome.scored.len()
+        ),
+        x_label: format!("{} ({})", hw.metric(), hw.unit()),
+        y_label: "predicted test accuracy (%)".into(),
+        series: vec![
+            Series::points("scored archs", scored),
+            Series::points_and_line("Pareto front", front),
+        ],
+        legend: Legend::LowerRight,
+        ..ScatterSpec::default()
+    };
+    scatter(png, &spec)?;
     Ok(())
 }
 

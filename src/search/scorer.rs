@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::SearchError;
 use crate::forest::Model;
 use crate::predict::{by_rule, ArchPrediction, Basis, PredictError};
-use crate::space::{Arch, NatsDataset, Space};
+use crate::space::{Arch, NatsDataset};
 
 /// Predicts archs for a search. Implement it to search with proxies computed elsewhere (a
 /// Python engine, a cluster job); [`FeatureScorer`] and `EngineScorer` are the two built in.
@@ -89,7 +89,7 @@ impl<'m> FeatureScorer<'m> {
     #[cfg(feature = "table")]
     pub fn from_table(
         model: &'m Model,
-        space: Space,
+        space: crate::space::Space,
         dataset: NatsDataset,
         table: &crate::table::ProxyTable,
     ) -> Result<FeatureScorer<'m>, SearchError> {
