@@ -648,12 +648,10 @@ fn evaluate<'py>(
         arch: Vec::new(),
         groups,
     };
-    if predictions {
-        return evaluate_with_predictions(py, &data, protocol, split, &params, repeats, seed);
-    }
-    let r = py
-        .detach(|| forest::evaluate(&data, protocol, split, &params, repeats, seed))
+    let ev = py
+        .detach(|| forest::evaluate_detailed(&data, protocol, split, &params, repeats, seed))
         .map_err(ferr)?;
+    let r = &ev.report;
     let d = PyDict::new(py);
     d.set_item(
         "protocol",
@@ -670,107 +668,21 @@ fn evaluate<'py>(
         reps.append(metrics_dict(py, m)?)?;
     }
     d.set_item("repeats", reps)?;
-    Ok(d)
-}
-
-/// One repeat of `forest::evaluate`, with what it predicted.
-struct Repeat {
-    n_train: usize,
-    test: Vec<usize>,
-    pred: Vec<f64>,
-    importances: Vec<f64>,
-    metrics: Metrics,
-}
-
-/// `forest::evaluate`'s loop (same seeds: split `s_r = derive_seed(seed, r)`, forest
-/// `derive_seed(s_r, 1)`), keeping each repeat's test rows, predictions and importances. Its
-/// report equals `forest::evaluate`'s (python/tests check it against the CLI and the plain
-/// path).
-fn evaluate_with_predictions<'py>(
-    py: Python<'py>,
-    data: &Dataset,
-    protocol: Protocol,
-    split: SplitSize,
-    params: &ForestParams,
-    repeats: usize,
-    seed: u64,
-) -> PyResult<Bound<'py, PyDict>> {
-    use greenfactory::rng::derive_seed;
-    if repeats == 0 {
-        return Err(err("invalid forest parameter repeats: must be at least 1"));
+    if predictions {
+        let preds = PyList::empty(py);
+        for rep in ev.repeats {
+            let p = PyDict::new(py);
+            p.set_item("test_rows", PyArray1::from_vec(py, rep.test_rows))?;
+            p.set_item("y_pred", PyArray1::from_vec(py, rep.y_pred))?;
+            let imp = PyDict::new(py);
+            for (n, v) in data.feature_names.iter().zip(&rep.importances) {
+                imp.set_item(n, *v)?;
+            }
+            p.set_item("importances", imp)?;
+            preds.append(p)?;
+        }
+        d.set_item("predictions", preds)?;
     }
-    let run = || -> Result<Vec<Repeat>, ForestError> {
-        let mut out = Vec::with_capacity(repeats);
-        for r in 0..repeats {
-            let s_r = derive_seed(seed, r as u64);
-            let sp = forest::Split::new(data, protocol, split, s_r)?;
-            let p = ForestParams {
-                seed: derive_seed(s_r, 1),
-                ..params.clone()
-            };
-            let f = Forest::fit(&data.subset(&sp.train), &p)?;
-            let test = data.subset(&sp.test);
-            let pred: Vec<f64> = f.predict(&test.x)?.iter().map(|p| p.mean).collect();
-            out.push(Repeat {
-                n_train: sp.train.len(),
-                metrics: Metrics::compute(&test.y, &pred)?,
-                test: sp.test,
-                pred,
-                importances: f.feature_importances().to_vec(),
-            });
-        }
-        Ok(out)
-    };
-    let reps = py.detach(run).map_err(ferr)?;
-    // forest::evaluate's mean and sample std (ddof 1), field by field.
-    let field = |g: fn(&Metrics) -> f64| reps.iter().map(|r| g(&r.metrics)).collect::<Vec<f64>>();
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let std = |v: &[f64]| {
-        if v.len() < 2 {
-            return f64::NAN;
-        }
-        let m = mean(v);
-        (v.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
-    };
-    let combine = |f: &dyn Fn(&[f64]) -> f64| Metrics {
-        kendall_tau: f(&field(|m| m.kendall_tau)),
-        spearman: f(&field(|m| m.spearman)),
-        pearson: f(&field(|m| m.pearson)),
-        r2: f(&field(|m| m.r2)),
-        mae: f(&field(|m| m.mae)),
-        rmse: f(&field(|m| m.rmse)),
-        n: f(&field(|m| m.n as f64)).round() as usize,
-    };
-    let d = PyDict::new(py);
-    d.set_item(
-        "protocol",
-        match protocol {
-            Protocol::Random => "random",
-            Protocol::Group => "group",
-        },
-    )?;
-    d.set_item(
-        "n_train",
-        reps.iter().map(|r| r.n_train).collect::<Vec<_>>(),
-    )?;
-    d.set_item("mean", metrics_dict(py, &combine(&mean))?)?;
-    d.set_item("std", metrics_dict(py, &combine(&std))?)?;
-    let list = PyList::empty(py);
-    let preds = PyList::empty(py);
-    for r in reps {
-        list.append(metrics_dict(py, &r.metrics)?)?;
-        let p = PyDict::new(py);
-        p.set_item("test_rows", PyArray1::from_vec(py, r.test))?;
-        p.set_item("y_pred", PyArray1::from_vec(py, r.pred))?;
-        let imp = PyDict::new(py);
-        for (n, v) in data.feature_names.iter().zip(&r.importances) {
-            imp.set_item(n, *v)?;
-        }
-        p.set_item("importances", imp)?;
-        preds.append(p)?;
-    }
-    d.set_item("repeats", list)?;
-    d.set_item("predictions", preds)?;
     Ok(d)
 }
 
