@@ -78,6 +78,9 @@ pub enum PredictError {
     ExternalFeatures,
     #[error("{table} was computed with another proxy configuration than the model was trained on ({diff}): their values do not mix")]
     OtherConfiguration { table: String, diff: String },
+    #[cfg(feature = "table")]
+    #[error("{0}")]
+    Table(#[from] crate::table::TableError),
     #[cfg(feature = "torch")]
     #[error("proxy engine: {0}")]
     Engine(#[from] ProxyError),
@@ -270,4 +273,92 @@ pub fn check_table_config(
         }),
         None => Ok(true),
     }
+}
+
+/// One row of a proxy table with its prediction, or why it has none.
+#[cfg(feature = "table")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct TablePrediction {
+    pub index: usize,
+    pub arch: String,
+    pub prediction: Result<ArchPrediction, String>,
+}
+
+/// The rows of `table` the model can score: those of its dataset, with the arch features added
+/// when the model uses them. A table without such rows is an error.
+#[cfg(feature = "table")]
+pub fn model_table(
+    model: &Model,
+    table: &crate::table::ProxyTable,
+) -> Result<crate::table::ProxyTable, PredictError> {
+    let meta = model.meta();
+    let table = table.filter_dataset(&meta.dataset)?;
+    if table.height() == 0 {
+        return Err(crate::table::TableError::Invalid {
+            path: table.source.clone(),
+            what: format!("no {} rows to predict", meta.dataset),
+        }
+        .into());
+    }
+    let uses_arch_features = meta
+        .space
+        .parse::<Space>()
+        .is_ok_and(|s| model.feature_names().iter().any(|n| is_arch_feature(s, n)));
+    Ok(if uses_arch_features {
+        table.with_arch_features()?
+    } else {
+        table
+    })
+}
+
+/// Predicts every row of a proxy table ([`model_table`]'s output), in table order: the forest
+/// scores the complete rows at once; a row without a usable feature vector gets chance
+/// accuracy when its arch's output ignores the input ([`by_rule`]: dead cells have no Jacobian
+/// proxies), else the reason it has no prediction. No row is dropped.
+#[cfg(feature = "table")]
+pub fn predict_table(
+    model: &Model,
+    table: &crate::table::ProxyTable,
+) -> Result<Vec<TablePrediction>, PredictError> {
+    let meta = model.meta();
+    let rows = crate::table::features_for_predict(table, model.feature_names())?;
+    let x: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| r.features.as_ref().ok())
+        .flatten()
+        .copied()
+        .collect();
+    let mut forest = if x.is_empty() {
+        Vec::new()
+    } else {
+        model.predict_ordered(&x)?
+    }
+    .into_iter();
+    let space: Option<Space> = meta.space.parse().ok();
+    let dataset: Option<NatsDataset> = meta.dataset.parse().ok();
+    rows.into_iter()
+        .map(|r| {
+            let prediction = match &r.features {
+                Ok(_) => {
+                    let p = forest.next().ok_or_else(|| {
+                        ForestError::Shape("the forest returned too few rows".into())
+                    })?;
+                    Ok(ArchPrediction {
+                        mean: p.mean,
+                        std: p.std,
+                        basis: Basis::Forest,
+                    })
+                }
+                Err(reason) => space
+                    .zip(dataset)
+                    .and_then(|(s, d)| by_rule(&s.parse(&r.arch).ok()?, d))
+                    .ok_or_else(|| reason.clone()),
+            };
+            Ok(TablePrediction {
+                index: r.index,
+                arch: r.arch,
+                prediction,
+            })
+        })
+        .collect()
 }

@@ -6,9 +6,9 @@ use super::output::{print_rows, Cell, Format};
 use crate::forest::Model;
 use crate::net::parse_device;
 use crate::predict::{
-    by_rule, check_table_config, engine_for, predict_arch, ArchPrediction, Basis, PredictError,
+    check_table_config, engine_for, model_table, predict_arch, predict_table, ArchPrediction,
+    PredictError,
 };
-use crate::space::{NatsDataset, Space};
 use anyhow::{bail, Context};
 use clap::Args;
 use std::path::PathBuf;
@@ -48,21 +48,7 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
             space: meta.space.parse().ok(),
             dataset: Some(meta.dataset.clone()),
         };
-        let table = crate::table::read_proxies_as(f, &layout)?.filter_dataset(&meta.dataset)?;
-        let uses_arch_features = meta.space.parse::<Space>().is_ok_and(|s| {
-            model
-                .feature_names()
-                .iter()
-                .any(|n| crate::space::features::is_arch_feature(s, n))
-        });
-        let table = if uses_arch_features && table.height() > 0 {
-            table.with_arch_features()?
-        } else {
-            table
-        };
-        if table.height() == 0 {
-            bail!("{}: no {} rows to predict", f.display(), meta.dataset);
-        }
+        let table = model_table(&model, &crate::table::read_proxies_as(f, &layout)?)?;
         if !check_table_config(&table, &model)? && table.config.is_none() {
             eprintln!(
                 "notice: {} has no proxy configuration: its values cannot be checked against the configuration {} was trained on",
@@ -70,45 +56,18 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
                 a.model.display()
             );
         }
-        let table_rows = crate::table::features_for_predict(&table, model.feature_names())?;
-        // The forest scores every complete row at once; the others keep their table position.
-        let x: Vec<f64> = table_rows
-            .iter()
-            .filter_map(|r| r.features.as_ref().ok())
-            .flatten()
-            .copied()
-            .collect();
-        let mut preds = if x.is_empty() {
-            Vec::new()
-        } else {
-            model.predict_ordered(&x)?
-        }
-        .into_iter();
-        let space: Option<Space> = meta.space.parse().ok();
-        let dataset: Option<NatsDataset> = meta.dataset.parse().ok();
+        let predictions = predict_table(&model, &table)?;
         let mut missing = 0;
-        for r in &table_rows {
-            let outcome = match &r.features {
-                Ok(_) => {
-                    let p = preds
-                        .next()
-                        .ok_or_else(|| anyhow::anyhow!("the forest returned too few rows"))?;
-                    Ok(ArchPrediction {
-                        mean: p.mean,
-                        std: p.std,
-                        basis: Basis::Forest,
-                    })
-                }
-                // A dead cell's row has no Jacobian proxies; its accuracy needs no model.
-                Err(reason) => space
-                    .zip(dataset)
-                    .and_then(|(s, d)| by_rule(&s.parse(&r.arch).ok()?, d))
-                    .ok_or_else(|| reason.clone()),
-            };
-            rows.push(prediction_row(r.index, &r.arch, outcome, &mut missing));
+        for p in &predictions {
+            rows.push(prediction_row(
+                p.index,
+                &p.arch,
+                p.prediction.clone(),
+                &mut missing,
+            ));
         }
         print_rows(a.format, &header, &rows)?;
-        return fail_if_missing(missing, table_rows.len());
+        return fail_if_missing(missing, predictions.len());
     }
     let device = parse_device(&a.device)?;
     let (engine, space, _) =

@@ -93,24 +93,14 @@ impl<'m> FeatureScorer<'m> {
         dataset: NatsDataset,
         table: &crate::table::ProxyTable,
     ) -> Result<FeatureScorer<'m>, SearchError> {
-        use crate::space::features::is_arch_feature;
-        let table = table.filter_dataset(dataset.name())?;
-        if table.height() == 0 {
-            return Err(crate::table::TableError::Invalid {
-                path: table.source.clone(),
-                what: format!("no {} rows to search", dataset.name()),
-            }
-            .into());
+        // A table of another dataset would be filtered to nothing: model_table says so.
+        if model.meta().dataset != dataset.name() || model.meta().space != space.name() {
+            return Err(SearchError::ModelMismatch {
+                model: format!("{} {}", model.meta().space, model.meta().dataset),
+                wanted: format!("{} {}", space.name(), dataset.name()),
+            });
         }
-        let uses_arch_features = model
-            .feature_names()
-            .iter()
-            .any(|n| is_arch_feature(space, n));
-        let table = if uses_arch_features {
-            table.with_arch_features()?
-        } else {
-            table
-        };
+        let table = crate::predict::model_table(model, table)?;
         let rows = crate::table::features_for_predict(&table, model.feature_names())?;
         let have = table.feature_names();
         let cost_cols = if have.iter().any(|n| n == "params") && have.iter().any(|n| n == "flops") {
