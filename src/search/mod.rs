@@ -185,7 +185,8 @@ pub struct SearchConfig<'a> {
 }
 
 impl SearchConfig<'_> {
-    /// Regularised evolution, 200 archs, seed 0, no constraints, accuracy objective.
+    /// `strategy` with `budget` and `seed`; no constraints, accuracy objective, no hardware
+    /// costs.
     pub fn new(strategy: Strategy, budget: usize, seed: u64) -> SearchConfig<'static> {
         SearchConfig {
             strategy,
@@ -293,6 +294,8 @@ pub fn search<S: Scorer + ?Sized>(
     config: &SearchConfig,
 ) -> Result<SearchOutcome, SearchError> {
     let t0 = Instant::now();
+    // A scorer may serve several searches; this one's proxy time is what it adds.
+    let seconds0 = scorer.proxy_seconds();
     validate(space, config)?;
     let mut run = Run {
         space,
@@ -336,6 +339,7 @@ pub fn search<S: Scorer + ?Sized>(
             &mut rng,
         )?,
     }
+    let run_scorer_seconds = run.scorer.proxy_seconds();
     let Run {
         scored, rejected, ..
     } = run;
@@ -352,7 +356,7 @@ pub fn search<S: Scorer + ?Sized>(
     Ok(SearchOutcome {
         scored,
         rejected,
-        proxy_seconds: scorer.proxy_seconds(),
+        proxy_seconds: run_scorer_seconds - seconds0,
         wall_seconds: t0.elapsed().as_secs_f64(),
         objective: config.objective,
     })
