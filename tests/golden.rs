@@ -1,7 +1,7 @@
 //! Golden tests: every proxy present in `tests/golden/proxies.json` (written by the PyTorch
 //! reference `tests/reference/make_golden.py` from the inputs of
 //! `examples/export_golden_inputs.rs`) and in the registry agrees with the engine to 1e-4
-//! relative error, grasp to 1e-3 (see [`tolerance`]). The engine recomputes everything from the same seeds (same weights, same
+//! relative error, grasp and plain to 1e-3 (see [`tolerance`]). The engine recomputes everything from the same seeds (same weights, same
 //! synthetic batch). A small absolute floor (`ABS_FLOOR`) keeps values that cancel to almost 0
 //! (plain, grasp) from failing on float32 rounding alone. A reference NaN (null) must be a NaN
 //! with a reason on our side.
@@ -20,10 +20,12 @@ const REL_TOL: f64 = 1e-4;
 /// proxy agreed to 1e-7. On an AVX-512 Intel Xeon (oneDNN limited to AVX2 as in every test,
 /// `.cargo/config.toml`) all stay within 3e-5 but grasp: 1.7e-4 on the all-1×1-conv cell,
 /// whose −Σ θ·Hg is a small difference of large per-layer terms of both signs, so float32
-/// rounding of the Hessian-gradient product shows in it. 1e-3 still fails any definition
-/// error (a sign, a missing layer, the loss's mean vs sum).
+/// rounding of the Hessian-gradient product shows in it. On an AVX-512 AMD EPYC (Zen 4) plain,
+/// Σ θ·g, a cancelling sum of the same kind, differs by 1.40e-4 on that cell (grasp 1.2e-5, the
+/// rest ≤ 1.1e-7). 1e-3 still fails any definition error (a sign, a missing layer, the loss's
+/// mean vs sum).
 fn tolerance(proxy: &str) -> f64 {
-    if proxy == "grasp" {
+    if proxy == "grasp" || proxy == "plain" {
         1e-3
     } else {
         REL_TOL
