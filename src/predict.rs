@@ -56,6 +56,17 @@ pub struct ArchPrediction {
     pub basis: Basis,
 }
 
+impl ArchPrediction {
+    /// The forest's prediction (mean and spread of its trees).
+    pub fn forest(p: crate::forest::Prediction) -> ArchPrediction {
+        ArchPrediction {
+            mean: p.mean,
+            std: p.std,
+            basis: Basis::Forest,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PredictError {
     /// One arch has no prediction; other archs may well have one.
@@ -181,12 +192,7 @@ pub fn predict_proxy_values(
                 .ok_or_else(|| ForestError::Shape(format!("no value for the model's feature {n}"))),
         })
         .collect::<Result<_, _>>()?;
-    let p = model.predict_ordered(&x)?[0];
-    Ok(ArchPrediction {
-        mean: p.mean,
-        std: p.std,
-        basis: Basis::Forest,
-    })
+    Ok(ArchPrediction::forest(model.predict_ordered(&x)?[0]))
 }
 
 /// The model's proxy configuration, as stored in it by `train`; `None` for a model trained on
@@ -343,11 +349,7 @@ pub fn predict_table(
                     let p = forest.next().ok_or_else(|| {
                         ForestError::Shape("the forest returned too few rows".into())
                     })?;
-                    Ok(ArchPrediction {
-                        mean: p.mean,
-                        std: p.std,
-                        basis: Basis::Forest,
-                    })
+                    Ok(ArchPrediction::forest(p))
                 }
                 Err(reason) => space
                     .zip(dataset)

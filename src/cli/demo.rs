@@ -33,17 +33,12 @@ fn repo_path(rel: &str) -> PathBuf {
 }
 
 /// True CIFAR-10 test accuracy (hp=200) by TSS index, if the shared data is beside the repo.
-fn true_accuracy() -> Option<HashMap<usize, f64>> {
+/// The true test accuracies of the model's dataset when `../shared/data` is present.
+fn true_accuracy(dataset: NatsDataset) -> Option<HashMap<usize, f64>> {
     let p = repo_path("../shared/data/nats_tss/nats_tss_test_acc_hp200.csv");
-    let text = std::fs::read_to_string(p).ok()?;
-    let mut m = HashMap::new();
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        if let (Some(i), Some(a)) = (f.first(), f.get(3)) {
-            m.insert(i.parse().ok()?, a.parse().ok()?);
-        }
-    }
-    Some(m)
+    crate::table::read_labels(&p)
+        .and_then(|l| l.test_accuracies(Space::Tss, dataset))
+        .ok()
 }
 
 pub fn run(a: DemoArgs) -> anyhow::Result<()> {
@@ -76,9 +71,9 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let model = Model::load(&model_path)?;
-    let (engine, _, _) = crate::predict::engine_for(&model, Device::Cpu)
+    let (engine, _, dataset) = crate::predict::engine_for(&model, Device::Cpu)
         .with_context(|| format!("{}", model_path.display()))?;
-    let truth = true_accuracy();
+    let truth = true_accuracy(dataset);
     println!(
         "model {} ({} trees, trained on {} {} archs); proxies computed on CPU\n",
         model_path.display(),

@@ -147,7 +147,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
     let truth = a
         .labels
         .as_ref()
-        .map(|p| true_accuracies(p, a.space, a.dataset))
+        .map(|p| crate::table::read_labels(p)?.test_accuracies(a.space, a.dataset))
         .transpose()?;
     let mut scorer: Box<dyn Scorer + '_> = match &a.features {
         Some(f) => {
@@ -234,29 +234,6 @@ fn plot_front(
     };
     scatter(png, &spec)?;
     Ok(())
-}
-
-/// Official index → test accuracy of `dataset` in `space`, from a label table.
-fn true_accuracies(
-    path: &Path,
-    space: Space,
-    dataset: NatsDataset,
-) -> anyhow::Result<HashMap<usize, f64>> {
-    let rows = crate::table::read_labels(path)?.rows()?;
-    let map: HashMap<usize, f64> = rows
-        .into_iter()
-        .filter(|r| r.space == space.name() && r.dataset == dataset.name())
-        .filter_map(|r| Some((usize::try_from(r.arch_index).ok()?, r.test_acc)))
-        .collect();
-    if map.is_empty() {
-        bail!(
-            "{}: no {} {} labels",
-            path.display(),
-            space.name(),
-            dataset.name()
-        );
-    }
-    Ok(map)
 }
 
 fn candidate_rows(

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::SearchError;
 use crate::forest::Model;
-use crate::predict::{by_rule, ArchPrediction, Basis, PredictError};
+use crate::predict::{by_rule, ArchPrediction, PredictError};
 use crate::space::{Arch, NatsDataset};
 
 /// Predicts archs for a search. Implement it to search with proxies computed elsewhere (a
@@ -94,12 +94,7 @@ impl<'m> FeatureScorer<'m> {
         table: &crate::table::ProxyTable,
     ) -> Result<FeatureScorer<'m>, SearchError> {
         // A table of another dataset would be filtered to nothing: model_table says so.
-        if model.meta().dataset != dataset.name() || model.meta().space != space.name() {
-            return Err(SearchError::ModelMismatch {
-                model: format!("{} {}", model.meta().space, model.meta().dataset),
-                wanted: format!("{} {}", space.name(), dataset.name()),
-            });
-        }
+        super::check_model(model, space, dataset)?;
         let table = crate::predict::model_table(model, table)?;
         let rows = crate::table::features_for_predict(&table, model.feature_names())?;
         let have = table.feature_names();
@@ -126,14 +121,7 @@ impl Scorer for FeatureScorer<'_> {
             return Ok(p);
         }
         match self.rows.get(&arch.index()) {
-            Some(Ok(x)) => {
-                let p = self.model.predict_ordered(x)?[0];
-                Ok(ArchPrediction {
-                    mean: p.mean,
-                    std: p.std,
-                    basis: Basis::Forest,
-                })
-            }
+            Some(Ok(x)) => Ok(ArchPrediction::forest(self.model.predict_ordered(x)?[0])),
             Some(Err(reason)) => Err(PredictError::NoProxyValue {
                 arch: arch.to_string(),
                 reason: reason.clone(),

@@ -428,6 +428,28 @@ impl LabelTable {
         self.df.height()
     }
 
+    /// Official index → test accuracy of `dataset`'s archs in `space` (what `search` and `demo`
+    /// print beside a prediction). No such row is an error naming the table.
+    pub fn test_accuracies(
+        &self,
+        space: crate::space::Space,
+        dataset: crate::space::NatsDataset,
+    ) -> Result<std::collections::HashMap<usize, f64>> {
+        let map: std::collections::HashMap<usize, f64> = self
+            .rows()?
+            .into_iter()
+            .filter(|r| r.space == space.name() && r.dataset == dataset.name())
+            .filter_map(|r| Some((usize::try_from(r.arch_index).ok()?, r.test_acc)))
+            .collect();
+        if map.is_empty() {
+            return Err(invalid(
+                &self.source,
+                format!("no {} {} labels", space.name(), dataset.name()),
+            ));
+        }
+        Ok(map)
+    }
+
     /// The rows as structs.
     pub fn rows(&self) -> Result<Vec<LabelRow>> {
         let p = self.source.as_str();
