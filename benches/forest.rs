@@ -18,8 +18,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use greenfactory::forest::{
-    r2_score, Dataset, Forest, ForestParams, Model, ModelMeta, Protocol, Split, SplitSize,
+    r2_score, Dataset, Forest, ForestParams, Model, ModelMeta, Protocol, Split, SplitSize, Written,
 };
+use greenfactory::space::{NatsDataset, Space};
 
 const REPEATS: usize = 3;
 const N_PREDICT: usize = 15_625;
@@ -46,15 +47,17 @@ fn best_of<T>(mut f: impl FnMut() -> T) -> (f64, T) {
 }
 
 fn model_bytes(d: &Dataset, forest: Forest, params: &ForestParams) -> usize {
-    let meta = ModelMeta::new(
-        d.feature_names.clone(),
-        "tss",
-        "cifar10",
-        "acc",
-        d.n_rows(),
-        "{}",
-        params.clone(),
-    );
+    let meta = ModelMeta {
+        feature_names: d.feature_names.clone(),
+        space: Space::Tss,
+        dataset: NatsDataset::Cifar10,
+        target: "acc".into(),
+        n_train: d.n_rows(),
+        proxy_config: None,
+        cv_metrics: None,
+        params: params.clone(),
+        written: Written::now(),
+    };
     Model::new(meta, forest).unwrap().to_bytes().unwrap().len()
 }
 

@@ -47,9 +47,7 @@ fn by_arch(t: &ProxyTable, name: &str) -> Result<HashMap<i64, f64>, Box<dyn std:
 /// The proxy configuration (batch size, seed, data…) stored with one of our tables; `null`
 /// fields where the table has none.
 fn proxy_config(t: &ProxyTable) -> serde_json::Value {
-    let manifest: serde_json::Value =
-        serde_json::from_str(t.config.as_deref().unwrap_or("{}")).unwrap_or_default();
-    manifest["config"].clone()
+    serde_json::to_value(t.config.as_ref().map(|m| &m.config)).unwrap_or_default()
 }
 
 /// Pairs of values on the archs both maps have, in arch order.

@@ -25,13 +25,11 @@ use greenfactory::forest::Model;
 use greenfactory::search::{
     check_model, search, Constraints, FeatureScorer, SearchConfig, Strategy,
 };
-use greenfactory::space::{NatsDataset, Space};
 use greenfactory::table::{read_proxies_as, PlainLayout};
 
 fn run(model: &Path, table: &Path, seed: u64) -> Result<(), Box<dyn std::error::Error>> {
     let model = Model::load(model)?;
-    let space: Space = model.meta().space.parse()?;
-    let dataset: NatsDataset = model.meta().dataset.parse()?;
+    let (space, dataset) = (model.meta().space, model.meta().dataset);
     check_model(&model, space, dataset)?;
     let layout = PlainLayout {
         space: Some(space),

@@ -4,6 +4,7 @@
 use crate::data::Batch;
 use crate::extract::{extract, ArchSelection, ExtractOptions, Manifest};
 use crate::net::{BnMode, ForwardOptions, Network};
+use crate::provenance::{DeviceKind, DeviceKinds};
 use crate::proxy::{all_proxies_for, ProxyConfig};
 use crate::rng::derive_seed;
 use crate::space::{NatsDataset, Space};
@@ -58,8 +59,8 @@ pub fn vector(
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_dir_all(dir.join("bench.parquet.parts"));
     let manifest = Manifest {
-        space: space.name().into(),
-        dataset: dataset.name().into(),
+        space,
+        dataset,
         proxies: proxies.unwrap_or_else(|| {
             all_proxies_for(space)
                 .iter()
@@ -69,11 +70,7 @@ pub fn vector(
         config: ProxyConfig::default(),
         archs: ArchSelection::Sample { n, seed: 1 }.indices(space)?,
         chunk_size: 5,
-        device_kind: if device == Device::Cpu {
-            "cpu".into()
-        } else {
-            "cuda".into()
-        },
+        device_kind: DeviceKinds::one(DeviceKind::of(device)),
         shard: None,
     };
     let opts = ExtractOptions {

@@ -22,6 +22,7 @@
 //!   exactly on every machine. Without them the tools fall back to the synthetic batch and say
 //!   so in one line ([`default_source`]).
 
+pub use crate::provenance::DataSource;
 use crate::rng::SplitMix64;
 use crate::space::NatsDataset;
 use std::path::{Path, PathBuf};
@@ -33,18 +34,6 @@ pub enum DataError {
     File { path: PathBuf, why: String },
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
-}
-
-/// Where a batch comes from (recorded in the proxy configuration).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum DataSource {
-    /// N(0,1) pixels and uniform labels from `seed`.
-    Synthetic { seed: u64 },
-    /// CIFAR binary records at `path`, the first `batch_size` of them.
-    CifarBin { path: PathBuf },
-    /// The 20 foolbox 3.3.4 sample images of the dataset (see the module docs), the first
-    /// `batch_size` of them.
-    Foolbox20,
 }
 
 /// Images per dataset in the foolbox samples: the largest batch they give.
@@ -104,17 +93,6 @@ pub fn default_source(dataset: NatsDataset, seed: u64) -> (DataSource, Option<St
                 path.display()
             )),
         )
-    }
-}
-
-impl DataSource {
-    /// A short description for summaries and error messages.
-    pub fn describe(&self) -> String {
-        match self {
-            DataSource::Synthetic { seed } => format!("synthetic batch (seed {seed})"),
-            DataSource::CifarBin { path } => format!("CIFAR binary file {}", path.display()),
-            DataSource::Foolbox20 => "the 20 foolbox sample images".into(),
-        }
     }
 }
 

@@ -11,6 +11,24 @@
 //! With `default-features = false` only [`space`], [`forest`], [`predict`]'s forest side and
 //! [`search`]'s strategies are built: no libtorch, no Polars.
 
+/// Serializes a type as its `Display` text and reads it back with `FromStr` (spaces, datasets,
+/// device kinds: files hold their names).
+macro_rules! serde_as_text {
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod forest;
@@ -31,6 +49,7 @@ pub mod net;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod predict;
+pub mod provenance;
 #[cfg(feature = "torch")]
 pub mod proxy;
 #[cfg(feature = "table")]

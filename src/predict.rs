@@ -133,7 +133,7 @@ pub fn predict_arch(
 #[cfg(feature = "torch")]
 pub fn check_engine(engine: &Engine, model: &Model, space: Space) -> Result<(), PredictError> {
     let meta = model.meta();
-    if engine.dataset.name() != meta.dataset {
+    if engine.dataset != meta.dataset {
         return Err(PredictError::Mismatch {
             engine: format!("dataset {}", engine.dataset.name()),
             model: format!("dataset {}", meta.dataset),
@@ -195,52 +195,26 @@ pub fn predict_proxy_values(
     Ok(ArchPrediction::forest(model.predict_ordered(&x)?[0]))
 }
 
-/// The model's proxy configuration, as stored in it by `train`; `None` for a model trained on
-/// external features (a plain or Suite-Zero table), which no engine can reproduce.
-#[cfg(all(feature = "torch", feature = "table"))]
-pub fn model_manifest(model: &Model) -> Result<Option<crate::extract::Manifest>, PredictError> {
-    let text = &model.meta().proxy_config;
-    if text.is_empty() {
-        return Ok(None);
-    }
-    serde_json::from_str(text)
-        .map(Some)
-        .map_err(|e| PredictError::Unreadable {
-            what: "the model's proxy configuration".into(),
-            detail: e.to_string(),
-        })
-}
-
 /// The engine that computes what `model` was trained on (its proxies, batch, seed, sharing) on
 /// `device`, with the model's space and dataset. The one place `predict --arch`, `demo` and
 /// `search` build it, so none can compute a vector the forest was not trained on.
-#[cfg(all(feature = "torch", feature = "table"))]
+#[cfg(feature = "torch")]
 pub fn engine_for(
     model: &Model,
     device: tch::Device,
 ) -> Result<(Engine, Space, NatsDataset), PredictError> {
-    let manifest = model_manifest(model)?.ok_or(PredictError::ExternalFeatures)?;
-    let space: Space = manifest
-        .space
-        .parse()
-        .map_err(|e: crate::space::SpaceError| PredictError::Unreadable {
-            what: "the model's space".into(),
-            detail: e.to_string(),
-        })?;
+    let manifest = model
+        .meta()
+        .proxy_config
+        .as_ref()
+        .ok_or(PredictError::ExternalFeatures)?;
+    let (space, dataset) = (manifest.space, manifest.dataset);
     if manifest.proxies != model_proxies(model, space) {
         return Err(PredictError::Mismatch {
             engine: format!("configuration proxies {}", manifest.proxies.join(",")),
             model: format!("features {}", model.feature_names().join(",")),
         });
     }
-    let dataset: NatsDataset =
-        manifest
-            .dataset
-            .parse()
-            .map_err(|e: crate::space::SpaceError| PredictError::Unreadable {
-                what: "the model's dataset".into(),
-                detail: e.to_string(),
-            })?;
     let proxies = crate::proxy::proxies_by_name(&manifest.proxies).map_err(|detail| {
         PredictError::Unreadable {
             what: "the model's proxy list".into(),
@@ -255,23 +229,18 @@ pub fn engine_for(
 /// input, seed, engine version, isomorphism sharing): values of another configuration would be
 /// scored silently wrong, so that is an error. `Ok(false)`: the table (or the model) records no
 /// configuration, so nothing could be checked; the caller says so.
-#[cfg(all(feature = "torch", feature = "table"))]
+#[cfg(feature = "table")]
 pub fn check_table_config(
     table: &crate::table::ProxyTable,
     model: &Model,
 ) -> Result<bool, PredictError> {
-    let Some(table_config) = &table.config else {
+    let Some(theirs) = &table.config else {
         return Ok(false);
     };
     // A model made from another kind of table (e.g. Suite-Zero's) has no manifest to compare.
-    let Ok(Some(ours)) = model_manifest(model) else {
+    let Some(ours) = &model.meta().proxy_config else {
         return Ok(false);
     };
-    let theirs: crate::extract::Manifest =
-        serde_json::from_str(table_config).map_err(|e| PredictError::Unreadable {
-            what: format!("{}'s proxy configuration", table.source),
-            detail: e.to_string(),
-        })?;
     match theirs.config.first_difference(&ours.config) {
         Some(diff) => Err(PredictError::OtherConfiguration {
             table: table.source.clone(),
@@ -298,7 +267,7 @@ pub fn model_table(
     table: &crate::table::ProxyTable,
 ) -> Result<crate::table::ProxyTable, PredictError> {
     let meta = model.meta();
-    let table = table.filter_dataset(&meta.dataset)?;
+    let table = table.filter_dataset(meta.dataset.name())?;
     if table.height() == 0 {
         return Err(crate::table::TableError::Invalid {
             path: table.source.clone(),
@@ -306,10 +275,10 @@ pub fn model_table(
         }
         .into());
     }
-    let uses_arch_features = meta
-        .space
-        .parse::<Space>()
-        .is_ok_and(|s| model.feature_names().iter().any(|n| is_arch_feature(s, n)));
+    let uses_arch_features = model
+        .feature_names()
+        .iter()
+        .any(|n| is_arch_feature(meta.space, n));
     Ok(if uses_arch_features {
         table.with_arch_features()?
     } else {
@@ -340,8 +309,6 @@ pub fn predict_table(
         model.predict_ordered(&x)?
     }
     .into_iter();
-    let space: Option<Space> = meta.space.parse().ok();
-    let dataset: Option<NatsDataset> = meta.dataset.parse().ok();
     rows.into_iter()
         .map(|r| {
             let prediction = match &r.features {
@@ -351,9 +318,11 @@ pub fn predict_table(
                     })?;
                     Ok(ArchPrediction::forest(p))
                 }
-                Err(reason) => space
-                    .zip(dataset)
-                    .and_then(|(s, d)| by_rule(&s.parse(&r.arch).ok()?, d))
+                Err(reason) => meta
+                    .space
+                    .parse(&r.arch)
+                    .ok()
+                    .and_then(|a| by_rule(&a, meta.dataset))
                     .ok_or_else(|| reason.clone()),
             };
             Ok(TablePrediction {

@@ -10,8 +10,9 @@ use std::sync::OnceLock;
 
 use greenfactory::forest::{
     cross_validate, evaluate, Dataset, Forest, ForestError, ForestParams, Metrics, Model,
-    ModelMeta, Protocol, Split, SplitSize, FORMAT_VERSION, MAGIC,
+    ModelMeta, Protocol, Split, SplitSize, Written, FORMAT_VERSION, MAGIC,
 };
+use greenfactory::space::{NatsDataset, Space};
 
 struct Fixture {
     train: Dataset,
@@ -59,15 +60,17 @@ fn model(f: &Fixture) -> Model {
         seed: 1,
         ..Default::default()
     };
-    let meta = ModelMeta::new(
-        f.train.feature_names.clone(),
-        "tss",
-        "cifar10",
-        "nats_test_acc_hp200",
-        f.train.n_rows(),
-        r#"{"proxies":"suite-zero"}"#,
+    let meta = ModelMeta {
+        feature_names: f.train.feature_names.clone(),
+        space: Space::Tss,
+        dataset: NatsDataset::Cifar10,
+        target: "nats_test_acc_hp200".into(),
+        n_train: f.train.n_rows(),
+        proxy_config: None,
+        cv_metrics: None,
         params,
-    );
+        written: Written::now(),
+    };
     Model::new(meta, f.forest.clone()).unwrap()
 }
 
@@ -149,7 +152,7 @@ fn save_load_round_trip_is_bit_identical() {
     );
     let back = Model::load(&path).unwrap();
     assert_eq!(back, m);
-    assert_eq!(back.meta().crate_version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(back.meta().written.crate_version, env!("CARGO_PKG_VERSION"));
     let names = f.test.feature_names.clone();
     let a = m.predict(&names, &f.test.x).unwrap();
     let b = back.predict(&names, &f.test.x).unwrap();
@@ -302,4 +305,29 @@ fn cross_validation_on_the_training_set() {
         m,
         cross_validate(&f.train, Protocol::Group, 3, &p, 11).unwrap()
     );
+}
+
+/// The shipped models read into typed metadata (space, dataset, the extraction's manifest) and
+/// write back byte for byte: the file format did not change when the metadata became typed.
+#[test]
+fn shipped_models_rewrite_byte_identically() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
+    for (file, dataset) in [
+        ("tss_cifar10.gfm", NatsDataset::Cifar10),
+        ("tss_cifar100.gfm", NatsDataset::Cifar100),
+        ("tss_imagenet16-120.gfm", NatsDataset::ImageNet16_120),
+    ] {
+        let path = dir.join(file);
+        let bytes = std::fs::read(&path).unwrap();
+        let model = Model::from_bytes(&bytes, &path).unwrap();
+        let meta = model.meta();
+        assert_eq!((meta.space, meta.dataset), (Space::Tss, dataset), "{file}");
+        let manifest = meta.proxy_config.as_ref().expect("made from an extraction");
+        assert_eq!((manifest.space, manifest.dataset), (Space::Tss, dataset));
+        assert_eq!(manifest.archs.len(), 15_625, "{file}");
+        assert!(
+            model.to_bytes().unwrap() == bytes,
+            "{file} re-encodes differently"
+        );
+    }
 }

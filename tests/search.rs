@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use greenfactory::forest::{Forest, ForestParams, MaxFeatures, Model, ModelMeta};
+use greenfactory::forest::{Forest, ForestParams, MaxFeatures, Model, ModelMeta, Written};
 use greenfactory::net::Network;
 use greenfactory::predict::PredictError;
 use greenfactory::search::{
@@ -46,7 +46,17 @@ fn arch_feature_model() -> (Model, Vec<Vec<f64>>) {
         .unwrap();
     let names = arch_feature_names(Space::Tss).to_vec();
     let forest = Forest::fit_xy(&x, y.len(), names.len(), &y, &params).unwrap();
-    let meta = ModelMeta::new(names, "tss", "cifar10", "test_acc", y.len(), "", params);
+    let meta = ModelMeta {
+        feature_names: names,
+        space: Space::Tss,
+        dataset: NatsDataset::Cifar10,
+        target: "test_acc".into(),
+        n_train: y.len(),
+        proxy_config: None,
+        cv_metrics: None,
+        params,
+        written: Written::now(),
+    };
     (Model::new(meta, forest).unwrap(), rows)
 }
 

@@ -4,11 +4,13 @@
 
 mod common;
 
-use greenfactory::space::TssArch;
+use greenfactory::provenance::{Manifest, ProxyConfig};
+use greenfactory::space::{NatsDataset, Space, TssArch};
 use greenfactory::table::{
     self, features_for_predict, join, read_any, read_labels, read_proxies, AnyTable,
     ImportCsvOptions, JoinOptions, ProxyTable, TableError,
 };
+use polars::prelude::{KeyValueMetadata, ParquetReader, ParquetWriter, SerReader};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -376,21 +378,94 @@ fn join_policy_on_small_bad_tables() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// A manifest for the rows of `t` (a Suite-Zero table here: the values do not matter).
+fn manifest(t: &ProxyTable) -> Manifest {
+    Manifest {
+        space: Space::Tss,
+        dataset: NatsDataset::Cifar10,
+        proxies: t.feature_names(),
+        config: ProxyConfig::default(),
+        archs: t
+            .arch_indices()
+            .unwrap()
+            .iter()
+            .map(|&i| i as usize)
+            .collect(),
+        chunk_size: 50,
+        device_kind: "cpu".parse().unwrap(),
+        shard: None,
+    }
+}
+
+#[test]
+fn concat_merges_comparable_extractions_only() {
+    let all = read_proxies(&suite_zero("cifar10")).unwrap();
+    let part = |range: std::ops::Range<usize>, device: &str| {
+        let df = all.df.slice(range.start as i64, range.len());
+        let mut t = ProxyTable {
+            df,
+            config: None,
+            source: format!("rows {range:?}"),
+        };
+        let mut m = manifest(&t);
+        m.device_kind = device.parse().unwrap();
+        t.config = Some(m);
+        t
+    };
+    let (a, b) = (part(0..100, "cuda"), part(100..250, "cpu"));
+    let both = ProxyTable::concat(&[a.clone(), b.clone()]).unwrap();
+    assert_eq!(both.height(), 250);
+    let m = both.config.unwrap();
+    assert_eq!(m.archs, manifest(&all).archs[..250].to_vec());
+    assert_eq!(m.device_kind.to_string(), "cuda+cpu");
+    // Another run seed: the values are not comparable.
+    let mut c = part(250..300, "cpu");
+    c.config.as_mut().unwrap().config.seed = 7;
+    let e = ProxyTable::concat(&[a.clone(), b, c])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("rows 250..300")
+            && e.contains("proxy configuration")
+            && e.contains("rows 0..100"),
+        "{e}"
+    );
+    // An external table does not go with an extraction.
+    let mut ext = part(300..310, "cpu");
+    ext.config = None;
+    let e = ProxyTable::concat(&[a, ext]).unwrap_err().to_string();
+    assert!(e.contains("not a greenfactory extraction"), "{e}");
+}
+
 #[test]
 fn proxy_parquet_round_trip_keeps_config() {
     let d = scratch("roundtrip");
     let proxies = read_proxies(&suite_zero("cifar10")).unwrap();
-    let config = r#"{"proxies":["synflow","jacov"],"batch_size":64,"seed":0}"#;
     let t = ProxyTable {
-        config: Some(config.into()),
+        config: Some(manifest(&proxies)),
         ..proxies
     };
     let out = d.join("proxies.parquet");
     table::write_proxies(&t, &out).unwrap();
     assert!(!d.join("proxies.parquet.tmp").exists());
     let back = read_proxies(&out).unwrap();
-    assert_eq!(back.config.as_deref(), Some(config));
+    assert_eq!(back.config, t.config);
     assert!(back.df.equals_missing(&t.df));
+    // A configuration that is not a manifest is refused on read, naming the file.
+    let bad = d.join("bad.parquet");
+    let mut df = t.df.clone();
+    ParquetWriter::new(std::fs::File::create(&bad).unwrap())
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
+            table::PROXY_CONFIG_KEY.into(),
+            r#"{"proxies":["synflow"],"batch_size":64}"#.into(),
+        )])))
+        .finish(&mut df)
+        .unwrap();
+    let e = read_proxies(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("bad.parquet") && e.contains("unreadable proxy configuration"),
+        "{e}"
+    );
     // Label tables round-trip too and carry no proxy config.
     let labels = read_labels(&tss_csv()).unwrap();
     let lo = d.join("labels.parquet");
@@ -416,4 +491,31 @@ fn import_nats_writes_parquet() {
         .iter()
         .all(|r| r.space == "sss" && r.hp == "90"));
     std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The manifests stored in the shipped tables parse into [`Manifest`] and serialize back to the
+/// exact text stored: typed provenance reads and writes the files of earlier builds unchanged.
+#[test]
+fn shipped_table_manifests_round_trip_as_text() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let mut reader = ParquetReader::new(std::fs::File::open(&path).unwrap());
+        let raw = reader
+            .get_metadata()
+            .unwrap()
+            .key_value_metadata()
+            .as_ref()
+            .and_then(|kv| kv.iter().find(|k| k.key == table::PROXY_CONFIG_KEY))
+            .and_then(|k| k.value.clone())
+            .expect("a shipped extraction records its manifest");
+        let manifest = read_proxies(&path).unwrap().config.unwrap();
+        assert_eq!(manifest.to_json(), raw, "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 7, "only {seen} shipped tables");
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use greenfactory::forest::{
     self, Dataset, Forest, ForestError, ForestParams, MaxFeatures, Metrics, Protocol, SplitSize,
 };
+use greenfactory::provenance::Manifest;
 use greenfactory::space::{self, Arch, NatsDataset, Space};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::create_exception;
@@ -258,15 +259,16 @@ impl PyModel {
         self.inner.forest().n_trees()
     }
 
-    /// Search space the model was trained on (`"tss"`, `"sss"`, or what `train` was given).
+    /// Search space the model was trained on (`"tss"` or `"sss"`).
     #[getter]
     fn space(&self) -> String {
-        self.inner.meta().space.clone()
+        self.inner.meta().space.name().into()
     }
 
+    /// Dataset the model predicts accuracies on (`"cifar10"`, `"cifar100"`, `"imagenet16-120"`).
     #[getter]
     fn dataset(&self) -> String {
-        self.inner.meta().dataset.clone()
+        self.inner.meta().dataset.name().into()
     }
 
     /// The predicted quantity, e.g. `"test_acc"`.
@@ -285,19 +287,21 @@ impl PyModel {
     /// a dict, or None for a model trained on an external table.
     #[getter]
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = &self.inner.meta().proxy_config;
-        if s.trim().is_empty() {
-            return Ok(py.None().into_bound(py));
+        match &self.inner.meta().proxy_config {
+            None => Ok(py.None().into_bound(py)),
+            Some(m) => py.import("json")?.call_method1("loads", (m.to_json(),)),
         }
-        py.import("json")?
-            .call_method1("loads", (s.as_str(),))
-            .map_err(|e| err(format!("unreadable proxy configuration in the model: {e}")))
     }
 
     /// The proxy configuration as stored (JSON text; empty when there is none).
     #[getter]
     fn proxy_config(&self) -> String {
-        self.inner.meta().proxy_config.clone()
+        self.inner
+            .meta()
+            .proxy_config
+            .as_ref()
+            .map(Manifest::to_json)
+            .unwrap_or_default()
     }
 
     /// Cross-validation metrics on the training rows recorded by `train`, or None.
@@ -320,13 +324,13 @@ impl PyModel {
     /// Version of the greenfactory crate that wrote the model.
     #[getter]
     fn crate_version(&self) -> String {
-        self.inner.meta().crate_version.clone()
+        self.inner.meta().written.crate_version.clone()
     }
 
     /// Seconds since the Unix epoch when the model was made.
     #[getter]
     fn created_unix(&self) -> u64 {
-        self.inner.meta().created_unix
+        self.inner.meta().written.created_unix
     }
 
     /// Predicted mean and uncertainty (std over trees) per row, as two float64 arrays.
@@ -487,7 +491,7 @@ fn metrics<'py>(
 #[pyfunction]
 #[pyo3(signature = (X, y, feature_names=None, *, n_trees=100, max_features=None, max_depth=None,
     min_samples_split=2, min_samples_leaf=1, bootstrap=true, seed=0, n_threads=None,
-    space="", dataset="", target="", config=None))]
+    space, dataset, target="", config=None))]
 #[allow(non_snake_case, clippy::too_many_arguments)]
 fn train<'py>(
     py: Python<'py>,
@@ -528,22 +532,41 @@ fn train<'py>(
             arr.shape()[0]
         )));
     }
+    let space = parse_space(space)?;
+    let dataset: NatsDataset = dataset.parse().map_err(err)?;
     let config = match config {
-        None => String::new(),
-        Some(c) if c.is_none() => String::new(),
-        Some(c) => match c.cast::<PyString>() {
-            Ok(s) => s.to_cow()?.to_string(),
-            Err(_) => py
-                .import("json")?
-                .call_method1("dumps", (c,))?
-                .extract::<String>()?,
-        },
+        None => None,
+        Some(c) if c.is_none() => None,
+        Some(c) => {
+            let text = match c.cast::<PyString>() {
+                Ok(s) => s.to_cow()?.to_string(),
+                Err(_) => py
+                    .import("json")?
+                    .call_method1("dumps", (c,))?
+                    .extract::<String>()?,
+            };
+            Some(Manifest::from_json(&text).map_err(|e| {
+                err(format!(
+                    "config is not a greenfactory extraction manifest (what Model.config returns): {e}"
+                ))
+            })?)
+        }
     };
     let p = names.len();
     let forest = py
         .detach(|| Forest::fit_xy(x, n, p, &y, &params))
         .map_err(ferr)?;
-    let meta = forest::ModelMeta::new(names, space, dataset, target, n, config, params);
+    let meta = forest::ModelMeta {
+        feature_names: names,
+        space,
+        dataset,
+        target: target.into(),
+        n_train: n,
+        proxy_config: config,
+        cv_metrics: None,
+        params,
+        written: forest::Written::now(),
+    };
     Ok(PyModel {
         inner: forest::Model::new(meta, forest).map_err(ferr)?,
     })

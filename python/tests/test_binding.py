@@ -252,7 +252,7 @@ def test_arch_features(model, table):
         gf.known_accuracy("tss", 0, "mnist")
 
 
-def test_train_and_evaluate(ok_rows):
+def test_train_and_evaluate(ok_rows, model):
     names = [n for n in ok_rows.columns if n not in gf.KEY_COLUMNS]
     sub = ok_rows.sample(n=1500, seed=5)
     # A stand-in target that the features determine, so the test needs no label data.
@@ -264,7 +264,7 @@ def test_train_and_evaluate(ok_rows):
     met = gf.metrics(y[1000:], pred)
     assert met["kendall_tau"] > 0.9 and met["n"] == 500 and (std >= 0).all()
     # Deterministic in the seed, independent of the thread count.
-    m2 = gf.train(sub[:1000], y[:1000], n_trees=30, max_features=0.5, seed=3, n_threads=1)
+    m2 = gf.train(sub[:1000], y[:1000], n_trees=30, max_features=0.5, seed=3, n_threads=1, space="tss", dataset="cifar10")
     np.testing.assert_array_equal(m2.predict(sub[1000:])[0], pred)
     r = gf.evaluate(sub, y, n_train=1000, repeats=2, n_trees=20, seed=1)
     assert r["n_train"] == [1000, 1000] and len(r["repeats"]) == 2 and r["mean"]["kendall_tau"] > 0.9
@@ -282,12 +282,22 @@ def test_train_and_evaluate(ok_rows):
     assert g["protocol"] == "group" and all(k >= 1200 for k in g["n_train"])
     with pytest.raises(gf.GreenfactoryError, match="needs groups"):
         gf.evaluate(sub, y, protocol="group")
+    where = dict(space="tss", dataset="cifar10")
     with pytest.raises(gf.GreenfactoryError, match="max_features"):
-        gf.train(sub, y, max_features=1.5)
+        gf.train(sub, y, max_features=1.5, **where)
     with pytest.raises(gf.GreenfactoryError, match="n_trees"):
-        gf.train(sub, y, n_trees=0)
+        gf.train(sub, y, n_trees=0, **where)
     with pytest.raises(gf.GreenfactoryError, match="X has 1500 rows, y has 1499"):
-        gf.train(sub, y[1:])
+        gf.train(sub, y[1:], **where)
+    with pytest.raises(gf.GreenfactoryError, match="unknown dataset"):
+        gf.train(sub, y, space="tss", dataset="mnist")
+    with pytest.raises(TypeError, match="dataset"):
+        gf.train(sub, y, space="tss")
+    # An extraction manifest (a shipped model's) is kept as given.
+    m3 = gf.train(sub[:100], y[:100], n_trees=5, config=model.config, **where)
+    assert m3.config == model.config and m3.proxy_config == model.proxy_config
+    with pytest.raises(gf.GreenfactoryError, match="not a greenfactory extraction manifest"):
+        gf.train(sub, y, config={"note": "mine"}, **where)
     with pytest.raises(gf.GreenfactoryError, match="leaves one side empty"):
         gf.evaluate(sub, y, n_train=1500)
 

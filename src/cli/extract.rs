@@ -5,6 +5,7 @@ use crate::extract::{
     extract, shard_archs, ArchSelection, ExtractOptions, Manifest, Progress, Shard,
 };
 use crate::net::parse_device;
+use crate::provenance::{DeviceKind, DeviceKinds};
 use crate::proxy::proxies_for_spec;
 use crate::space::{NatsDataset, Space};
 use anyhow::bail;
@@ -120,17 +121,13 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         }
     };
     let manifest = Manifest {
-        space: a.space.name().into(),
-        dataset: a.dataset.name().into(),
+        space: a.space,
+        dataset: a.dataset,
         proxies,
         config,
         archs,
         chunk_size: a.chunk_size,
-        device_kind: if device == Device::Cpu {
-            "cpu".into()
-        } else {
-            "cuda".into()
-        },
+        device_kind: DeviceKinds::one(DeviceKind::of(device)),
         shard,
     };
     let bar = if a.quiet {

@@ -45,8 +45,8 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     if let Some(f) = &a.features {
         let layout = crate::table::PlainLayout {
-            space: meta.space.parse().ok(),
-            dataset: Some(meta.dataset.clone()),
+            space: Some(meta.space),
+            dataset: Some(meta.dataset.name().into()),
         };
         let table = model_table(&model, &crate::table::read_proxies_as(f, &layout)?)?;
         if !check_table_config(&table, &model)? && table.config.is_none() {

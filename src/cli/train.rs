@@ -1,9 +1,8 @@
 //! `greenfactory train` and `greenfactory evaluate`: the forest on joined proxy + label tables.
 
-use crate::extract::Manifest;
 use crate::forest::{
     cross_validate_detailed, evaluate_detailed, CrossValidation, Dataset, Evaluation, Forest,
-    ForestParams, MaxFeatures, Metrics, Model, ModelMeta, Protocol, Split, SplitSize,
+    ForestParams, MaxFeatures, Metrics, Model, ModelMeta, Protocol, Split, SplitSize, Written,
 };
 use crate::plot::{self, BarsSpec, Legend, LinesSpec, Panel, ScatterSpec, Series};
 use crate::table::{self, JoinOptions, JoinReport, PlainLayout, ProxyTable};
@@ -109,54 +108,7 @@ pub fn load_feature_tables(paths: &[PathBuf], layout: &PlainLayout) -> anyhow::R
         .iter()
         .map(|p| load_features(p, layout))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let config = merged_config(&tables)?;
-    Ok(ProxyTable::concat(&tables, config)?)
-}
-
-/// The configuration of extractions used as one table: they must be equal in everything the
-/// values depend on ([`Manifest::first_value_difference`]); their arch lists are put one
-/// after the other and their device kinds merged (`cuda+cpu`). Tables without a configuration
-/// (Suite-Zero CSVs) go only with each other.
-fn merged_config(tables: &[ProxyTable]) -> anyhow::Result<Option<String>> {
-    let mut manifests = Vec::with_capacity(tables.len());
-    for t in tables {
-        manifests.push(
-            t.config
-                .as_deref()
-                .map(serde_json::from_str::<Manifest>)
-                .transpose()
-                .with_context(|| format!("{}: unreadable proxy configuration", t.source))?,
-        );
-    }
-    if manifests.iter().all(Option::is_none) {
-        return Ok(None);
-    }
-    if let Some(i) = manifests.iter().position(Option::is_none) {
-        bail!(
-            "{} is not a greenfactory extraction and the other tables are: their values are not comparable",
-            tables[i].source
-        );
-    }
-    let manifests: Vec<Manifest> = manifests.into_iter().flatten().collect();
-    let Some((first, rest)) = manifests.split_first() else {
-        return Ok(None);
-    };
-    let mut merged = first.clone();
-    merged.shard = None;
-    for (t, m) in tables.iter().skip(1).zip(rest) {
-        if let Some(field) = merged.first_value_difference(m) {
-            bail!(
-                "{} and {} were made with a different {field}: their values are not comparable",
-                tables[0].source,
-                t.source
-            );
-        }
-        merged.archs.extend(&m.archs);
-        for kind in m.device_kind.split('+') {
-            merged.device_kind = merged.with_device_kind(kind);
-        }
-    }
-    Ok(Some(serde_json::to_string(&merged)?))
+    Ok(ProxyTable::concat(&tables)?)
 }
 
 /// Reads a label table in any supported layout.
@@ -306,16 +258,17 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         eprintln!("held-out {} rows: {}", h.n_rows(), metrics_line(&m));
         holdout_pred = Some((pred, m));
     }
-    let mut meta = ModelMeta::new(
-        report.features.clone(),
-        report.space.clone(),
-        report.dataset.clone(),
-        a.data.target.clone(),
-        train.n_rows(),
-        features.config.clone().unwrap_or_default(),
+    let meta = ModelMeta {
+        feature_names: report.features.clone(),
+        space: report.space,
+        dataset: report.dataset,
+        target: a.data.target.clone(),
+        n_train: train.n_rows(),
+        proxy_config: features.config.clone(),
+        cv_metrics: cv.as_ref().map(|c| c.metrics),
         params,
-    );
-    meta.cv_metrics = cv.as_ref().map(|c| c.metrics);
+        written: Written::now(),
+    };
     let model = Model::new(meta, forest)?;
     model.save(&a.out)?;
     let size = std::fs::metadata(&a.out).map(|m| m.len()).unwrap_or(0);
@@ -331,7 +284,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     eprintln!("wrote {} ({:.1} MB)", a.out.display(), size as f64 / 1e6);
     if let Some(dir) = &a.plot {
         let charts = TrainCharts {
-            dataset: &report.dataset,
+            dataset: report.dataset.name(),
             target: &a.data.target,
             features: &report.features,
             train: &train,
@@ -651,7 +604,7 @@ pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
         let paths = evaluate_charts(
             dir,
             &ev,
-            &report.dataset,
+            report.dataset.name(),
             &a.data.target,
             a.protocol,
             &data.feature_names,

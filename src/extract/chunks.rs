@@ -1,89 +1,27 @@
 //! The work folder: manifest and checkpointed chunk files.
 
 use super::error::ExtractError;
-use crate::proxy::ProxyConfig;
+use crate::provenance::Manifest;
+use crate::proxy::ProxyVector;
+use crate::space::Arch;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Everything the values of a run depend on.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Manifest {
-    pub space: String,
-    pub dataset: String,
-    pub proxies: Vec<String>,
-    pub config: ProxyConfig,
-    /// Official indices of the archs, in output order.
-    pub archs: Vec<usize>,
-    pub chunk_size: usize,
-    /// `cpu` or `cuda`: float results differ slightly between them.
-    pub device_kind: String,
-    /// Set when the run is one shard of a larger selection ([`crate::extract::shard_archs`]);
-    /// `archs` then lists the shard's archs only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<Shard>,
+/// Whether a row has its whole vector: `ok`, or `failed` (some proxy has no value; the reason
+/// is in the row's errors). Stored under these names in chunks and in the table's `status`
+/// column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowStatus {
+    Ok,
+    Failed,
 }
 
-/// Which part of which selection a sharded run scores.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Shard {
-    /// `K` of `--shard K/N` (0-based).
-    pub index: usize,
-    /// `N`.
-    pub count: usize,
-    /// The whole selection, in the order of the unsharded table.
-    pub selection: Vec<usize>,
-}
-
-impl Manifest {
-    /// Whether `self` and `other` differ in the device kind only.
-    pub fn differs_in_device_only(&self, other: &Manifest) -> bool {
-        let mut o = other.clone();
-        o.device_kind.clone_from(&self.device_kind);
-        self.device_kind != other.device_kind && self.first_difference(&o).is_none()
-    }
-
-    /// The device kinds of a run resumed on `kind` after `self` (e.g. `cuda` then `cpu` →
-    /// `cuda+cpu`), in the order they were first used.
-    pub fn with_device_kind(&self, kind: &str) -> String {
-        if self.device_kind.split('+').any(|k| k == kind) {
-            self.device_kind.clone()
-        } else {
-            format!("{}+{kind}", self.device_kind)
-        }
-    }
-
-    /// The first field in which `self` and `other` differ that changes values (arch list,
-    /// shard, chunk size and device kind do not): `None` when the two tables' values are comparable
-    /// and can be used as one.
-    pub fn first_value_difference(&self, other: &Manifest) -> Option<&'static str> {
-        let mut o = other.clone();
-        o.archs.clone_from(&self.archs);
-        o.shard.clone_from(&self.shard);
-        o.chunk_size = self.chunk_size;
-        o.device_kind.clone_from(&self.device_kind);
-        self.first_difference(&o)
-    }
-
-    /// The first field in which `self` differs from `other`, for the refusal message.
-    pub fn first_difference(&self, other: &Manifest) -> Option<&'static str> {
-        if self.space != other.space {
-            Some("space")
-        } else if self.dataset != other.dataset {
-            Some("dataset")
-        } else if self.proxies != other.proxies {
-            Some("proxies")
-        } else if self.config != other.config {
-            Some("proxy configuration (batch size, seed, data, engine version, isomorphic sharing)")
-        } else if self.archs != other.archs {
-            Some("arch selection")
-        } else if self.chunk_size != other.chunk_size {
-            Some("chunk size")
-        } else if self.device_kind != other.device_kind {
-            Some("device kind (cpu/cuda)")
-        } else if self.shard != other.shard {
-            Some("shard")
-        } else {
-            None
+impl RowStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            RowStatus::Ok => "ok",
+            RowStatus::Failed => "failed",
         }
     }
 }
@@ -97,10 +35,44 @@ pub struct ChunkRow {
     /// `None` where the proxy has no value (reason in `errors`).
     pub values: Vec<Option<f64>>,
     pub errors: Vec<Option<String>>,
-    /// `ok` or `failed` (some proxy has no value).
-    pub status: String,
+    pub status: RowStatus,
     /// Seconds per pass.
     pub seconds: crate::proxy::PassTimes,
+}
+
+impl ChunkRow {
+    /// The row of a computed vector.
+    pub fn scored(arch: &Arch, v: &ProxyVector) -> ChunkRow {
+        ChunkRow {
+            index: arch.index(),
+            arch: arch.to_string(),
+            values: v.values.iter().map(|&x| to_option(x)).collect(),
+            errors: v.errors.clone(),
+            status: if v.ok() {
+                RowStatus::Ok
+            } else {
+                RowStatus::Failed
+            },
+            seconds: v.seconds,
+        }
+    }
+
+    /// The row of an arch whose network could not be built: every one of its `n` proxies
+    /// fails with `reason`.
+    pub fn unbuildable(arch: &Arch, n: usize, reason: String) -> ChunkRow {
+        ChunkRow {
+            index: arch.index(),
+            arch: arch.to_string(),
+            values: vec![None; n],
+            errors: vec![Some(reason); n],
+            status: RowStatus::Failed,
+            seconds: Default::default(),
+        }
+    }
+
+    pub fn ok(&self) -> bool {
+        self.status == RowStatus::Ok
+    }
 }
 
 pub(crate) fn parts_dir(out: &Path) -> PathBuf {

@@ -25,7 +25,8 @@ mod run;
 mod shard;
 mod table_out;
 
-pub use chunks::{ChunkRow, Manifest, Shard};
+pub use crate::provenance::{Manifest, Shard};
+pub use chunks::{ChunkRow, RowStatus};
 pub use error::ExtractError;
 pub use run::{
     cpu_model, extract, run_record_path, ArchSelection, ExtractOptions, ExtractSummary, Progress,

@@ -1,8 +1,9 @@
 //! The extraction run: arch selection, workers, checkpointing, summary.
 
-use super::chunks::{self, ChunkRow, Manifest};
+use super::chunks::{self, ChunkRow};
 use super::error::ExtractError;
-use crate::proxy::{proxies_by_name, Engine};
+use crate::provenance::{DeviceKinds, Manifest};
+use crate::proxy::{proxies_by_name, Engine, Proxy};
 use crate::space::{NatsDataset, Space};
 use std::collections::VecDeque;
 use std::path::Path;
@@ -148,13 +149,6 @@ pub struct ExtractSummary {
     pub table_archs: usize,
 }
 
-fn is_oom(row: &ChunkRow) -> bool {
-    row.errors
-        .iter()
-        .flatten()
-        .any(|e| e.contains("out of memory") || e.contains("CUDA error: out of memory"))
-}
-
 /// The archs whose full vectors the run computes, in chunk order: the arch list itself, or
 /// with [`crate::proxy::ProxyConfig::share_isomorphic`] the class representatives of its archs
 /// in order of first appearance (each once).
@@ -206,25 +200,12 @@ fn share_rows(
             errors: rep.errors.clone(),
             seconds: rep.seconds,
             proxy_seconds: vec![0.0; rep.values.len()],
+            out_of_memory: false,
         };
         // A member whose network cannot be built is a failed row, as in the workers.
         rows.push(match engine.score_shared(&arch, &rep_vector) {
-            Ok(v) => ChunkRow {
-                index: i,
-                arch: arch.to_string(),
-                status: if v.ok() { "ok".into() } else { "failed".into() },
-                values: v.values.iter().map(|&x| chunks::to_option(x)).collect(),
-                errors: v.errors,
-                seconds: v.seconds,
-            },
-            Err(e) => ChunkRow {
-                index: i,
-                arch: arch.to_string(),
-                values: vec![None; rep.values.len()],
-                errors: vec![Some(e.reason()); rep.values.len()],
-                status: "failed".into(),
-                seconds: Default::default(),
-            },
+            Ok(v) => ChunkRow::scored(&arch, &v),
+            Err(e) => ChunkRow::unbuildable(&arch, rep.values.len(), e.reason()),
         });
     }
     Ok(rows)
@@ -236,8 +217,8 @@ fn share_rows(
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunRecord {
     pub greenfactory_version: String,
-    pub space: String,
-    pub dataset: String,
+    pub space: Space,
+    pub dataset: NatsDataset,
     pub proxies: Vec<String>,
     pub config: crate::proxy::ProxyConfig,
     /// Rows of the table.
@@ -247,13 +228,22 @@ pub struct RunRecord {
     /// Of those, how many an earlier, interrupted run had computed.
     pub resumed_vectors: usize,
     pub failed_rows: usize,
-    pub device_kind: String,
+    pub device_kind: DeviceKinds,
     pub workers: usize,
     pub cpu_model: String,
     /// `YYYY-MM-DDTHH:MM:SSZ`.
     pub finished_utc: String,
     /// Wall time of the run that finished the table (earlier runs' time not included).
     pub wall_seconds: f64,
+}
+
+impl RunRecord {
+    /// Writes the record as pretty JSON, atomically.
+    pub fn write(&self, path: &Path) -> Result<(), ExtractError> {
+        let text = serde_json::to_vec_pretty(self)
+            .map_err(|e| ExtractError::Io(format!("{}: {e}", path.display())))?;
+        chunks::write_atomic(path, &text)
+    }
 }
 
 /// `OUT.run.json` beside `OUT` (its extension replaced).
@@ -299,43 +289,93 @@ fn utc_now() -> String {
 
 /// Runs (or resumes) an extraction into `out`; see the module docs.
 pub fn extract(
-    mut manifest: Manifest,
+    manifest: Manifest,
     opts: &ExtractOptions,
     out: &Path,
     on_progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<ExtractSummary, ExtractError> {
     let t0 = Instant::now();
     if out.exists() {
-        let existing = crate::extract::table_out::read_manifest(out)?;
-        if opts.allow_device_change && existing.differs_in_device_only(&manifest) {
-            manifest.device_kind.clone_from(&existing.device_kind);
-        }
-        return match manifest.first_difference(&existing) {
-            None => Ok(ExtractSummary {
-                progress: Progress {
-                    done: manifest.archs.len(),
-                    total: manifest.archs.len(),
-                    resumed: manifest.archs.len(),
-                    ..Progress::default()
-                },
-                wall_seconds: 0.0,
-                already_complete: true,
-                table_archs: manifest.archs.len(),
-            }),
-            Some(field) => Err(ExtractError::ConfigMismatch {
-                path: out.display().to_string(),
-                field,
-            }),
-        };
+        return finished_table(manifest, opts, out);
     }
     let parts = chunks::parts_dir(out);
-    std::fs::create_dir_all(&parts)
+    let manifest = reconcile_work_folder(manifest, opts, &parts)?;
+    let plan = Plan::new(&manifest, parts)?;
+    let (progress, workers) = compute_chunks(&plan, opts, on_progress)?;
+    let rows = assemble_rows(&plan, opts)?;
+    crate::extract::table_out::write_table(out, &manifest, &rows)?;
+    let record = RunRecord {
+        greenfactory_version: env!("CARGO_PKG_VERSION").into(),
+        space: manifest.space,
+        dataset: manifest.dataset,
+        proxies: manifest.proxies.clone(),
+        config: manifest.config.clone(),
+        archs: manifest.archs.len(),
+        computed_vectors: plan.work.len(),
+        resumed_vectors: progress.resumed,
+        failed_rows: rows.iter().filter(|r| !r.ok()).count(),
+        device_kind: manifest.device_kind.clone(),
+        workers,
+        cpu_model: cpu_model(),
+        finished_utc: utc_now(),
+        wall_seconds: t0.elapsed().as_secs_f64(),
+    };
+    record.write(&run_record_path(out))?;
+    std::fs::remove_dir_all(&plan.parts)
+        .map_err(|e| ExtractError::Io(format!("{}: {e}", plan.parts.display())))?;
+    Ok(ExtractSummary {
+        progress,
+        wall_seconds: t0.elapsed().as_secs_f64(),
+        already_complete: false,
+        table_archs: manifest.archs.len(),
+    })
+}
+
+/// `out` exists: nothing to compute if it was made with `manifest` (device kinds aside with
+/// `--allow-device-change`), else the refusal naming the first difference.
+fn finished_table(
+    mut manifest: Manifest,
+    opts: &ExtractOptions,
+    out: &Path,
+) -> Result<ExtractSummary, ExtractError> {
+    let existing = crate::extract::table_out::read_manifest(out)?;
+    if opts.allow_device_change && existing.differs_in_device_only(&manifest) {
+        manifest.device_kind.clone_from(&existing.device_kind);
+    }
+    match manifest.first_difference(&existing) {
+        None => Ok(ExtractSummary {
+            progress: Progress {
+                done: manifest.archs.len(),
+                total: manifest.archs.len(),
+                resumed: manifest.archs.len(),
+                ..Progress::default()
+            },
+            wall_seconds: 0.0,
+            already_complete: true,
+            table_archs: manifest.archs.len(),
+        }),
+        Some(field) => Err(ExtractError::ConfigMismatch {
+            path: out.display().to_string(),
+            field,
+        }),
+    }
+}
+
+/// Creates the work folder or checks the one there: a new folder gets `manifest`; an existing
+/// one must hold the same manifest (or, with `--allow-device-change`, differ in device kinds
+/// only, which are then merged and written back). Returns the manifest of the run.
+fn reconcile_work_folder(
+    mut manifest: Manifest,
+    opts: &ExtractOptions,
+    parts: &Path,
+) -> Result<Manifest, ExtractError> {
+    std::fs::create_dir_all(parts)
         .map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
-    match chunks::read_manifest(&parts)? {
+    match chunks::read_manifest(parts)? {
         Some(m) => {
             if opts.allow_device_change && m.differs_in_device_only(&manifest) {
-                manifest.device_kind = m.with_device_kind(&manifest.device_kind);
-                chunks::write_manifest(&parts, &manifest)?;
+                manifest.device_kind = m.device_kind.then(&manifest.device_kind);
+                chunks::write_manifest(parts, &manifest)?;
             } else if let Some(field) = manifest.first_difference(&m) {
                 return Err(ExtractError::ConfigMismatch {
                     path: parts.display().to_string(),
@@ -343,27 +383,108 @@ pub fn extract(
                 });
             }
         }
-        None => chunks::write_manifest(&parts, &manifest)?,
+        None => chunks::write_manifest(parts, &manifest)?,
     }
-    let proxies = proxies_by_name(&manifest.proxies).map_err(ExtractError::Proxies)?;
-    let dataset: NatsDataset = manifest
-        .dataset
-        .parse()
-        .map_err(|e| ExtractError::Io(format!("{e}")))?;
-    let space: Space = manifest
-        .space
-        .parse()
-        .map_err(|e| ExtractError::Io(format!("{e}")))?;
-    let work = work_list(&manifest, space)?;
-    let size = manifest.chunk_size.max(1);
-    let n_chunks = work.len().div_ceil(size);
-    let chunk_len = |k: usize| (work.len() - k * size).min(size);
-    let todo: VecDeque<usize> = (0..n_chunks)
-        .filter(|&k| !chunks::chunk_path(&parts, k).exists())
-        .collect();
-    let resumed: usize = (0..n_chunks)
+    Ok(manifest)
+}
+
+/// The work of a run: the archs whose vectors it computes, cut into chunks of the manifest's
+/// size; chunk `k` is the file `chunk-k` of the work folder.
+struct Plan<'a> {
+    manifest: &'a Manifest,
+    parts: std::path::PathBuf,
+    proxies: Vec<&'static dyn Proxy>,
+    work: Vec<usize>,
+    size: usize,
+}
+
+impl<'a> Plan<'a> {
+    fn new(manifest: &'a Manifest, parts: std::path::PathBuf) -> Result<Plan<'a>, ExtractError> {
+        Ok(Plan {
+            proxies: proxies_by_name(&manifest.proxies).map_err(ExtractError::Proxies)?,
+            work: work_list(manifest, manifest.space)?,
+            size: manifest.chunk_size.max(1),
+            manifest,
+            parts,
+        })
+    }
+
+    fn n_chunks(&self) -> usize {
+        self.work.len().div_ceil(self.size)
+    }
+
+    /// The archs of chunk `k`.
+    fn chunk(&self, k: usize) -> &[usize] {
+        let start = k * self.size;
+        &self.work[start..(start + self.size).min(self.work.len())]
+    }
+
+    /// The chunks not on disk, in order.
+    fn missing_chunks(&self) -> Vec<usize> {
+        (0..self.n_chunks())
+            .filter(|&k| !chunks::chunk_path(&self.parts, k).exists())
+            .collect()
+    }
+
+    fn engine(&self, device: Device) -> Result<Engine, ExtractError> {
+        Ok(Engine::new(
+            self.proxies.clone(),
+            self.manifest.config.clone(),
+            self.manifest.dataset,
+            device,
+        )?)
+    }
+}
+
+/// What a worker did with one chunk.
+enum ChunkOutcome {
+    Rows(Vec<ChunkRow>),
+    /// An arch ran out of device memory while other workers were alive: the chunk goes back
+    /// to the queue and this worker stops, so fewer archs share the GPU.
+    OutOfMemory,
+}
+
+/// Scores the archs of chunk `k`. Out of memory is [`ChunkOutcome::OutOfMemory`] while
+/// `others_alive`; the last worker records it as failed rows instead.
+fn score_chunk(
+    plan: &Plan,
+    engine: &Engine,
+    k: usize,
+    others_alive: impl Fn() -> bool,
+) -> Result<ChunkOutcome, ExtractError> {
+    let mut rows = Vec::with_capacity(plan.chunk(k).len());
+    for &index in plan.chunk(k) {
+        let arch = plan
+            .manifest
+            .space
+            .arch(index)
+            .map_err(|e| ExtractError::Io(e.to_string()))?;
+        let (row, oom) = match engine.score(&arch) {
+            Ok(v) => (ChunkRow::scored(&arch, &v), v.out_of_memory),
+            Err(e) => (
+                ChunkRow::unbuildable(&arch, plan.proxies.len(), e.reason()),
+                e.is_out_of_memory(),
+            ),
+        };
+        if oom && others_alive() {
+            return Ok(ChunkOutcome::OutOfMemory);
+        }
+        rows.push(row);
+    }
+    Ok(ChunkOutcome::Rows(rows))
+}
+
+/// Computes every chunk not on disk with `opts.workers` workers, each writing its chunks as it
+/// finishes them. Returns the progress and the worker count started with.
+fn compute_chunks(
+    plan: &Plan,
+    opts: &ExtractOptions,
+    on_progress: &(dyn Fn(&Progress) + Sync),
+) -> Result<(Progress, usize), ExtractError> {
+    let todo: VecDeque<usize> = plan.missing_chunks().into();
+    let resumed: usize = (0..plan.n_chunks())
         .filter(|k| !todo.contains(k))
-        .map(chunk_len)
+        .map(|k| plan.chunk(k).len())
         .sum();
     let workers = opts.workers.clamp(1, todo.len().max(1));
     // One libtorch CPU thread per worker, whatever the worker count and device: libtorch's
@@ -378,13 +499,16 @@ pub fn extract(
     let queue = Mutex::new(todo);
     let progress = Mutex::new(Progress {
         done: resumed,
-        total: work.len(),
+        total: plan.work.len(),
         resumed,
         workers,
         ..Progress::default()
     });
     let active = AtomicUsize::new(workers);
     let first_error: Mutex<Option<ExtractError>> = Mutex::new(None);
+    let fail = |e: ExtractError| {
+        first_error.lock().expect("lock").get_or_insert(e);
+    };
     on_progress(&progress.lock().expect("progress lock"));
 
     std::thread::scope(|s| {
@@ -394,82 +518,40 @@ pub fn extract(
                 // stream, from its own thread, so archs overlap on the GPU.
                 crate::net::use_private_stream(opts.device);
                 crate::net::use_own_backward_thread(opts.device);
-                let engine = match Engine::new(
-                    proxies.clone(),
-                    manifest.config.clone(),
-                    dataset,
-                    opts.device,
-                ) {
+                let engine = match plan.engine(opts.device) {
                     Ok(e) => e,
                     Err(e) => {
-                        first_error.lock().expect("lock").get_or_insert(e.into());
+                        fail(e);
                         active.fetch_sub(1, Ordering::SeqCst);
                         return;
                     }
                 };
-                loop {
-                    if first_error.lock().expect("lock").is_some() {
-                        break;
-                    }
+                while first_error.lock().expect("lock").is_none() {
                     let Some(k) = queue.lock().expect("queue lock").pop_front() else {
                         break;
                     };
-                    let mut rows = Vec::with_capacity(chunk_len(k));
-                    let mut oom = false;
-                    for &index in &work[k * size..k * size + chunk_len(k)] {
-                        let row = match space.arch(index) {
-                            Ok(arch) => match engine.score(&arch) {
-                                Ok(v) => ChunkRow {
-                                    index,
-                                    arch: arch.to_string(),
-                                    status: if v.ok() { "ok".into() } else { "failed".into() },
-                                    values: v
-                                        .values
-                                        .iter()
-                                        .map(|&x| chunks::to_option(x))
-                                        .collect(),
-                                    errors: v.errors.clone(),
-                                    seconds: v.seconds,
-                                },
-                                Err(e) => ChunkRow {
-                                    index,
-                                    arch: arch.to_string(),
-                                    values: vec![None; proxies.len()],
-                                    errors: vec![Some(e.reason()); proxies.len()],
-                                    status: "failed".into(),
-                                    seconds: Default::default(),
-                                },
-                            },
-                            Err(e) => {
-                                first_error
-                                    .lock()
-                                    .expect("lock")
-                                    .get_or_insert(ExtractError::Io(e.to_string()));
-                                return;
-                            }
-                        };
-                        // Out of memory with other workers alive: give the chunk back and stop
-                        // this worker, so fewer archs share the GPU. The last worker records it.
-                        if is_oom(&row) && active.load(Ordering::SeqCst) > 1 {
-                            oom = true;
-                            break;
+                    let others_alive = || active.load(Ordering::SeqCst) > 1;
+                    let rows = match score_chunk(plan, &engine, k, others_alive) {
+                        Ok(ChunkOutcome::Rows(rows)) => rows,
+                        Ok(ChunkOutcome::OutOfMemory) => {
+                            queue.lock().expect("queue lock").push_front(k);
+                            let mut p = progress.lock().expect("progress lock");
+                            p.workers = active.fetch_sub(1, Ordering::SeqCst) - 1;
+                            on_progress(&p);
+                            return;
                         }
-                        rows.push(row);
-                    }
-                    if oom {
-                        queue.lock().expect("queue lock").push_front(k);
-                        let mut p = progress.lock().expect("progress lock");
-                        p.workers = active.fetch_sub(1, Ordering::SeqCst) - 1;
-                        on_progress(&p);
-                        return;
-                    }
-                    if let Err(e) = chunks::write_chunk(&parts, k, &rows) {
-                        first_error.lock().expect("lock").get_or_insert(e);
+                        Err(e) => {
+                            fail(e);
+                            return;
+                        }
+                    };
+                    if let Err(e) = chunks::write_chunk(&plan.parts, k, &rows) {
+                        fail(e);
                         break;
                     }
                     let mut p = progress.lock().expect("progress lock");
                     p.done += rows.len();
-                    p.failed += rows.iter().filter(|r| r.status != "ok").count();
+                    p.failed += rows.iter().filter(|r| !r.ok()).count();
                     for r in &rows {
                         p.seconds.accumulate(&r.seconds);
                     }
@@ -482,77 +564,49 @@ pub fn extract(
     if let Some(e) = first_error.into_inner().expect("lock") {
         return Err(e);
     }
-    let missing: Vec<usize> = (0..n_chunks)
-        .filter(|&k| !chunks::chunk_path(&parts, k).exists())
-        .collect();
-    if !missing.is_empty() {
+    Ok((progress.into_inner().expect("lock"), workers))
+}
+
+/// The rows of the table, in arch-list order, from the chunks on disk (all must be there and
+/// hold the archs this run assigns them); with shared isomorphism classes, every member's row
+/// is made from its representative's ([`share_rows`]).
+fn assemble_rows(plan: &Plan, opts: &ExtractOptions) -> Result<Vec<ChunkRow>, ExtractError> {
+    let missing = plan.missing_chunks();
+    if let Some(first) = missing.first() {
         return Err(ExtractError::Incomplete(format!(
-            "{} chunk(s) not written (first: {}); run the same command again to resume",
+            "{} chunk(s) not written (first: {first}); run the same command again to resume",
             missing.len(),
-            missing[0]
         )));
     }
-    let mut rows = Vec::with_capacity(work.len());
-    for k in 0..n_chunks {
-        let chunk = chunks::read_chunk(&parts, k, chunk_len(k))?;
-        let want = &work[k * size..k * size + chunk_len(k)];
+    let mut rows = Vec::with_capacity(plan.work.len());
+    for k in 0..plan.n_chunks() {
+        let want = plan.chunk(k);
+        let chunk = chunks::read_chunk(&plan.parts, k, want.len())?;
         if chunk.iter().map(|r| r.index).ne(want.iter().copied()) {
             return Err(ExtractError::Io(format!(
                 "{}: its archs are not those of chunk {k} of this run; remove the folder to start over",
-                chunks::chunk_path(&parts, k).display()
+                chunks::chunk_path(&plan.parts, k).display()
             )));
         }
         rows.extend(chunk);
     }
-    let rows = if manifest.config.share_isomorphic {
-        // On a thread of its own, as the workers compute: libtorch's CPU settings are per
-        // thread, and a value must not depend on which thread computed it.
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let engine = Engine::new(
-                    proxies.clone(),
-                    manifest.config.clone(),
-                    dataset,
-                    opts.device,
-                )?;
-                share_rows(&manifest, space, &engine, rows)
-            })
-            .join()
-            .map_err(|_| {
-                ExtractError::Incomplete("the worker sharing isomorphic rows panicked".into())
-            })?
+    if !plan.manifest.config.share_isomorphic {
+        return Ok(rows);
+    }
+    // On a thread of its own, as the workers compute: libtorch's CPU settings are per thread,
+    // and a value must not depend on which thread computed it.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            share_rows(
+                plan.manifest,
+                plan.manifest.space,
+                &plan.engine(opts.device)?,
+                rows,
+            )
+        })
+        .join()
+        .map_err(|_| {
+            ExtractError::Incomplete("the worker sharing isomorphic rows panicked".into())
         })?
-    } else {
-        rows
-    };
-    crate::extract::table_out::write_table(out, &manifest, &rows)?;
-    let progress = progress.into_inner().expect("lock");
-    let record = RunRecord {
-        greenfactory_version: env!("CARGO_PKG_VERSION").into(),
-        space: manifest.space.clone(),
-        dataset: manifest.dataset.clone(),
-        proxies: manifest.proxies.clone(),
-        config: manifest.config.clone(),
-        archs: manifest.archs.len(),
-        computed_vectors: work.len(),
-        resumed_vectors: progress.resumed,
-        failed_rows: rows.iter().filter(|r| r.status != "ok").count(),
-        device_kind: manifest.device_kind.clone(),
-        workers,
-        cpu_model: cpu_model(),
-        finished_utc: utc_now(),
-        wall_seconds: t0.elapsed().as_secs_f64(),
-    };
-    let record_path = run_record_path(out);
-    let text = serde_json::to_vec_pretty(&record)
-        .map_err(|e| ExtractError::Io(format!("{}: {e}", record_path.display())))?;
-    chunks::write_atomic(&record_path, &text)?;
-    std::fs::remove_dir_all(&parts)
-        .map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
-    Ok(ExtractSummary {
-        progress,
-        wall_seconds: t0.elapsed().as_secs_f64(),
-        already_complete: false,
-        table_archs: manifest.archs.len(),
     })
 }

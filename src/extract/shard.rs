@@ -5,9 +5,9 @@
 //! their values, the isomorphism classes in order of first appearance (a class is never split,
 //! so no representative is computed twice). Unit `p` (0-based) belongs to shard `p mod N`.
 
-use super::chunks::Manifest;
 use super::error::ExtractError;
 use super::run::{cpu_model, run_record_path, RunRecord};
+use crate::provenance::Manifest;
 use crate::space::Space;
 use crate::table::{self, ProxyTable};
 use polars::prelude::*;
@@ -165,14 +165,11 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
     manifest.archs = first_shard.selection.clone();
     manifest.shard = None;
     for (m, _) in &parts[1..] {
-        for kind in m.device_kind.split('+') {
-            manifest.device_kind = manifest.with_device_kind(kind);
-        }
+        manifest.device_kind = manifest.device_kind.then(&m.device_kind);
     }
-    let config = serde_json::to_string(&manifest).map_err(terr)?;
     let t = ProxyTable {
         df,
-        config: Some(config),
+        config: Some(manifest.clone()),
         source: out.display().to_string(),
     };
     table::write_proxies(&t, out).map_err(terr)?;
@@ -206,9 +203,7 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
             wall_seconds: records.iter().map(|r| r.wall_seconds).sum(),
             ..r0.clone()
         };
-        let path = run_record_path(out);
-        let text = serde_json::to_vec_pretty(&record).map_err(terr)?;
-        super::chunks::write_atomic(&path, &text)?;
+        record.write(&run_record_path(out))?;
     }
     Ok(CombineSummary {
         out: out.to_path_buf(),

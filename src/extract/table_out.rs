@@ -1,8 +1,9 @@
 //! The finished extraction as a proxy table (schema in `table`), with the manifest as its
 //! proxy configuration metadata.
 
-use super::chunks::{ChunkRow, Manifest};
+use super::chunks::ChunkRow;
 use super::error::ExtractError;
+use crate::provenance::Manifest;
 use crate::table::{self, ProxyTable};
 use polars::prelude::*;
 use std::path::Path;
@@ -15,8 +16,8 @@ fn terr(e: impl std::fmt::Display) -> ExtractError {
 pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result<(), ExtractError> {
     let n = rows.len();
     let mut cols = vec![
-        Column::new("space".into(), vec![m.space.as_str(); n]),
-        Column::new("dataset".into(), vec![m.dataset.as_str(); n]),
+        Column::new("space".into(), vec![m.space.name(); n]),
+        Column::new("dataset".into(), vec![m.dataset.name(); n]),
         Column::new(
             "arch_index".into(),
             rows.iter().map(|r| r.index as i64).collect::<Vec<_>>(),
@@ -32,7 +33,7 @@ pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result
     }
     cols.push(Column::new(
         "status".into(),
-        rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
+        rows.iter().map(|r| r.status.name()).collect::<Vec<_>>(),
     ));
     let errors: Vec<String> = rows
         .iter()
@@ -46,10 +47,9 @@ pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result
         .collect();
     cols.push(Column::new("error".into(), errors));
     let df = DataFrame::new(n, cols).map_err(terr)?;
-    let config = serde_json::to_string(m).map_err(terr)?;
     let t = ProxyTable {
         df,
-        config: Some(config),
+        config: Some(m.clone()),
         source: out.display().to_string(),
     };
     table::write_proxies(&t, out).map_err(terr)
@@ -57,16 +57,15 @@ pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result
 
 /// The manifest stored in a finished table.
 pub(crate) fn read_manifest(out: &Path) -> Result<Manifest, ExtractError> {
-    let t = table::read_proxies(out).map_err(terr)?;
-    let text = t.config.ok_or_else(|| {
+    let t = table::read_proxies(out).map_err(|e| {
         ExtractError::Io(format!(
-            "{} exists and is not a greenfactory extraction (no manifest); choose another --out",
+            "{} exists and is not a readable greenfactory extraction ({e}); choose another --out",
             out.display()
         ))
     })?;
-    serde_json::from_str(&text).map_err(|e| {
+    t.config.ok_or_else(|| {
         ExtractError::Io(format!(
-            "{} exists and its manifest is unreadable ({e}); choose another --out",
+            "{} exists and is not a greenfactory extraction (no manifest); choose another --out",
             out.display()
         ))
     })

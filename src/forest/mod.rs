@@ -26,7 +26,8 @@
 //! # Example: a search tool ranking candidates
 //!
 //! ```
-//! use greenfactory::forest::{Forest, ForestParams, Model, ModelMeta};
+//! use greenfactory::forest::{Forest, ForestParams, Model, ModelMeta, Written};
+//! use greenfactory::space::{NatsDataset, Space};
 //!
 //! // Training table: two proxies per arch and the trained accuracy (synthetic here).
 //! let names = vec!["synflow".to_string(), "nwot".to_string()];
@@ -38,7 +39,17 @@
 //! }
 //! let params = ForestParams { n_trees: 20, seed: 7, ..ForestParams::default() };
 //! let forest = Forest::fit_xy(&x, 300, 2, &y, &params)?;
-//! let meta = ModelMeta::new(names.clone(), "tss", "cifar10", "test_acc", 300, "{}", params);
+//! let meta = ModelMeta {
+//!     feature_names: names.clone(),
+//!     space: Space::Tss,
+//!     dataset: NatsDataset::Cifar10,
+//!     target: "test_acc".into(),
+//!     n_train: 300,
+//!     proxy_config: None, // external features: no extraction manifest
+//!     cv_metrics: None,
+//!     params,
+//!     written: Written::now(),
+//! };
 //! let model = Model::new(meta, forest)?;
 //!
 //! // Ship it, load it in the search tool.
@@ -77,7 +88,7 @@ pub use evaluate::{
 };
 pub use forest::{Forest, Prediction};
 pub use metrics::{kendall_tau_b, mae, pearson, r2_score, rmse, spearman, Metrics};
-pub use model::{Model, ModelMeta, FORMAT_VERSION, MAGIC};
+pub use model::{Model, ModelMeta, Written, FORMAT_VERSION, MAGIC};
 pub use params::{ForestParams, ForestParamsBuilder, MaxFeatures};
 pub use split::{Protocol, Split, SplitSize};
 pub use tree::Tree;

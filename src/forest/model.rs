@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{Forest, ForestError, ForestParams, Metrics, Prediction};
+use crate::provenance::Manifest;
+use crate::space::{NatsDataset, Space};
 
 /// First 8 bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"GFFOREST";
@@ -26,54 +28,84 @@ pub const MAGIC: &[u8; 8] = b"GFFOREST";
 pub const FORMAT_VERSION: u32 = 1;
 
 /// What a model was trained on and how: enough to check inputs and to reproduce it.
+///
+/// Built as a struct literal, with [`Written::now`] for the stamp:
+///
+/// ```
+/// use greenfactory::forest::{ForestParams, ModelMeta, Written};
+/// use greenfactory::space::{NatsDataset, Space};
+/// let meta = ModelMeta {
+///     feature_names: vec!["synflow".into(), "nwot".into()],
+///     space: Space::Tss,
+///     dataset: NatsDataset::Cifar10,
+///     target: "test_acc".into(),
+///     n_train: 1000,
+///     proxy_config: None,
+///     cv_metrics: None,
+///     params: ForestParams::default(),
+///     written: Written::now(),
+/// };
+/// assert_eq!(meta.written.crate_version, env!("CARGO_PKG_VERSION"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelMeta {
     /// Feature (proxy) names in the order the forest expects them.
     pub feature_names: Vec<String>,
-    /// Search space, e.g. `"tss"`.
-    pub space: String,
-    /// Dataset, e.g. `"cifar10"`.
-    pub dataset: String,
-    /// Predicted quantity, e.g. `"test_acc_hp200"`.
+    pub space: Space,
+    pub dataset: NatsDataset,
+    /// Predicted quantity, e.g. `"test_acc"`.
     pub target: String,
     pub n_train: usize,
-    /// JSON text of the proxy configuration; opaque to the forest.
-    pub proxy_config: String,
+    /// The manifest of the extraction the features were computed by; `None` for a model of
+    /// external features (a Suite-Zero or plain table), which no engine can reproduce. Stored
+    /// as its JSON text (empty for `None`), as in a proxy table's metadata.
+    #[serde(with = "manifest_text")]
+    pub proxy_config: Option<Manifest>,
     /// Cross-validation metrics on the training set, if computed.
     pub cv_metrics: Option<Metrics>,
     pub params: ForestParams,
+    pub written: Written,
+}
+
+/// Which build wrote a model, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Written {
     /// `CARGO_PKG_VERSION` of the crate that wrote the model.
     pub crate_version: String,
-    /// Seconds since the Unix epoch when the metadata was made.
+    /// Seconds since the Unix epoch.
     pub created_unix: u64,
 }
 
-impl ModelMeta {
-    /// Metadata stamped with this crate's version and the current time; `cv_metrics` empty.
-    pub fn new(
-        feature_names: Vec<String>,
-        space: impl Into<String>,
-        dataset: impl Into<String>,
-        target: impl Into<String>,
-        n_train: usize,
-        proxy_config: impl Into<String>,
-        params: ForestParams,
-    ) -> Self {
-        ModelMeta {
-            feature_names,
-            space: space.into(),
-            dataset: dataset.into(),
-            target: target.into(),
-            n_train,
-            proxy_config: proxy_config.into(),
-            cv_metrics: None,
-            params,
+impl Written {
+    /// This crate's version and the current time.
+    pub fn now() -> Written {
+        Written {
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
             created_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
         }
+    }
+}
+
+/// [`ModelMeta::proxy_config`] as JSON text in the file: empty for `None`.
+mod manifest_text {
+    use crate::provenance::Manifest;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &Option<Manifest>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&m.as_ref().map(Manifest::to_json).unwrap_or_default())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Manifest>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        Manifest::from_json(&text)
+            .map(Some)
+            .map_err(|e| serde::de::Error::custom(format!("unreadable proxy configuration: {e}")))
     }
 }
 

@@ -28,8 +28,7 @@
 //! `torch.corrcoef` both clip).
 
 use super::jacov::{jacobian_rows, to_vec, K};
-use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
-use crate::net::BnMode;
+use super::{ArchContext, Pass, Proxy, ProxyError};
 use tch::{Device, Tensor};
 
 pub struct EpeNas;
@@ -38,13 +37,8 @@ impl Proxy for EpeNas {
     fn name(&self) -> &'static str {
         "epe_nas"
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Jacobian,
-            labels: true,
-            bn: BnMode::Train,
-            precision: Precision::F64,
-        }
+    fn pass(&self) -> Pass {
+        Pass::Jacobian
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let j = jacobian_rows(cx)?;

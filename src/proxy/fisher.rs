@@ -22,7 +22,7 @@
 //! Every conv runs in the forward pass (a `none` edge multiplies by 0 but stays in the graph), so
 //! dead layers contribute 0, as in the reference.
 
-use super::{read_scalars, ArchContext, Needs, Proxy, ProxyError};
+use super::{read_scalars, ArchContext, Pass, Proxy, ProxyError};
 use tch::Kind;
 
 pub struct Fisher;
@@ -31,8 +31,8 @@ impl Proxy for Fisher {
     fn name(&self) -> &'static str {
         "fisher"
     }
-    fn needs(&self) -> Needs {
-        Needs::LABELLED
+    fn pass(&self) -> Pass {
+        Pass::Labelled
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let pass = cx.labelled()?;

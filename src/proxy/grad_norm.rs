@@ -5,7 +5,7 @@
 //! (`get_layer_metric_array(..., mode="param")`, summed over layers), same in foresight
 //! `foresight/pruners/measures/grad_norm.py`.
 
-use super::{sum_f64, ArchContext, Needs, Proxy, ProxyError};
+use super::{sum_f64, ArchContext, Pass, Proxy, ProxyError};
 
 pub struct GradNorm;
 
@@ -13,8 +13,8 @@ impl Proxy for GradNorm {
     fn name(&self) -> &'static str {
         "grad_norm"
     }
-    fn needs(&self) -> Needs {
-        Needs::LABELLED
+    fn pass(&self) -> Pass {
+        Pass::Labelled
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let pass = cx.labelled()?;

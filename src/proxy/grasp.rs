@@ -21,7 +21,7 @@
 //! its own float32 forward and backward with `create_graph`, which gives the same numbers. A layer whose `Hg` does not exist (no path
 //! from its weight to the loss's gradient) contributes 0, as the reference's `grad is None` rule.
 
-use super::{sum_f64, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use super::{sum_f64, ArchContext, Pass, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions};
 use tch::{Kind, Tensor};
 
@@ -31,13 +31,8 @@ impl Proxy for Grasp {
     fn name(&self) -> &'static str {
         "grasp"
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::LabelledGraph,
-            labels: true,
-            bn: BnMode::Train,
-            precision: Precision::F32,
-        }
+    fn pass(&self) -> Pass {
+        Pass::LabelledGraph
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let layers = cx.layer_weights();

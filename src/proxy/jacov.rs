@@ -21,8 +21,7 @@
 //! * a batch of one image: `np.corrcoef` returns a scalar and `np.linalg.eig` raises ⇒ NaN;
 //! * an eigenvalue below −k gives `ln` of a negative number ⇒ NaN (numpy's `log` does the same).
 
-use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
-use crate::net::BnMode;
+use super::{ArchContext, Pass, Proxy, ProxyError};
 use tch::{Device, Kind, Tensor};
 
 pub struct Jacov;
@@ -52,13 +51,8 @@ impl Proxy for Jacov {
     fn name(&self) -> &'static str {
         "jacov"
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Jacobian,
-            labels: false,
-            bn: BnMode::Train,
-            precision: Precision::F64,
-        }
+    fn pass(&self) -> Pass {
+        Pass::Jacobian
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let j = jacobian_rows(cx)?;

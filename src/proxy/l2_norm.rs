@@ -8,8 +8,7 @@
 //! the initialisation (PyTorch default kaiming-uniform drawn from the arch seed) and the set of
 //! layers (conv + linear weights only).
 
-use super::{sum_f64, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
-use crate::net::BnMode;
+use super::{sum_f64, ArchContext, Pass, Proxy, ProxyError};
 
 pub struct L2Norm;
 
@@ -17,13 +16,8 @@ impl Proxy for L2Norm {
     fn name(&self) -> &'static str {
         "l2_norm"
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Static,
-            labels: false,
-            bn: BnMode::Train,
-            precision: Precision::F32,
-        }
+    fn pass(&self) -> Pass {
+        Pass::Static
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let layers = cx.layer_weights();

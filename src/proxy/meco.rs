@@ -32,7 +32,7 @@
 //!   fewer than 8 channels is an error as in the reference (`random.sample`), never the case in
 //!   NATS-Bench.
 
-use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use super::{ArchContext, Pass, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions, TapKind, Taps};
 use crate::rng::{derive_seed, SplitMix64};
 use crate::space::Space;
@@ -139,19 +139,12 @@ fn finite_sum(values: impl IntoIterator<Item = f64>) -> f64 {
     values.into_iter().filter(|v| v.is_finite()).sum()
 }
 
-const NEEDS: Needs = Needs {
-    pass: Pass::Own,
-    labels: false,
-    bn: BnMode::Train,
-    precision: Precision::F32,
-};
-
 impl Proxy for Meco {
     fn name(&self) -> &'static str {
         "meco"
     }
-    fn needs(&self) -> Needs {
-        NEEDS
+    fn pass(&self) -> Pass {
+        Pass::Own
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let feats = meco_features(cx)?;
@@ -163,8 +156,8 @@ impl Proxy for MecoOpt {
     fn name(&self) -> &'static str {
         "meco_opt"
     }
-    fn needs(&self) -> Needs {
-        NEEDS
+    fn pass(&self) -> Pass {
+        Pass::Own
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let feats = meco_features(cx)?;

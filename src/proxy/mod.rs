@@ -1,7 +1,7 @@
 //! Zero-cost proxies and the engine that computes them with shared passes.
 //!
-//! Each proxy is one small file that declares what it needs ([`Needs`]: labels, BN mode,
-//! precision, which pass) and computes one number from an [`ArchContext`]. The context runs
+//! Each proxy is one small file that declares the pass it reads ([`Proxy::pass`]) and computes
+//! one number from an [`ArchContext`]. The context runs
 //! each shared pass at most once per arch, lazily, the first time a proxy asks for it:
 //!
 //! | pass | what it holds | proxies |
@@ -45,8 +45,8 @@ pub use registry::{
     ProxyVector, DEFAULT_PROXIES,
 };
 
-use crate::data::DataSource;
-use crate::net::{BnMode, NetworkError};
+use crate::net::NetworkError;
+pub use crate::provenance::{ProxyConfig, ENGINE_VERSION};
 
 /// Which pass a proxy reads (see the module table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -128,39 +128,16 @@ impl PassTimes {
     }
 }
 
-/// Numeric precision of a proxy's computation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Precision {
-    F32,
-    F64,
-}
-
-/// What a proxy needs from the engine.
-#[derive(Debug, Clone, Copy)]
-pub struct Needs {
-    pub pass: Pass,
-    /// Whether the batch's labels matter.
-    pub labels: bool,
-    pub bn: BnMode,
-    pub precision: Precision,
-}
-
-impl Needs {
-    /// The shared labelled pass: labels, BN in train mode, float32 — what grad_norm, snip,
-    /// plain and fisher declare (NASLib runs each of them on exactly that pass).
-    pub const LABELLED: Needs = Needs {
-        pass: Pass::Labelled,
-        labels: true,
-        bn: BnMode::Train,
-        precision: Precision::F32,
-    };
-}
-
 /// A zero-cost proxy: one number per arch.
 pub trait Proxy: Send + Sync {
     /// Name as in NASLib / the papers (`grad_norm`, `snip`, …) and the table column.
     fn name(&self) -> &'static str;
-    fn needs(&self) -> Needs;
+    /// The pass whose results the proxy reads (see the module table): the engine plans the
+    /// shared forward from these declarations and books the proxy's time to that pass. A
+    /// proxy reads nothing else of the context than what its pass provides: labelled passes
+    /// give gradients of the labelled loss (BN train mode, float32); [`Pass::Own`] proxies run
+    /// their own network copy in the mode and precision their definition requires.
+    fn pass(&self) -> Pass;
     /// Computes the proxy. A non-finite result is returned as `Err(ProxyError::NonFinite)` by
     /// the engine, never silently.
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError>;
@@ -176,9 +153,13 @@ pub trait Proxy: Send + Sync {
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
     #[error("network: {0}")]
-    Network(#[from] NetworkError),
+    Network(NetworkError),
     #[error("libtorch: {0}")]
-    Torch(#[from] tch::TchError),
+    Torch(tch::TchError),
+    /// libtorch ran out of device memory: the arch may fit with fewer archs sharing the GPU
+    /// (`extract` then lowers its worker count instead of recording a failed row).
+    #[error("libtorch: {0}")]
+    OutOfMemory(tch::TchError),
     #[error("data: {0}")]
     Data(#[from] crate::data::DataError),
     #[error("non-finite value {0}")]
@@ -187,7 +168,38 @@ pub enum ProxyError {
     Undefined(String),
 }
 
+/// libtorch reports running out of memory only in its message (`CUDA out of memory`, `CUDA
+/// error: out of memory`, `DefaultCPUAllocator: can't allocate memory`), so this is where the
+/// kind is told, once, as the error enters the engine.
+fn is_out_of_memory(e: &tch::TchError) -> bool {
+    let text = e.to_string();
+    text.contains("out of memory") || text.contains("can't allocate memory")
+}
+
+impl From<tch::TchError> for ProxyError {
+    fn from(e: tch::TchError) -> Self {
+        if is_out_of_memory(&e) {
+            ProxyError::OutOfMemory(e)
+        } else {
+            ProxyError::Torch(e)
+        }
+    }
+}
+
+impl From<NetworkError> for ProxyError {
+    fn from(e: NetworkError) -> Self {
+        match e {
+            NetworkError::Torch(t) if is_out_of_memory(&t) => ProxyError::OutOfMemory(t),
+            e => ProxyError::Network(e),
+        }
+    }
+}
+
 impl ProxyError {
+    pub fn is_out_of_memory(&self) -> bool {
+        matches!(self, ProxyError::OutOfMemory(_))
+    }
+
     /// The message's first line: what a table row records as the reason. libtorch appends a
     /// C++ backtrace of dozens of lines to its errors, which would make every failed row of a
     /// table, and `predict`'s output, multi-line.
@@ -198,75 +210,6 @@ impl ProxyError {
             .unwrap_or_default()
             .trim_end()
             .to_string()
-    }
-}
-
-/// The configuration every value depends on; stored with every table and model.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ProxyConfig {
-    /// Images per batch (the references use 64).
-    pub batch_size: usize,
-    /// Run seed: arch `i` is initialised from `derive_seed(seed, i)`.
-    pub seed: u64,
-    /// Input batch.
-    pub data: DataSource,
-    /// Engine version: bumped whenever a value can change.
-    pub engine_version: u32,
-    /// Data-dependent proxies (every pass but [`Pass::Static`]) are computed on the class
-    /// representative ([`crate::space::Arch::representative`]) and shared by the isomorphic
-    /// archs of its class; static ones on the arch itself. Absent in files written before the
-    /// option existed (= false).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub share_isomorphic: bool,
-}
-
-impl ProxyConfig {
-    /// The first setting in which `self` and `other` differ, named for a refusal message
-    /// (`batch size 20 vs 64`); `None` when they are equal.
-    pub fn first_difference(&self, other: &ProxyConfig) -> Option<String> {
-        if self.batch_size != other.batch_size {
-            Some(format!(
-                "batch size {} vs {}",
-                self.batch_size, other.batch_size
-            ))
-        } else if self.seed != other.seed {
-            Some(format!("run seed {} vs {}", self.seed, other.seed))
-        } else if self.data != other.data {
-            Some(format!(
-                "input {} vs {}",
-                self.data.describe(),
-                other.data.describe()
-            ))
-        } else if self.engine_version != other.engine_version {
-            Some(format!(
-                "engine version {} vs {}",
-                self.engine_version, other.engine_version
-            ))
-        } else if self.share_isomorphic != other.share_isomorphic {
-            let word = |s: bool| if s { "share" } else { "each" };
-            Some(format!(
-                "--isomorphic {} vs {}",
-                word(self.share_isomorphic),
-                word(other.share_isomorphic)
-            ))
-        } else {
-            None
-        }
-    }
-}
-
-/// Bumped whenever any proxy value can change for the same configuration.
-pub const ENGINE_VERSION: u32 = 1;
-
-impl Default for ProxyConfig {
-    fn default() -> Self {
-        ProxyConfig {
-            batch_size: 64,
-            seed: 0,
-            data: DataSource::Synthetic { seed: 0 },
-            engine_version: ENGINE_VERSION,
-            share_isomorphic: false,
-        }
     }
 }
 

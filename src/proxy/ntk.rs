@@ -17,7 +17,7 @@
 //! * an infinite ratio (λ_min = 0 exactly) is reported as non-finite (the reference's
 //!   `nan_to_num` would turn it into 1.8e308).
 
-use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use super::{ArchContext, Pass, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions};
 use tch::{Kind, Tensor};
 
@@ -30,13 +30,8 @@ impl Proxy for Ntk {
     fn name(&self) -> &'static str {
         "ntk"
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Own,
-            labels: false,
-            bn: BnMode::Train,
-            precision: Precision::F64,
-        }
+    fn pass(&self) -> Pass {
+        Pass::Own
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let n = cx.batch.len().min(NTK_BATCH);

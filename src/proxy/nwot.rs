@@ -15,8 +15,7 @@
 //!   float64 (NASLib: numpy float64);
 //! * a singular `K` gives `log|det| = −∞`: reported as non-finite (NaN with reason).
 
-use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
-use crate::net::BnMode;
+use super::{ArchContext, Pass, Proxy, ProxyError};
 use tch::{Kind, Tensor};
 
 pub struct Nwot;
@@ -46,13 +45,8 @@ impl Proxy for Nwot {
     fn name(&self) -> &'static str {
         "nwot"
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Forward,
-            labels: false,
-            bn: BnMode::Train,
-            precision: Precision::F64,
-        }
+    fn pass(&self) -> Pass {
+        Pass::Forward
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let pass = cx.relu_inputs()?;

@@ -2,8 +2,7 @@
 //! (xautodl `count_parameters_in_MB`; NASLib `zerocost` `measures/params.py` counts the same
 //! `nn.Parameter`s). Static: no pass.
 
-use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
-use crate::net::BnMode;
+use super::{ArchContext, Pass, Proxy, ProxyError};
 
 pub struct Params;
 
@@ -11,13 +10,8 @@ impl Proxy for Params {
     fn name(&self) -> &'static str {
         "params"
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Static,
-            labels: false,
-            bn: BnMode::Train,
-            precision: Precision::F64,
-        }
+    fn pass(&self) -> Pass {
+        Pass::Static
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         Ok(cx.net.params_m())

@@ -2,7 +2,7 @@
 //! weights (no absolute value, so it can be negative). Mean cross-entropy, BN train mode, f32.
 //! Reference: NASLib `zerocost` `measures/plain.py`; foresight `measures/plain.py`.
 
-use super::{sum_f64, ArchContext, Needs, Proxy, ProxyError};
+use super::{sum_f64, ArchContext, Pass, Proxy, ProxyError};
 use tch::Kind;
 
 pub struct Plain;
@@ -11,8 +11,8 @@ impl Proxy for Plain {
     fn name(&self) -> &'static str {
         "plain"
     }
-    fn needs(&self) -> Needs {
-        Needs::LABELLED
+    fn pass(&self) -> Pass {
+        Pass::Labelled
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let pass = cx.labelled()?;

@@ -107,6 +107,9 @@ pub struct ProxyVector {
     /// Seconds spent in each proxy's own code, in `names` order; a shared pass is counted in
     /// `seconds` only, never here.
     pub proxy_seconds: Vec<f64>,
+    /// Some proxy failed for want of memory ([`ProxyError::OutOfMemory`]): the arch may
+    /// succeed with fewer archs on the device.
+    pub out_of_memory: bool,
 }
 
 impl ProxyVector {
@@ -170,7 +173,7 @@ impl Engine {
                 .filter(|(_, &m)| m)
                 .map(|(p, _)| p)
         };
-        let has = |pass: Pass| selected().any(|p| p.needs().pass == pass);
+        let has = |pass: Pass| selected().any(|p| p.pass() == pass);
         let grasp = has(Pass::LabelledGraph);
         PassPlan {
             labelled: has(Pass::Labelled) || grasp,
@@ -212,12 +215,13 @@ impl Engine {
                 own.errors[k].clone_from(&rep.errors[k]);
             }
         }
+        own.out_of_memory |= rep.out_of_memory;
         Ok(own)
     }
 
     /// Whether each proxy reads only the structure and initial weights ([`Pass::Static`]).
     fn static_mask(&self) -> impl Iterator<Item = bool> + '_ {
-        self.proxies.iter().map(|p| p.needs().pass == Pass::Static)
+        self.proxies.iter().map(|p| p.pass() == Pass::Static)
     }
 
     /// Computes the proxies selected by `mask`; the others are NaN without an error (the
@@ -239,6 +243,7 @@ impl Engine {
         let mut errors = Vec::with_capacity(self.proxies.len());
         let mut seconds = PassTimes::default();
         let mut proxy_seconds = Vec::with_capacity(self.proxies.len());
+        let mut out_of_memory = false;
         for (p, &selected) in self.proxies.iter().zip(mask) {
             if !selected {
                 values.push(f64::NAN);
@@ -257,7 +262,7 @@ impl Engine {
             });
             let shared = cx.pass_seconds.borrow().total() - before;
             let own = t0.elapsed().as_secs_f64() - shared;
-            seconds.add(p.needs().pass, own);
+            seconds.add(p.pass(), own);
             proxy_seconds.push(own);
             match r {
                 Ok(v) => {
@@ -265,6 +270,7 @@ impl Engine {
                     errors.push(None);
                 }
                 Err(e) => {
+                    out_of_memory |= e.is_out_of_memory();
                     values.push(f64::NAN);
                     errors.push(Some(e.reason()));
                 }
@@ -277,6 +283,7 @@ impl Engine {
             errors,
             seconds,
             proxy_seconds,
+            out_of_memory,
         })
     }
 }

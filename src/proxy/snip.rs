@@ -4,7 +4,7 @@
 //! which equals `W ⊙ ∂L/∂W`. Mean cross-entropy, BN train mode, float32.
 //! Reference: NASLib `zerocost` `measures/snip.py`; foresight `measures/snip.py`.
 
-use super::{sum_f64, ArchContext, Needs, Proxy, ProxyError};
+use super::{sum_f64, ArchContext, Pass, Proxy, ProxyError};
 use tch::Kind;
 
 pub struct Snip;
@@ -13,8 +13,8 @@ impl Proxy for Snip {
     fn name(&self) -> &'static str {
         "snip"
     }
-    fn needs(&self) -> Needs {
-        Needs::LABELLED
+    fn pass(&self) -> Pass {
+        Pass::Labelled
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let pass = cx.labelled()?;

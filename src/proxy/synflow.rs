@@ -19,7 +19,7 @@
 //! NATS-Bench network (the largest values are ~1e30 orders below f64's range). If it were not
 //! finite the engine would record NaN with the non-finite value as the reason.
 
-use super::{sum_f64, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use super::{sum_f64, ArchContext, Pass, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions, Weights};
 use tch::{Kind, Tensor};
 
@@ -29,13 +29,8 @@ impl Proxy for Synflow {
     fn name(&self) -> &'static str {
         "synflow"
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Own,
-            labels: false,
-            bn: BnMode::Off,
-            precision: Precision::F64,
-        }
+    fn pass(&self) -> Pass {
+        Pass::Own
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let mut tensors = Vec::with_capacity(cx.init.tensors.len());

@@ -20,8 +20,7 @@
 //! sees constant-NaN columns of the other space (a per-space registry is left to the engine).
 //! No paper: these are GreenFactory-style structural descriptors, computed exactly.
 
-use super::{ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
-use crate::net::BnMode;
+use super::{ArchContext, Pass, Proxy, ProxyError};
 use crate::space::features::{live_edges, live_paths};
 use crate::space::{Arch, Op, SssArch, TssArch};
 
@@ -36,13 +35,8 @@ impl Proxy for Topo {
     fn name(&self) -> &'static str {
         self.name
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Static,
-            labels: false,
-            bn: BnMode::Off,
-            precision: Precision::F64,
-        }
+    fn pass(&self) -> Pass {
+        Pass::Static
     }
     fn applies_to(&self, space: crate::space::Space) -> bool {
         space.arch(0).is_ok_and(|a| (self.f)(&a).is_some())

@@ -20,7 +20,7 @@
 //!   `rv = 0.81 + 0.09·var₁ + 0.1·var₂` per channel, for every BatchNorm2d that ran;
 //! * the sum over C,H,W then the mean over the batch (not a mean over all elements); natural log.
 
-use super::{read_scalars, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use super::{read_scalars, ArchContext, Pass, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions, TapKind, Taps, Weights};
 use crate::rng::{derive_seed, SplitMix64};
 use tch::{Device, Kind, Tensor};
@@ -81,13 +81,8 @@ impl Proxy for Zen {
     fn name(&self) -> &'static str {
         "zen"
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Own,
-            labels: false,
-            bn: BnMode::Train,
-            precision: Precision::F32,
-        }
+    fn pass(&self) -> Pass {
+        Pass::Own
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let _guard = tch::no_grad_guard();

@@ -16,7 +16,7 @@
 //!   initial weights; BN in train mode (batch statistics of each half); float32 gradients;
 //! * the ratio and sums in float64 (the reference: numpy float32); natural log.
 
-use super::{read_scalars, ArchContext, Needs, Pass, Precision, Proxy, ProxyError};
+use super::{read_scalars, ArchContext, Pass, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions};
 use tch::{Kind, Tensor};
 
@@ -44,13 +44,8 @@ impl Proxy for Zico {
     fn name(&self) -> &'static str {
         "zico"
     }
-    fn needs(&self) -> Needs {
-        Needs {
-            pass: Pass::Own,
-            labels: true,
-            bn: BnMode::Train,
-            precision: Precision::F32,
-        }
+    fn pass(&self) -> Pass {
+        Pass::Own
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let n = cx.batch.len();

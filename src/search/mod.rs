@@ -278,7 +278,7 @@ fn rank_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
 /// would score every arch silently wrong.
 pub fn check_model(model: &Model, space: Space, dataset: NatsDataset) -> Result<(), SearchError> {
     let meta = model.meta();
-    if meta.space != space.name() || meta.dataset != dataset.name() {
+    if meta.space != space || meta.dataset != dataset {
         return Err(SearchError::ModelMismatch {
             model: format!("{} {}", meta.space, meta.dataset),
             wanted: format!("{} {}", space.name(), dataset.name()),

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A NATS-Bench dataset: decides the classifier width and the input resolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NatsDataset {
     Cifar10,
     Cifar100,
@@ -51,6 +51,8 @@ impl fmt::Display for NatsDataset {
         f.write_str(self.name())
     }
 }
+
+serde_as_text!(NatsDataset);
 
 /// Accepts the canonical names, the official NATS-Bench names (`ImageNet16-120`), the
 /// underscore form of file and column names (`imagenet16_120`), `cifar-10`/`cifar-100` and the

@@ -62,7 +62,7 @@ pub(crate) fn shown(s: &str) -> String {
 }
 
 /// A NATS-Bench search space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Space {
     /// Topology search space (NAS-Bench-201 cells), 15,625 archs.
     Tss,
@@ -145,6 +145,8 @@ impl fmt::Display for Space {
         f.write_str(self.name())
     }
 }
+
+serde_as_text!(Space);
 
 impl FromStr for Space {
     type Err = SpaceError;

@@ -5,6 +5,7 @@ use super::{
     f64_col, i64_col, invalid, normalize_dataset, pe, str_col, ImportSummary, LabelRow, LabelTable,
     ProxyTable, Result, TableError, PROXY_CONFIG_KEY,
 };
+use crate::provenance::Manifest;
 use crate::space::Space;
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -47,7 +48,7 @@ fn open(path: &Path) -> Result<std::fs::File> {
 }
 
 /// Reads a Parquet file and its proxy configuration metadata, if any.
-fn read_parquet(path: &Path) -> Result<(DataFrame, Option<String>)> {
+fn read_parquet(path: &Path) -> Result<(DataFrame, Option<Manifest>)> {
     let p = disp(path);
     let mut reader = ParquetReader::new(open(path)?);
     let config = reader
@@ -56,7 +57,12 @@ fn read_parquet(path: &Path) -> Result<(DataFrame, Option<String>)> {
         .key_value_metadata()
         .as_ref()
         .and_then(|kv| kv.iter().find(|k| k.key == PROXY_CONFIG_KEY))
-        .and_then(|k| k.value.clone());
+        .and_then(|k| k.value.clone())
+        .map(|text| {
+            Manifest::from_json(&text)
+                .map_err(|e| invalid(&p, format!("unreadable proxy configuration ({e})")))
+        })
+        .transpose()?;
     let df = reader.finish().map_err(pe(&p))?;
     Ok((df, config))
 }
@@ -74,7 +80,7 @@ fn read_csv(path: &Path) -> Result<DataFrame> {
         .map_err(pe(&p))
 }
 
-fn read_frame(path: &Path) -> Result<(DataFrame, Option<String>)> {
+fn read_frame(path: &Path) -> Result<(DataFrame, Option<Manifest>)> {
     match ext(path)? {
         Ext::Parquet => read_parquet(path),
         Ext::Csv => Ok((read_csv(path)?, None)),
@@ -551,7 +557,7 @@ fn tmp_path(out: &Path) -> PathBuf {
 
 /// Writes `df` to `out` atomically: into `<out>.tmp`, flushed to disk, then renamed, so a file
 /// at `out` is always complete. `out` must end in `.parquet`.
-fn write_parquet_atomic(df: &mut DataFrame, out: &Path, config: Option<&str>) -> Result<()> {
+fn write_parquet_atomic(df: &mut DataFrame, out: &Path, config: Option<String>) -> Result<()> {
     let p = disp(out);
     if ext(out)? != Ext::Parquet {
         return Err(invalid(&p, "tables are written as Parquet (.parquet)"));
@@ -564,7 +570,8 @@ fn write_parquet_atomic(df: &mut DataFrame, out: &Path, config: Option<&str>) ->
     let result = (|| {
         let mut f = std::fs::File::create(&tmp).map_err(io)?;
         let kv = config
-            .map(|c| KeyValueMetadata::from_static(vec![(PROXY_CONFIG_KEY.into(), c.into())]));
+            .as_ref()
+            .map(|c| KeyValueMetadata::from_static(vec![(PROXY_CONFIG_KEY.into(), c.clone())]));
         ParquetWriter::new(&mut f)
             .with_key_value_metadata(kv)
             .finish(df)
@@ -590,7 +597,11 @@ pub fn write_labels(labels: &LabelTable, out: &Path) -> Result<()> {
 /// Writes a proxy table as Parquet, atomically, with its configuration in the key-value
 /// metadata under [`PROXY_CONFIG_KEY`].
 pub fn write_proxies(proxies: &ProxyTable, out: &Path) -> Result<()> {
-    write_parquet_atomic(&mut proxies.df.clone(), out, proxies.config.as_deref())
+    write_parquet_atomic(
+        &mut proxies.df.clone(),
+        out,
+        proxies.config.as_ref().map(Manifest::to_json),
+    )
 }
 
 fn summarize(labels: &LabelTable, source: &Path, out: &Path) -> Result<ImportSummary> {

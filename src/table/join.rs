@@ -19,7 +19,7 @@ use super::{
     TableError, TARGET_COLUMNS,
 };
 use crate::forest::Dataset;
-use crate::space::{Space, TssArch};
+use crate::space::{NatsDataset, Space, TssArch};
 use std::collections::{HashMap, HashSet};
 
 /// Options of [`join`]; the default is the strict policy of the module docs.
@@ -36,11 +36,11 @@ pub struct JoinOptions {
 }
 
 /// What [`join`] did: every row that did not make it into the dataset is counted here.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct JoinReport {
-    pub dataset: String,
+    pub dataset: NatsDataset,
     pub target: String,
-    pub space: String,
+    pub space: Space,
     /// Proxy rows of the dataset.
     pub proxy_rows: usize,
     /// Excluded because `status` is not `ok`.
@@ -116,74 +116,215 @@ pub fn join(
             format!("target {target:?} is not one of {TARGET_COLUMNS:?}"),
         ));
     }
-    let pp = proxies.source.as_str();
-    let px = proxies.filter_dataset(ds)?;
-    if px.height() == 0 {
+    let side = ProxySide::read(proxies, ds, options.expected_features.as_deref())?;
+    let labelled = label_side(labels, side.space, ds, target, options.hp.as_deref())?;
+    let mut report = JoinReport {
+        dataset: ds
+            .parse()
+            .map_err(|e| invalid(&proxies.source, format!("{e}")))?,
+        target: target.into(),
+        space: side.space,
+        proxy_rows: side.index.len(),
+        failed_status: 0,
+        missing_labels: 0,
+        null_target: 0,
+        labels_without_proxies: 0,
+        non_finite: 0,
+        rows: 0,
+        features: side.features.clone(),
+    };
+    let (out, excluded) = side.match_labels(&labelled, &mut report)?;
+    excluded.refuse_unless_allowed(&side, &report, labels, target, options)?;
+    let proxy_set: HashSet<i64> = side.index.iter().flatten().copied().collect();
+    report.labels_without_proxies = labelled.keys().filter(|i| !proxy_set.contains(i)).count();
+    report.rows = out.y.len();
+    if report.rows == 0 {
         return Err(invalid(
-            pp,
-            format!("no proxy rows for {ds} (has {:?})", proxies.datasets()?),
+            &side.source,
+            format!("no rows left after the join for {ds}: {report:?}"),
         ));
     }
-    let features = resolve_features(&px, options.expected_features.as_deref())?;
-    let spaces = str_col(&px.df, "space", pp)?;
-    let space_name = spaces[0].clone().unwrap_or_default();
-    if spaces
-        .iter()
-        .any(|s| s.as_deref() != Some(space_name.as_str()))
-    {
-        return Err(invalid(pp, format!("proxy rows of {ds} mix search spaces")));
-    }
-    let space: Space = space_name
-        .parse()
-        .map_err(|e| invalid(pp, format!("{e}")))?;
-    let p_index = i64_col(&px.df, "arch_index", pp)?;
-    let p_arch = str_col(&px.df, "arch", pp)?;
-    let status = if px
-        .df
-        .get_column_names()
-        .iter()
-        .any(|c| c.as_str() == "status")
-    {
-        str_col(&px.df, "status", pp)?
-    } else {
-        vec![None; px.height()]
-    };
-    let cols: Vec<Vec<Option<f64>>> = features
-        .iter()
-        .map(|f| f64_col(&px.df, f, pp))
-        .collect::<Result<_>>()?;
+    Ok((out, report))
+}
 
-    // Duplicates on the proxy side (all rows of the dataset, failed or not).
-    let mut count: HashMap<i64, usize> = HashMap::new();
-    for i in p_index.iter().flatten() {
-        *count.entry(*i).or_default() += 1;
+/// The proxy rows of one dataset, column by column.
+struct ProxySide {
+    source: String,
+    dataset: &'static str,
+    space: Space,
+    features: Vec<String>,
+    index: Vec<Option<i64>>,
+    arch: Vec<Option<String>>,
+    /// `None` for every row when the table has no `status` column.
+    status: Vec<Option<String>>,
+    /// One column per feature.
+    cols: Vec<Vec<Option<f64>>>,
+}
+
+impl ProxySide {
+    /// The rows of `dataset` of `proxies`: one search space, no arch twice.
+    fn read(
+        proxies: &ProxyTable,
+        dataset: &'static str,
+        expected: Option<&[String]>,
+    ) -> Result<Self> {
+        let pp = proxies.source.as_str();
+        let px = proxies.filter_dataset(dataset)?;
+        if px.height() == 0 {
+            return Err(invalid(
+                pp,
+                format!(
+                    "no proxy rows for {dataset} (has {:?})",
+                    proxies.datasets()?
+                ),
+            ));
+        }
+        let features = resolve_features(&px, expected)?;
+        let spaces = str_col(&px.df, "space", pp)?;
+        let space_name = spaces[0].clone().unwrap_or_default();
+        if spaces
+            .iter()
+            .any(|s| s.as_deref() != Some(space_name.as_str()))
+        {
+            return Err(invalid(
+                pp,
+                format!("proxy rows of {dataset} mix search spaces"),
+            ));
+        }
+        let has_status = px
+            .df
+            .get_column_names()
+            .iter()
+            .any(|c| c.as_str() == "status");
+        let side = ProxySide {
+            source: pp.to_string(),
+            dataset,
+            space: space_name
+                .parse()
+                .map_err(|e| invalid(pp, format!("{e}")))?,
+            index: i64_col(&px.df, "arch_index", pp)?,
+            arch: str_col(&px.df, "arch", pp)?,
+            status: if has_status {
+                str_col(&px.df, "status", pp)?
+            } else {
+                vec![None; px.height()]
+            },
+            cols: features
+                .iter()
+                .map(|f| f64_col(&px.df, f, pp))
+                .collect::<Result<_>>()?,
+            features,
+        };
+        side.refuse_duplicates()?;
+        Ok(side)
     }
-    if let Some(r) = p_index
-        .iter()
-        .position(|i| count[&i.unwrap_or_default()] > 1)
-    {
-        let i = p_index[r].unwrap_or_default();
-        return Err(TableError::Duplicate {
-            path: pp.into(),
+
+    /// Duplicates on the proxy side (all rows of the dataset, failed or not) are an error.
+    fn refuse_duplicates(&self) -> Result<()> {
+        let mut count: HashMap<i64, usize> = HashMap::new();
+        for i in self.index.iter().flatten() {
+            *count.entry(*i).or_default() += 1;
+        }
+        let Some(r) = self
+            .index
+            .iter()
+            .position(|i| count[&i.unwrap_or_default()] > 1)
+        else {
+            return Ok(());
+        };
+        let i = self.index[r].unwrap_or_default();
+        Err(TableError::Duplicate {
+            path: self.source.clone(),
             side: "proxy",
             index: i,
-            arch: p_arch[r].clone().unwrap_or_default(),
-            dataset: ds.into(),
+            arch: self.arch[r].clone().unwrap_or_default(),
+            dataset: self.dataset.into(),
             count: count[&i],
-        });
+        })
     }
 
-    // Labels of this space, dataset (and hp).
+    /// The dataset: every row with an `ok` status, a label with a target and finite features,
+    /// in table order. The rows left out are counted in `report`, and the first of each kind
+    /// is returned for [`Excluded::refuse_unless_allowed`].
+    fn match_labels(
+        &self,
+        labelled: &HashMap<i64, (String, Option<f64>)>,
+        report: &mut JoinReport,
+    ) -> Result<(Dataset, Excluded)> {
+        let mut out = Dataset {
+            feature_names: self.features.clone(),
+            x: Vec::new(),
+            y: Vec::new(),
+            arch_index: Vec::new(),
+            arch: Vec::new(),
+            groups: (self.space == Space::Tss).then(Vec::new),
+        };
+        let mut excluded = Excluded::default();
+        for r in 0..self.index.len() {
+            let index = self.index[r].unwrap_or_default();
+            let arch = self.arch[r].clone().unwrap_or_default();
+            if !is_ok_status(&self.status[r]) {
+                report.failed_status += 1;
+                continue;
+            }
+            check_arch(self.space, index, &arch, &self.source)?;
+            let Some((l_arch, y)) = labelled.get(&index) else {
+                report.missing_labels += 1;
+                excluded.missing_label.get_or_insert(index);
+                continue;
+            };
+            if *l_arch != arch {
+                return Err(TableError::ArchMismatch {
+                    path: self.source.clone(),
+                    index,
+                    proxy: arch,
+                    label: l_arch.clone(),
+                });
+            }
+            let Some(y) = *y else {
+                report.null_target += 1;
+                excluded.null_target.get_or_insert(index);
+                continue;
+            };
+            if let Some(c) = self
+                .cols
+                .iter()
+                .position(|c| !c[r].is_some_and(f64::is_finite))
+            {
+                report.non_finite += 1;
+                excluded.non_finite.get_or_insert((r, c));
+                continue;
+            }
+            out.x
+                .extend(self.cols.iter().map(|c| c[r].expect("finite")));
+            out.y.push(y);
+            out.arch_index.push(index as usize);
+            if let Some(g) = out.groups.as_mut() {
+                let t = TssArch::from_index(index as usize).expect("checked");
+                g.push(fnv1a64(t.unique_str().as_bytes()));
+            }
+            out.arch.push(arch);
+        }
+        Ok((out, excluded))
+    }
+}
+
+/// `(arch string, target)` of each labelled arch of `space`, `dataset` (and `hp`) by index; an
+/// arch labelled twice is an error.
+fn label_side(
+    labels: &LabelTable,
+    space: Space,
+    dataset: &str,
+    target: &str,
+    hp: Option<&str>,
+) -> Result<HashMap<i64, (String, Option<f64>)>> {
     let lp = labels.source.as_str();
     let mut lab: HashMap<i64, (String, Option<f64>)> = HashMap::new();
     let mut lab_count: HashMap<i64, usize> = HashMap::new();
     let rows = labels.rows()?;
     let tcol = f64_col(&labels.df, target, lp)?;
     for (r, row) in rows.iter().enumerate() {
-        if row.space != space.name()
-            || row.dataset != ds
-            || options.hp.as_deref().is_some_and(|h| h != row.hp)
-        {
+        if row.space != space.name() || row.dataset != dataset || hp.is_some_and(|h| h != row.hp) {
             continue;
         }
         *lab_count.entry(row.arch_index).or_default() += 1;
@@ -195,106 +336,63 @@ pub fn join(
             side: "label",
             index: i,
             arch: lab[&i].0.clone(),
-            dataset: ds.into(),
+            dataset: dataset.into(),
             count: c,
         });
     }
+    Ok(lab)
+}
 
-    let mut report = JoinReport {
-        dataset: ds.into(),
-        target: target.into(),
-        space: space.name().into(),
-        proxy_rows: px.height(),
-        features: features.clone(),
-        ..JoinReport::default()
-    };
-    let mut out = Dataset {
-        feature_names: features.clone(),
-        x: Vec::new(),
-        y: Vec::new(),
-        arch_index: Vec::new(),
-        arch: Vec::new(),
-        groups: (space == Space::Tss).then(Vec::new),
-    };
-    let mut first_missing = None;
-    let mut first_null = None;
-    let mut first_non_finite: Option<(usize, usize)> = None;
-    for r in 0..px.height() {
-        let index = p_index[r].unwrap_or_default();
-        let arch = p_arch[r].clone().unwrap_or_default();
-        if !is_ok_status(&status[r]) {
-            report.failed_status += 1;
-            continue;
-        }
-        check_arch(space, index, &arch, pp)?;
-        let Some((l_arch, y)) = lab.get(&index) else {
-            report.missing_labels += 1;
-            first_missing.get_or_insert(index);
-            continue;
-        };
-        if *l_arch != arch {
-            return Err(TableError::ArchMismatch {
-                path: pp.into(),
-                index,
-                proxy: arch,
-                label: l_arch.clone(),
+/// The first row left out of the join for each reason that is an error unless allowed.
+#[derive(Default)]
+struct Excluded {
+    /// Arch index of the first proxy arch without a label.
+    missing_label: Option<i64>,
+    /// Arch index of the first labelled arch with a null target.
+    null_target: Option<i64>,
+    /// (row, feature column) of the first non-finite feature.
+    non_finite: Option<(usize, usize)>,
+}
+
+impl Excluded {
+    /// The error for the first exclusion that `options` does not allow.
+    fn refuse_unless_allowed(
+        &self,
+        side: &ProxySide,
+        report: &JoinReport,
+        labels: &LabelTable,
+        target: &str,
+        options: &JoinOptions,
+    ) -> Result<()> {
+        let ds = side.dataset;
+        if let Some(example) = self.missing_label.filter(|_| !options.allow_missing_labels) {
+            return Err(TableError::MissingLabels {
+                path: labels.source.clone(),
+                dataset: ds.into(),
+                count: report.missing_labels,
+                example,
             });
         }
-        let Some(y) = *y else {
-            report.null_target += 1;
-            first_null.get_or_insert(index);
-            continue;
-        };
-        if let Some(c) = cols.iter().position(|c| !c[r].is_some_and(f64::is_finite)) {
-            report.non_finite += 1;
-            first_non_finite.get_or_insert((r, c));
-            continue;
+        if let Some(example) = self.null_target.filter(|_| !options.allow_missing_labels) {
+            return Err(invalid(
+                &labels.source,
+                format!(
+                    "{} labelled archs have a null {target} for {ds} (e.g. arch_index {example}); allow_missing_labels drops them",
+                    report.null_target
+                ),
+            ));
         }
-        out.x.extend(cols.iter().map(|c| c[r].expect("finite")));
-        out.y.push(y);
-        out.arch_index.push(index as usize);
-        if let Some(g) = out.groups.as_mut() {
-            let t = TssArch::from_index(index as usize).expect("checked");
-            g.push(fnv1a64(t.unique_str().as_bytes()));
+        if let Some((r, c)) = self.non_finite.filter(|_| !options.drop_non_finite) {
+            return Err(TableError::NonFinite {
+                path: side.source.clone(),
+                column: side.features[c].clone(),
+                value: side.cols[c][r].map_or("null".into(), |v| v.to_string()),
+                index: side.index[r].unwrap_or_default(),
+                arch: side.arch[r].clone().unwrap_or_default(),
+            });
         }
-        out.arch.push(arch);
+        Ok(())
     }
-    if let Some(example) = first_missing.filter(|_| !options.allow_missing_labels) {
-        return Err(TableError::MissingLabels {
-            path: lp.into(),
-            dataset: ds.into(),
-            count: report.missing_labels,
-            example,
-        });
-    }
-    if let Some(example) = first_null.filter(|_| !options.allow_missing_labels) {
-        return Err(invalid(
-            lp,
-            format!(
-                "{} labelled archs have a null {target} for {ds} (e.g. arch_index {example}); allow_missing_labels drops them",
-                report.null_target
-            ),
-        ));
-    }
-    if let Some((r, c)) = first_non_finite.filter(|_| !options.drop_non_finite) {
-        return Err(TableError::NonFinite {
-            path: pp.into(),
-            column: features[c].clone(),
-            value: cols[c][r].map_or("null".into(), |v| v.to_string()),
-            index: p_index[r].unwrap_or_default(),
-            arch: p_arch[r].clone().unwrap_or_default(),
-        });
-    }
-    let proxy_set: HashSet<i64> = p_index.iter().flatten().copied().collect();
-    report.labels_without_proxies = lab.keys().filter(|i| !proxy_set.contains(i)).count();
-    report.rows = out.y.len();
-    if report.rows == 0 {
-        return Err(invalid(
-            pp,
-            format!("no rows left after the join for {ds}: {report:?}"),
-        ));
-    }
-    Ok((out, report))
 }
 
 /// One row of a proxy table for `predict --features F`.

@@ -25,8 +25,8 @@
 //! `space`, `dataset`, `arch_index`, `arch`, then one f64 column per feature (proxy), plus the
 //! optional `status` (str; `ok` for a usable row) and `error` (str) columns. Every column other
 //! than these six is a feature. Rows whose `status` is not `ok` are excluded from training and
-//! counted in the [`JoinReport`]. The proxy configuration that produced the table is JSON text
-//! stored in the Parquet file's key-value metadata under [`PROXY_CONFIG_KEY`] (polars 0.55 writes
+//! counted in the [`JoinReport`]. The proxy configuration that produced the table (the
+//! extraction's [`Manifest`]) is stored as JSON text in the Parquet file's key-value metadata under [`PROXY_CONFIG_KEY`] (polars 0.55 writes
 //! it with `ParquetWriter::with_key_value_metadata` and exposes it on read through
 //! `ParquetReader::get_metadata().key_value_metadata()`, so no sidecar file is needed).
 //!
@@ -50,6 +50,7 @@ pub use io::{
 };
 pub use join::{features_for_predict, fnv1a64, join, JoinOptions, JoinReport, PredictRow};
 
+use crate::provenance::Manifest;
 use polars::prelude::*;
 use std::path::PathBuf;
 
@@ -185,11 +186,12 @@ pub struct LabelTable {
     pub source: String,
 }
 
-/// A validated proxy table and its proxy configuration (JSON text), if known.
+/// A validated proxy table and the manifest of the extraction that made it (`None` for
+/// external tables: Suite-Zero, plain feature tables).
 #[derive(Debug, Clone)]
 pub struct ProxyTable {
     pub df: DataFrame,
-    pub config: Option<String>,
+    pub config: Option<Manifest>,
     pub source: String,
 }
 
@@ -483,11 +485,34 @@ impl LabelTable {
     }
 }
 
+/// The manifest of `tables` used as one ([`ProxyTable::concat`]).
+fn merged_manifest(tables: &[ProxyTable]) -> Result<Option<Manifest>> {
+    if tables.iter().all(|t| t.config.is_none()) {
+        return Ok(None);
+    }
+    if let Some(t) = tables.iter().find(|t| t.config.is_none()) {
+        return Err(invalid(
+            &t.source,
+            "not a greenfactory extraction and the other tables are: their values are not comparable",
+        ));
+    }
+    let manifests: Vec<Manifest> = tables.iter().filter_map(|t| t.config.clone()).collect();
+    Manifest::merge(&manifests).map_err(|e| {
+        invalid(
+            &tables[e.position].source,
+            format!(
+                "made with a different {} than {}: their values are not comparable",
+                e.field, tables[0].source
+            ),
+        )
+    })
+}
+
 impl ProxyTable {
     /// Validates and normalises a data frame with the proxy schema: key columns present and
     /// non-null, dataset names normalised, every feature column numeric (cast to f64),
     /// `status`/`error` strings if present.
-    pub fn from_df(df: DataFrame, config: Option<String>, source: &str) -> Result<ProxyTable> {
+    pub fn from_df(df: DataFrame, config: Option<Manifest>, source: &str) -> Result<ProxyTable> {
         require(&df, &PROXY_KEY_COLUMNS, source, "proxy")?;
         let (space, dataset, index, arch) = key_columns(&df, source)?;
         let n = df.height();
@@ -534,13 +559,15 @@ impl ProxyTable {
         self.df.height()
     }
 
-    /// The rows of `tables`, one table after the other, as one table with `config` (checking
-    /// that the tables' configurations agree is the caller's: only it knows their format). The
-    /// tables must have the same columns; duplicate archs are left to [`join`] to refuse.
-    pub fn concat(tables: &[ProxyTable], config: Option<String>) -> Result<ProxyTable> {
+    /// The rows of `tables`, one table after the other, as one table. The tables must have the
+    /// same columns and be extractions whose values are comparable ([`Manifest::merge`]: the
+    /// result's manifest lists their archs one after the other and merges their device kinds),
+    /// or all be external tables; duplicate archs are left to [`join`] to refuse.
+    pub fn concat(tables: &[ProxyTable]) -> Result<ProxyTable> {
         let Some((first, rest)) = tables.split_first() else {
             return Err(invalid(MEMORY, "no proxy tables to put together"));
         };
+        let config = merged_manifest(tables)?;
         let columns: Vec<String> = first
             .df
             .get_column_names()

@@ -1,0 +1,365 @@
+//! What proxy values depend on, as types: the input batch ([`DataSource`]), the proxy
+//! configuration ([`ProxyConfig`]), the devices that computed them ([`DeviceKinds`]) and an
+//! extraction's whole [`Manifest`]. Torch-free and Polars-free, so that proxy tables, models
+//! and the forest-only build (the Python binding) all carry the same types.
+//!
+//! On disk the manifest is JSON: `OUT.parts/manifest.json`, a table's Parquet key-value
+//! metadata, and the JSON text inside a model file ([`crate::forest::ModelMeta`]). Spaces,
+//! datasets and device kinds are written as their names (`"tss"`, `"imagenet16-120"`,
+//! `"cuda+cpu"`), so files written before these types existed read back unchanged.
+
+use crate::space::{NatsDataset, Space};
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Where a batch comes from (recorded in the proxy configuration; loaded by `data`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum DataSource {
+    /// N(0,1) pixels and uniform labels from `seed`.
+    Synthetic { seed: u64 },
+    /// CIFAR binary records at `path`, the first `batch_size` of them.
+    CifarBin { path: PathBuf },
+    /// The 20 foolbox 3.3.4 sample images of the dataset (see `data`), the first `batch_size`
+    /// of them.
+    Foolbox20,
+}
+
+impl DataSource {
+    /// A short description for summaries and error messages.
+    pub fn describe(&self) -> String {
+        match self {
+            DataSource::Synthetic { seed } => format!("synthetic batch (seed {seed})"),
+            DataSource::CifarBin { path } => format!("CIFAR binary file {}", path.display()),
+            DataSource::Foolbox20 => "the 20 foolbox sample images".into(),
+        }
+    }
+}
+
+/// Bumped whenever any proxy value can change for the same configuration.
+pub const ENGINE_VERSION: u32 = 1;
+
+/// The configuration every value depends on; stored with every table and model.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ProxyConfig {
+    /// Images per batch (the references use 64).
+    pub batch_size: usize,
+    /// Run seed: arch `i` is initialised from `derive_seed(seed, i)`.
+    pub seed: u64,
+    /// Input batch.
+    pub data: DataSource,
+    /// Engine version: bumped whenever a value can change.
+    pub engine_version: u32,
+    /// Data-dependent proxies (every pass but the static one) are computed on the class
+    /// representative ([`crate::space::Arch::representative`]) and shared by the isomorphic
+    /// archs of its class; static ones on the arch itself. Absent in files written before the
+    /// option existed (= false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub share_isomorphic: bool,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            batch_size: 64,
+            seed: 0,
+            data: DataSource::Synthetic { seed: 0 },
+            engine_version: ENGINE_VERSION,
+            share_isomorphic: false,
+        }
+    }
+}
+
+impl ProxyConfig {
+    /// The first setting in which `self` and `other` differ, named for a refusal message
+    /// (`batch size 20 vs 64`); `None` when they are equal.
+    pub fn first_difference(&self, other: &ProxyConfig) -> Option<String> {
+        if self.batch_size != other.batch_size {
+            Some(format!(
+                "batch size {} vs {}",
+                self.batch_size, other.batch_size
+            ))
+        } else if self.seed != other.seed {
+            Some(format!("run seed {} vs {}", self.seed, other.seed))
+        } else if self.data != other.data {
+            Some(format!(
+                "input {} vs {}",
+                self.data.describe(),
+                other.data.describe()
+            ))
+        } else if self.engine_version != other.engine_version {
+            Some(format!(
+                "engine version {} vs {}",
+                self.engine_version, other.engine_version
+            ))
+        } else if self.share_isomorphic != other.share_isomorphic {
+            let word = |s: bool| if s { "share" } else { "each" };
+            Some(format!(
+                "--isomorphic {} vs {}",
+                word(self.share_isomorphic),
+                word(other.share_isomorphic)
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// A kind of device: float results differ slightly between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    Cpu,
+    Cuda,
+}
+
+impl DeviceKind {
+    /// The kind of a libtorch device (MPS and the rest count as `cuda`: not the CPU).
+    #[cfg(feature = "torch")]
+    pub fn of(device: tch::Device) -> DeviceKind {
+        if device == tch::Device::Cpu {
+            DeviceKind::Cpu
+        } else {
+            DeviceKind::Cuda
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceKind::Cpu => "cpu",
+            DeviceKind::Cuda => "cuda",
+        }
+    }
+}
+
+/// The device kinds that computed a table, in the order they were first used: one for a run
+/// on one device, two for a run resumed on the other kind (`cuda+cpu`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceKinds(Vec<DeviceKind>);
+
+impl DeviceKinds {
+    pub fn one(kind: DeviceKind) -> DeviceKinds {
+        DeviceKinds(vec![kind])
+    }
+
+    pub fn kinds(&self) -> &[DeviceKind] {
+        &self.0
+    }
+
+    /// These kinds followed by those of `other` not among them (a run resumed on `other`).
+    pub fn then(&self, other: &DeviceKinds) -> DeviceKinds {
+        let mut v = self.0.clone();
+        for k in &other.0 {
+            if !v.contains(k) {
+                v.push(*k);
+            }
+        }
+        DeviceKinds(v)
+    }
+}
+
+impl fmt::Display for DeviceKinds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|k| k.name()).collect();
+        f.write_str(&names.join("+"))
+    }
+}
+
+impl FromStr for DeviceKinds {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut v: Vec<DeviceKind> = Vec::new();
+        for part in s.split('+') {
+            let k = match part {
+                "cpu" => DeviceKind::Cpu,
+                "cuda" => DeviceKind::Cuda,
+                _ => return Err(format!("unknown device kind {part:?} in {s:?}")),
+            };
+            if v.contains(&k) {
+                return Err(format!("device kind {part:?} twice in {s:?}"));
+            }
+            v.push(k);
+        }
+        Ok(DeviceKinds(v))
+    }
+}
+
+serde_as_text!(DeviceKinds);
+
+/// Everything the values of an extraction depend on, and which archs it holds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    pub space: Space,
+    pub dataset: NatsDataset,
+    /// Proxy names in table column order.
+    pub proxies: Vec<String>,
+    pub config: ProxyConfig,
+    /// Official indices of the archs, in output order.
+    pub archs: Vec<usize>,
+    pub chunk_size: usize,
+    pub device_kind: DeviceKinds,
+    /// Set when the run is one shard of a larger selection (`extract::shard_archs`); `archs`
+    /// then lists the shard's archs only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// Which part of which selection a sharded run scores.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// `K` of `--shard K/N` (0-based).
+    pub index: usize,
+    /// `N`.
+    pub count: usize,
+    /// The whole selection, in the order of the unsharded table.
+    pub selection: Vec<usize>,
+}
+
+/// Two tables whose values cannot be used as one ([`Manifest::merge`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("manifest {position} was made with a different {field} than the first")]
+pub struct NotComparable {
+    /// 0-based position of the first manifest that differs.
+    pub position: usize,
+    pub field: &'static str,
+}
+
+impl Manifest {
+    /// Whether `self` and `other` differ in the device kinds only.
+    pub fn differs_in_device_only(&self, other: &Manifest) -> bool {
+        let mut o = other.clone();
+        o.device_kind.clone_from(&self.device_kind);
+        self.device_kind != other.device_kind && self.first_difference(&o).is_none()
+    }
+
+    /// The first field in which `self` and `other` differ that changes values (arch list,
+    /// shard, chunk size and device kind do not): `None` when the two tables' values are
+    /// comparable and can be used as one.
+    pub fn first_value_difference(&self, other: &Manifest) -> Option<&'static str> {
+        let mut o = other.clone();
+        o.archs.clone_from(&self.archs);
+        o.shard.clone_from(&self.shard);
+        o.chunk_size = self.chunk_size;
+        o.device_kind.clone_from(&self.device_kind);
+        self.first_difference(&o)
+    }
+
+    /// The first field in which `self` differs from `other`, for the refusal message.
+    pub fn first_difference(&self, other: &Manifest) -> Option<&'static str> {
+        if self.space != other.space {
+            Some("space")
+        } else if self.dataset != other.dataset {
+            Some("dataset")
+        } else if self.proxies != other.proxies {
+            Some("proxies")
+        } else if self.config != other.config {
+            Some("proxy configuration (batch size, seed, data, engine version, isomorphic sharing)")
+        } else if self.archs != other.archs {
+            Some("arch selection")
+        } else if self.chunk_size != other.chunk_size {
+            Some("chunk size")
+        } else if self.device_kind != other.device_kind {
+            Some("device kind (cpu/cuda)")
+        } else if self.shard != other.shard {
+            Some("shard")
+        } else {
+            None
+        }
+    }
+
+    /// The manifest of `manifests` used as one table: they must agree in everything the values
+    /// depend on ([`Manifest::first_value_difference`]); the arch lists are put one after the
+    /// other, the device kinds merged in order of first use, and the shard dropped. `None` for
+    /// no manifests.
+    pub fn merge(manifests: &[Manifest]) -> Result<Option<Manifest>, NotComparable> {
+        let Some((first, rest)) = manifests.split_first() else {
+            return Ok(None);
+        };
+        let mut merged = first.clone();
+        merged.shard = None;
+        for (k, m) in rest.iter().enumerate() {
+            if let Some(field) = first.first_value_difference(m) {
+                return Err(NotComparable {
+                    position: k + 1,
+                    field,
+                });
+            }
+            merged.archs.extend(&m.archs);
+            merged.device_kind = merged.device_kind.then(&m.device_kind);
+        }
+        Ok(Some(merged))
+    }
+
+    /// The JSON text stored in tables and models.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a manifest always serializes")
+    }
+
+    /// Parses [`Manifest::to_json`]'s text.
+    pub fn from_json(text: &str) -> Result<Manifest, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            space: Space::Tss,
+            dataset: NatsDataset::ImageNet16_120,
+            proxies: vec!["params".into(), "synflow".into()],
+            config: ProxyConfig {
+                data: DataSource::Foolbox20,
+                batch_size: 20,
+                share_isomorphic: true,
+                ..ProxyConfig::default()
+            },
+            archs: vec![3, 1, 2],
+            chunk_size: 50,
+            device_kind: "cuda+cpu".parse().unwrap(),
+            shard: None,
+        }
+    }
+
+    #[test]
+    fn json_keeps_the_names_of_the_files_written_before_the_types() {
+        let text = manifest().to_json();
+        assert!(
+            text.starts_with(r#"{"space":"tss","dataset":"imagenet16-120","#),
+            "{text}"
+        );
+        assert!(text.contains(r#""device_kind":"cuda+cpu""#), "{text}");
+        assert_eq!(Manifest::from_json(&text).unwrap(), manifest());
+    }
+
+    #[test]
+    fn bad_device_kinds_are_refused() {
+        assert!("gpu".parse::<DeviceKinds>().is_err());
+        assert!("cpu+cpu".parse::<DeviceKinds>().is_err());
+        assert_eq!(
+            "cpu".parse::<DeviceKinds>().unwrap(),
+            DeviceKinds::one(DeviceKind::Cpu)
+        );
+    }
+
+    #[test]
+    fn merge_concatenates_archs_and_device_kinds() {
+        let a = manifest();
+        let mut b = manifest();
+        b.archs = vec![7];
+        b.device_kind = DeviceKinds::one(DeviceKind::Cpu);
+        b.chunk_size = 10;
+        let m = Manifest::merge(&[a.clone(), b.clone()]).unwrap().unwrap();
+        assert_eq!(m.archs, vec![3, 1, 2, 7]);
+        assert_eq!(m.device_kind.to_string(), "cuda+cpu");
+        let mut c = manifest();
+        c.config.seed = 1;
+        assert_eq!(
+            Manifest::merge(&[a, b, c]).unwrap_err().position,
+            2,
+            "the third differs in a value setting"
+        );
+        assert_eq!(Manifest::merge(&[]).unwrap(), None);
+    }
+}
