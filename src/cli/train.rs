@@ -1,8 +1,8 @@
 //! `greenfactory train` and `greenfactory evaluate`: the forest on joined proxy + label tables.
 
 use crate::forest::{
-    cross_validate_detailed, evaluate_detailed, CrossValidation, Dataset, Evaluation, Forest,
-    ForestParams, MaxFeatures, Metrics, Model, ModelMeta, Protocol, Split, SplitSize, Written,
+    cross_validate_detailed, evaluate_detailed, repeat_seed, CrossValidation, Dataset, Evaluation,
+    Forest, ForestParams, Metrics, Model, ModelMeta, Protocol, Split, SplitSize, Written,
 };
 use crate::plot::{self, BarsSpec, Legend, LinesSpec, Panel, ScatterSpec, Series};
 use crate::table::{self, JoinOptions, JoinReport, PlainLayout, ProxyTable};
@@ -64,19 +64,9 @@ pub struct ForestArgs {
 
 impl ForestArgs {
     pub fn params(&self, seed: u64) -> anyhow::Result<ForestParams> {
-        let mf = match self.max_features.as_str() {
-            "all" => MaxFeatures::All,
-            "sqrt" => MaxFeatures::Sqrt,
-            "log2" => MaxFeatures::Log2,
-            s => match (s.parse::<usize>(), s.parse::<f64>()) {
-                (Ok(n), _) => MaxFeatures::Count(n),
-                (_, Ok(f)) => MaxFeatures::Fraction(f),
-                _ => bail!("--max-features {s:?}: expected all, sqrt, log2, a fraction or a count"),
-            },
-        };
         Ok(ForestParams::builder()
             .n_trees(self.n_trees)
-            .max_features(mf)
+            .max_features(self.max_features.parse()?)
             .max_depth(self.max_depth)
             .min_samples_leaf(self.min_samples_leaf)
             .seed(seed)
@@ -116,30 +106,6 @@ pub fn load_labels(path: &Path) -> anyhow::Result<table::LabelTable> {
     Ok(table::read_labels(path)?)
 }
 
-/// The table with only the key columns, `only` features (in that order) and status columns.
-fn select_features(t: ProxyTable, only: &[String]) -> anyhow::Result<ProxyTable> {
-    let have = t.feature_names();
-    if let Some(f) = only.iter().find(|f| !have.contains(f)) {
-        bail!(
-            "--only {f:?}: not a feature of {} (has {})",
-            t.source,
-            have.join(", ")
-        );
-    }
-    let mut cols: Vec<String> = ["space", "dataset", "arch_index", "arch"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    cols.extend(only.iter().cloned());
-    for s in ["status", "error"] {
-        if t.df.get_column_names().iter().any(|c| c.as_str() == s) {
-            cols.push(s.to_string());
-        }
-    }
-    let df = t.df.select(cols)?;
-    Ok(ProxyTable { df, ..t })
-}
-
 /// Joins features and labels into the forest's dataset, printing the join report.
 pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyTable)> {
     let layout = PlainLayout {
@@ -161,7 +127,7 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
     let features = if d.only.is_empty() {
         features
     } else {
-        select_features(features, &d.only)?
+        features.select_features(&d.only)?
     };
     let (data, report) = table::join(&features, &labels, &d.dataset, &d.target, &opts)?;
     eprintln!(
@@ -642,12 +608,7 @@ fn dump_splits(
     std::fs::write(dir.join("data.csv"), csv)?;
     let mut splits = Vec::new();
     for r in 0..repeats {
-        let sp = Split::new(
-            data,
-            protocol,
-            split,
-            crate::rng::derive_seed(seed, r as u64),
-        )?;
+        let sp = Split::new(data, protocol, split, repeat_seed(seed, r))?;
         splits.push(serde_json::json!({"train": sp.train, "test": sp.test}));
     }
     std::fs::write(dir.join("splits.json"), serde_json::to_string(&splits)?)?;

@@ -62,6 +62,12 @@ impl Evaluation {
     }
 }
 
+/// The seed of repeat `r` of an evaluation with `seed`: its split is drawn with it, its forest
+/// with `derive_seed(s_r, 1)`.
+pub fn repeat_seed(seed: u64, r: usize) -> u64 {
+    derive_seed(seed, r as u64)
+}
+
 /// Repeats `repeats` times: split with seed `s_r = derive_seed(seed, r)`, fit with forest seed
 /// `derive_seed(s_r, 1)` (so `params.seed` is not used), score the test side.
 pub fn evaluate(
@@ -95,7 +101,7 @@ pub fn evaluate_detailed(
     let mut n_train = Vec::with_capacity(repeats);
     let mut details = Vec::with_capacity(repeats);
     for r in 0..repeats {
-        let s_r = derive_seed(seed, r as u64);
+        let s_r = repeat_seed(seed, r);
         let sp = Split::new(data, protocol, split, s_r)?;
         let p = ForestParams {
             seed: derive_seed(s_r, 1),

@@ -83,8 +83,8 @@ mod tree;
 
 pub use dataset::Dataset;
 pub use evaluate::{
-    cross_validate, cross_validate_detailed, evaluate, evaluate_detailed, CrossValidation,
-    EvalReport, Evaluation, RepeatPredictions,
+    cross_validate, cross_validate_detailed, evaluate, evaluate_detailed, repeat_seed,
+    CrossValidation, EvalReport, Evaluation, RepeatPredictions,
 };
 pub use forest::{Forest, Prediction};
 pub use metrics::{kendall_tau_b, mae, pearson, r2_score, rmse, spearman, Metrics};

@@ -24,6 +24,28 @@ pub enum MaxFeatures {
     Count(usize),
 }
 
+/// `all`, `sqrt`, `log2`, a count (`7`) or a fraction (`0.33`), as on the command line.
+impl std::str::FromStr for MaxFeatures {
+    type Err = ForestError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "all" => MaxFeatures::All,
+            "sqrt" => MaxFeatures::Sqrt,
+            "log2" => MaxFeatures::Log2,
+            s => match (s.parse::<usize>(), s.parse::<f64>()) {
+                (Ok(n), _) => MaxFeatures::Count(n),
+                (_, Ok(f)) => MaxFeatures::Fraction(f),
+                _ => {
+                    return Err(ForestError::InvalidParam {
+                        name: "max_features",
+                        reason: format!("{s:?}: expected all, sqrt, log2, a fraction or a count"),
+                    })
+                }
+            },
+        })
+    }
+}
+
 impl MaxFeatures {
     /// The number of features tried per node for `p` features (assumes [`ForestParams::validate`]
     /// passed; `Count` larger than `p` is reported by `Forest::fit`).
@@ -169,6 +191,18 @@ impl ForestParamsBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_features_parse_as_on_the_command_line() {
+        assert_eq!("sqrt".parse::<MaxFeatures>().unwrap(), MaxFeatures::Sqrt);
+        assert_eq!("7".parse::<MaxFeatures>().unwrap(), MaxFeatures::Count(7));
+        assert_eq!(
+            "0.33".parse::<MaxFeatures>().unwrap(),
+            MaxFeatures::Fraction(0.33)
+        );
+        let e = "half".parse::<MaxFeatures>().unwrap_err().to_string();
+        assert!(e.contains("max_features") && e.contains("\"half\""), "{e}");
+    }
 
     #[test]
     fn defaults_are_sklearns() {

@@ -120,11 +120,16 @@ impl<'a> ArchContext<'a> {
         self
     }
 
-    /// The shared pass of the plan: fills every planned pass at once.
-    fn run_shared(&self) -> Result<(), ProxyError> {
-        let plan = self.plan;
+    /// One forward pass (BN train mode, float32, the initial weights and the batch) serving
+    /// every pass of `plan`: the ReLU inputs are tapped, ∂(Σ logits)/∂x and ∂loss/∂(W, acts)
+    /// are backward passes through it, and with grasp the loss gradient keeps its graph. The one
+    /// place each pass is computed, whether shared or run alone. The forward's time is booked
+    /// to the first planned pass of labelled, Jacobian, forward; each backward to its own pass.
+    fn run_passes(&self, plan: PassPlan) -> Result<(), ProxyError> {
         let t0 = Instant::now();
         let need_w = plan.labelled || plan.grasp;
+        // Nothing to differentiate: no graph (the memory of a gradient-free forward).
+        let _no_grad = (!need_w && !plan.jacobian).then(tch::no_grad_guard);
         let weights = self.init.fresh(Kind::Float, self.device, need_w)?;
         let x = self.batch.x.f_detach()?.set_requires_grad(plan.jacobian);
         let mut kinds = Vec::new();
@@ -162,7 +167,9 @@ impl<'a> ArchContext<'a> {
             *self.jacobian.borrow_mut() = Some(Rc::new(JacobianPass { jacobian }));
             t_jac = t1.elapsed().as_secs_f64();
         }
+        let mut t_loss = 0.0;
         if need_w {
+            let t1 = Instant::now();
             let loss = self.cross_entropy(&logits)?;
             let mut inputs: Vec<&Tensor> = weights.tensors.iter().collect();
             inputs.extend(acts.iter().map(|(_, a)| a));
@@ -189,11 +196,20 @@ impl<'a> ArchContext<'a> {
                 grads,
                 activations,
             }));
+            t_loss = t1.elapsed().as_secs_f64();
         }
-        // The shared forward is booked to the labelled pass, each backward to its own pass.
+        let forward = t0.elapsed().as_secs_f64() - t_jac - t_loss;
+        let first = if need_w {
+            Pass::Labelled
+        } else if plan.jacobian {
+            Pass::Jacobian
+        } else {
+            Pass::Forward
+        };
         let mut ps = self.pass_seconds.borrow_mut();
+        ps.add(first, forward);
         ps.add(Pass::Jacobian, t_jac);
-        ps.add(Pass::Labelled, t0.elapsed().as_secs_f64() - t_jac);
+        ps.add(Pass::Labelled, t_loss);
         Ok(())
     }
 
@@ -206,7 +222,7 @@ impl<'a> ArchContext<'a> {
             || self.jacobian.borrow().is_some()
             || self.relu.borrow().is_some();
         if !done {
-            self.run_shared()?;
+            self.run_passes(self.plan)?;
         }
         Ok(true)
     }
@@ -239,97 +255,53 @@ impl<'a> ArchContext<'a> {
         Ok(super::cross_entropy(logits, &self.batch.y)?)
     }
 
+    /// The labelled pass: from the shared forward when the plan shares it, else run alone.
     pub fn labelled(&self) -> Result<Rc<LabelledPass>, ProxyError> {
         if self.plan.labelled || self.plan.grasp {
             self.ensure_shared()?;
         }
-        if let Some(p) = self.labelled.borrow().as_ref() {
-            return Ok(p.clone());
+        if self.labelled.borrow().is_none() {
+            self.run_passes(PassPlan {
+                labelled: true,
+                ..PassPlan::default()
+            })?;
         }
-        let t0 = Instant::now();
-        let weights = self.init.fresh(Kind::Float, self.device, true)?;
-        let mut taps = Taps::new(&[TapKind::ConvOutput, TapKind::LinearOutput]);
-        let logits = self.net.forward(
-            &weights,
-            &self.batch.x,
-            ForwardOptions { bn: BnMode::Train },
-            Some(&mut taps),
-        )?;
-        let loss = self.cross_entropy(&logits)?;
-        let acts: Vec<&Tensor> = taps.taps.iter().map(|t| &t.tensor).collect();
-        let mut inputs: Vec<&Tensor> = weights.tensors.iter().collect();
-        inputs.extend(acts.iter().copied());
-        let mut grads = Tensor::f_run_backward(&[&loss], &inputs, false, false)?;
-        let act_grads = grads.split_off(weights.tensors.len());
-        let activations = taps
-            .taps
-            .into_iter()
-            .zip(act_grads)
-            .map(|(t, g)| (t.module, t.tensor.detach(), g))
-            .collect();
-        let pass = Rc::new(LabelledPass {
-            loss: loss.f_double_value(&[])?,
-            weights,
-            grads,
-            activations,
-        });
-        self.pass_seconds
-            .borrow_mut()
-            .add(Pass::Labelled, t0.elapsed().as_secs_f64());
-        *self.labelled.borrow_mut() = Some(pass.clone());
-        Ok(pass)
+        Ok(self
+            .labelled
+            .borrow()
+            .clone()
+            .expect("the labelled pass ran"))
     }
 
+    /// The Jacobian pass: from the shared forward when the plan shares it, else run alone.
     pub fn jacobian(&self) -> Result<Rc<JacobianPass>, ProxyError> {
         if self.plan.jacobian {
             self.ensure_shared()?;
         }
-        if let Some(p) = self.jacobian.borrow().as_ref() {
-            return Ok(p.clone());
+        if self.jacobian.borrow().is_none() {
+            self.run_passes(PassPlan {
+                jacobian: true,
+                ..PassPlan::default()
+            })?;
         }
-        let t0 = Instant::now();
-        let x = self.batch.x.f_detach()?.set_requires_grad(true);
-        let logits = self
-            .net
-            .forward(self.init, &x, ForwardOptions { bn: BnMode::Train }, None)?;
-        // y.backward(ones_like(y)) is the gradient of Σ y.
-        let s = logits.f_sum(logits.kind())?;
-        let jacobian = Tensor::f_run_backward(&[&s], &[&x], false, false)?.remove(0);
-        let pass = Rc::new(JacobianPass { jacobian });
-        self.pass_seconds
-            .borrow_mut()
-            .add(Pass::Jacobian, t0.elapsed().as_secs_f64());
-        *self.jacobian.borrow_mut() = Some(pass.clone());
-        Ok(pass)
+        Ok(self
+            .jacobian
+            .borrow()
+            .clone()
+            .expect("the Jacobian pass ran"))
     }
 
+    /// The ReLU inputs: from the shared forward when the plan shares it, else run alone.
     pub fn relu_inputs(&self) -> Result<Rc<ReluPass>, ProxyError> {
         if self.plan.relu {
             self.ensure_shared()?;
         }
-        if let Some(p) = self.relu.borrow().as_ref() {
-            return Ok(p.clone());
+        if self.relu.borrow().is_none() {
+            self.run_passes(PassPlan {
+                relu: true,
+                ..PassPlan::default()
+            })?;
         }
-        let t0 = Instant::now();
-        let _guard = tch::no_grad_guard();
-        let mut taps = Taps::new(&[TapKind::ReluInput]);
-        let _logits = self.net.forward(
-            self.init,
-            &self.batch.x,
-            ForwardOptions { bn: BnMode::Train },
-            Some(&mut taps),
-        )?;
-        let pass = Rc::new(ReluPass {
-            relu_inputs: taps
-                .taps
-                .into_iter()
-                .map(|t| (t.module, t.tensor))
-                .collect(),
-        });
-        self.pass_seconds
-            .borrow_mut()
-            .add(Pass::Forward, t0.elapsed().as_secs_f64());
-        *self.relu.borrow_mut() = Some(pass.clone());
-        Ok(pass)
+        Ok(self.relu.borrow().clone().expect("the forward pass ran"))
     }
 }

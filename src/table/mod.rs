@@ -608,6 +608,33 @@ impl ProxyTable {
         })
     }
 
+    /// The table with only the key columns, the features `only` (in that order) and the status
+    /// columns. A name that is not a feature of the table is an error listing the features.
+    pub fn select_features(&self, only: &[String]) -> Result<ProxyTable> {
+        let have = self.feature_names();
+        if let Some(f) = only.iter().find(|f| !have.contains(f)) {
+            return Err(invalid(
+                &self.source,
+                format!(
+                    "{f:?} is not a feature of the table (has {})",
+                    have.join(", ")
+                ),
+            ));
+        }
+        let present = |c: &&str| self.df.get_column_names().iter().any(|n| n.as_str() == *c);
+        let cols: Vec<&str> = PROXY_KEY_COLUMNS
+            .iter()
+            .copied()
+            .chain(only.iter().map(String::as_str))
+            .chain(STATUS_COLUMNS.iter().copied().filter(present))
+            .collect();
+        Ok(ProxyTable {
+            df: self.df.select(cols).map_err(pe(&self.source))?,
+            config: self.config.clone(),
+            source: self.source.clone(),
+        })
+    }
+
     /// The table with the exact arch features of its space ([`crate::space::features`])
     /// appended as feature columns, computed from each row's `arch` string (a table that has
     /// them all is returned as it is). A table that has some of those columns, mixes spaces, or
