@@ -4,9 +4,10 @@
 //! and the forest-only build (the Python binding) all carry the same types.
 //!
 //! On disk the manifest is JSON: `OUT.parts/manifest.json`, a table's Parquet key-value
-//! metadata, and the JSON text inside a model file ([`crate::forest::ModelMeta`]). Spaces,
-//! datasets and device kinds are written as their names (`"tss"`, `"imagenet16-120"`,
-//! `"cuda+cpu"`), so files written before these types existed read back unchanged.
+//! metadata, and the JSON text inside a model file (`forest::ModelMeta`, which depends on this
+//! module). Spaces, datasets and device kinds are written as their names (`"tss"`,
+//! `"imagenet16-120"`, `"cuda+cpu"`), so files written before these types existed read back
+//! unchanged.
 
 use crate::space::{NatsDataset, Space};
 use std::fmt;

@@ -384,8 +384,8 @@ impl PyModel {
         let m = self.inner.meta();
         format!(
             "Model(space={:?}, dataset={:?}, target={:?}, features={}, trees={}, n_train={})",
-            m.space,
-            m.dataset,
+            m.space.name(),
+            m.dataset.name(),
             m.target,
             m.feature_names.len(),
             self.inner.forest().n_trees(),

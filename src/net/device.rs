@@ -54,9 +54,9 @@ pub fn limit_onednn_isa() {
 /// linalg call through stubs that are not thread-safe (`loadLazyTorchLinalgLibrary` in
 /// `aten/src/ATen/native/cuda/LinearAlgebraStubs.cpp` counts its calls in a plain static):
 /// when several workers make that first call at once, all but one fail with "lazy wrapper
-/// should be called at most once". Six rows of the shipped H200 tables (nwot's `slogdet`) were
-/// lost so. The library registers every CUDA linalg kernel when it loads; the two calls here
-/// are the ones the proxies make on the device (nwot's `slogdet`, ntk's `eigvalsh`).
+/// should be called at most once", and the arch's row records the failure. The library
+/// registers every CUDA linalg kernel when it loads; the two calls here are the ones the
+/// proxies make on the device (nwot's `slogdet`, ntk's `eigvalsh`).
 pub fn load_cuda_linalg(device: Device) -> Result<(), tch::TchError> {
     if !matches!(device, Device::Cuda(_)) {
         return Ok(());
