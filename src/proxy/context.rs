@@ -255,53 +255,47 @@ impl<'a> ArchContext<'a> {
         Ok(super::cross_entropy(logits, &self.batch.y)?)
     }
 
-    /// The labelled pass: from the shared forward when the plan shares it, else run alone.
+    /// The pass held in `slot`: from the shared forward when `planned` (the plan shares it),
+    /// else computed alone by `run_passes(alone)`, once.
+    fn served<T>(
+        &self,
+        slot: &RefCell<Option<Rc<T>>>,
+        planned: bool,
+        alone: PassPlan,
+    ) -> Result<Rc<T>, ProxyError> {
+        if planned {
+            self.ensure_shared()?;
+        }
+        if slot.borrow().is_none() {
+            self.run_passes(alone)?;
+        }
+        Ok(slot
+            .borrow()
+            .clone()
+            .expect("run_passes fills every pass of its plan"))
+    }
+
     pub fn labelled(&self) -> Result<Rc<LabelledPass>, ProxyError> {
-        if self.plan.labelled || self.plan.grasp {
-            self.ensure_shared()?;
-        }
-        if self.labelled.borrow().is_none() {
-            self.run_passes(PassPlan {
-                labelled: true,
-                ..PassPlan::default()
-            })?;
-        }
-        Ok(self
-            .labelled
-            .borrow()
-            .clone()
-            .expect("the labelled pass ran"))
+        let alone = PassPlan {
+            labelled: true,
+            ..PassPlan::default()
+        };
+        self.served(&self.labelled, self.plan.labelled || self.plan.grasp, alone)
     }
 
-    /// The Jacobian pass: from the shared forward when the plan shares it, else run alone.
     pub fn jacobian(&self) -> Result<Rc<JacobianPass>, ProxyError> {
-        if self.plan.jacobian {
-            self.ensure_shared()?;
-        }
-        if self.jacobian.borrow().is_none() {
-            self.run_passes(PassPlan {
-                jacobian: true,
-                ..PassPlan::default()
-            })?;
-        }
-        Ok(self
-            .jacobian
-            .borrow()
-            .clone()
-            .expect("the Jacobian pass ran"))
+        let alone = PassPlan {
+            jacobian: true,
+            ..PassPlan::default()
+        };
+        self.served(&self.jacobian, self.plan.jacobian, alone)
     }
 
-    /// The ReLU inputs: from the shared forward when the plan shares it, else run alone.
     pub fn relu_inputs(&self) -> Result<Rc<ReluPass>, ProxyError> {
-        if self.plan.relu {
-            self.ensure_shared()?;
-        }
-        if self.relu.borrow().is_none() {
-            self.run_passes(PassPlan {
-                relu: true,
-                ..PassPlan::default()
-            })?;
-        }
-        Ok(self.relu.borrow().clone().expect("the forward pass ran"))
+        let alone = PassPlan {
+            relu: true,
+            ..PassPlan::default()
+        };
+        self.served(&self.relu, self.plan.relu, alone)
     }
 }
