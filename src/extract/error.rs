@@ -1,11 +1,19 @@
 //! Why an extraction could not run or finish.
 
 use crate::proxy::ProxyError;
+use crate::space::SpaceError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
+    /// A file or folder could not be read or written (the message names it).
     #[error("{0}")]
     Io(String),
+    /// An arch index or string of the selection is not one of the space.
+    #[error("{0}")]
+    Space(#[from] SpaceError),
+    /// Shard tables that are not the complete shards of one run.
+    #[error("{0}")]
+    Shards(String),
     #[error("invalid --archs {spec:?}: {why}")]
     Selection { spec: String, why: String },
     #[error(

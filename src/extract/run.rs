@@ -159,11 +159,7 @@ fn work_list(manifest: &Manifest, space: Space) -> Result<Vec<usize>, ExtractErr
     let mut seen = std::collections::HashSet::new();
     let mut work = Vec::new();
     for &i in &manifest.archs {
-        let rep = space
-            .arch(i)
-            .map_err(|e| ExtractError::Io(e.to_string()))?
-            .representative()
-            .index();
+        let rep = space.arch(i)?.representative().index();
         if seen.insert(rep) {
             work.push(rep);
         }
@@ -184,7 +180,7 @@ fn share_rows(
         rep_rows.into_iter().map(|r| (r.index, r)).collect();
     let mut rows = Vec::with_capacity(manifest.archs.len());
     for &i in &manifest.archs {
-        let arch = space.arch(i).map_err(|e| ExtractError::Io(e.to_string()))?;
+        let arch = space.arch(i)?;
         let rep = by_index
             .get(&arch.representative().index())
             .ok_or_else(|| {
@@ -454,11 +450,7 @@ fn score_chunk(
 ) -> Result<ChunkOutcome, ExtractError> {
     let mut rows = Vec::with_capacity(plan.chunk(k).len());
     for &index in plan.chunk(k) {
-        let arch = plan
-            .manifest
-            .space
-            .arch(index)
-            .map_err(|e| ExtractError::Io(e.to_string()))?;
+        let arch = plan.manifest.space.arch(index)?;
         let (row, oom) = match engine.score(&arch) {
             Ok(v) => (ChunkRow::scored(&arch, &v), v.out_of_memory),
             Err(e) => (

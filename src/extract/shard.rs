@@ -32,11 +32,7 @@ pub fn shard_archs(
     let mut mine = Vec::new();
     for &i in selection {
         let key = if share_isomorphic {
-            space
-                .arch(i)
-                .map_err(|e| ExtractError::Io(e.to_string()))?
-                .representative()
-                .index()
+            space.arch(i)?.representative().index()
         } else {
             i
         };
@@ -67,7 +63,7 @@ fn terr(e: impl std::fmt::Display) -> ExtractError {
 /// shard, and anything that is not a shard table.
 pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, ExtractError> {
     if out.exists() {
-        return Err(ExtractError::Io(format!(
+        return Err(ExtractError::Shards(format!(
             "{} exists; combine writes a new table",
             out.display()
         )));
@@ -76,7 +72,7 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
     for p in shards {
         let m = super::table_out::read_manifest(p)?;
         if m.shard.is_none() {
-            return Err(ExtractError::Io(format!(
+            return Err(ExtractError::Shards(format!(
                 "{} is not a shard (made without --shard)",
                 p.display()
             )));
@@ -84,27 +80,27 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
         parts.push((m, table::read_proxies(p).map_err(terr)?));
     }
     let Some(((first, _), _)) = parts.split_first() else {
-        return Err(ExtractError::Io("no shard tables given".into()));
+        return Err(ExtractError::Shards("no shard tables given".into()));
     };
     let first_shard = first.shard.clone().expect("checked above");
     let mut seen = std::collections::HashSet::new();
     for ((m, _), path) in parts.iter().zip(shards) {
         let s = m.shard.as_ref().expect("checked above");
         if let Some(field) = first.first_value_difference(m) {
-            return Err(ExtractError::Io(format!(
+            return Err(ExtractError::Shards(format!(
                 "{} was made with a different {field} than {}: not shards of one run",
                 path.display(),
                 shards[0].display()
             )));
         }
         if s.count != first_shard.count || s.selection != first_shard.selection {
-            return Err(ExtractError::Io(format!(
+            return Err(ExtractError::Shards(format!(
                 "{} is a shard of another selection or shard count",
                 path.display()
             )));
         }
         if s.index >= s.count {
-            return Err(ExtractError::Io(format!(
+            return Err(ExtractError::Shards(format!(
                 "{}: shard index {} out of range for {} shards",
                 path.display(),
                 s.index,
@@ -112,7 +108,7 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
             )));
         }
         if !seen.insert(s.index) {
-            return Err(ExtractError::Io(format!(
+            return Err(ExtractError::Shards(format!(
                 "shard {}/{} given twice ({})",
                 s.index,
                 s.count,
@@ -147,7 +143,9 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
         let p = usize::try_from(i)
             .ok()
             .and_then(|i| position.get(&i))
-            .ok_or_else(|| ExtractError::Io(format!("arch {i} is not in the shards' selection")))?;
+            .ok_or_else(|| {
+                ExtractError::Shards(format!("arch {i} is not in the shards' selection"))
+            })?;
         order.push((*p, row as u32));
     }
     order.sort_unstable();
