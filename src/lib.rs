@@ -4,9 +4,10 @@
 //! proxies per network, ensembled by a random forest that predicts absolute test accuracy
 //! (GreenFactory, Cortês et al.).
 //!
-//! The modules follow the data flow `space` → `provenance` → `net` → `proxy` → `extract` → `table` →
-//! `forest` → `predict` → `search`; the module map (what each owns, which cargo feature builds it) is the
-//! README's, the only one.
+//! The modules follow the data flow `space` → `net` → `proxy` → `extract` → `table` → `forest`
+//! → `predict` → `search`, with `provenance` (what values depend on) travelling along from
+//! `extract` to tables and models; the module map (what each owns, which cargo feature builds
+//! it) is the README's, the only one.
 //!
 //! With `default-features = false` only [`space`], [`provenance`], [`forest`], [`predict`]'s
 //! forest side and [`search`]'s strategies are built: no libtorch, no Polars.

@@ -5,9 +5,9 @@
 //!
 //! On disk the manifest is JSON: `OUT.parts/manifest.json`, a table's Parquet key-value
 //! metadata, and the JSON text inside a model file (`forest::ModelMeta`, which depends on this
-//! module). Spaces, datasets and device kinds are written as their names (`"tss"`,
-//! `"imagenet16-120"`, `"cuda+cpu"`), so files written before these types existed read back
-//! unchanged.
+//! module). Spaces, datasets and device kinds are written as the names the command line uses
+//! (`"tss"`, `"imagenet16-120"`, `"cuda+cpu"`), so the text reads the same to a person, to
+//! `json.loads` and to every build.
 
 use crate::space::{NatsDataset, Space};
 use std::fmt;
@@ -324,7 +324,7 @@ mod tests {
     }
 
     #[test]
-    fn json_keeps_the_names_of_the_files_written_before_the_types() {
+    fn json_uses_the_command_line_names() {
         let text = manifest().to_json();
         assert!(
             text.starts_with(r#"{"space":"tss","dataset":"imagenet16-120","#),

@@ -207,6 +207,33 @@ fn broken_model_files_give_typed_errors() {
     let e = Model::load(write("extra.gfm", &extra)).unwrap_err();
     assert!(matches!(e, ForestError::Corrupt { .. }), "{e}");
 
+    // A metadata value this build cannot type (same length, so the file still decodes): the
+    // error names the field and the value.
+    for (from, to, field) in [
+        (
+            &b"\x03tss\x07cifar10"[..],
+            &b"\x03xyz\x07cifar10"[..],
+            "space",
+        ),
+        (
+            &b"\x03tss\x07cifar10"[..],
+            &b"\x03tss\x07mnist10"[..],
+            "dataset",
+        ),
+    ] {
+        let at = good
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("space and dataset names follow the feature names");
+        let mut odd = good.clone();
+        odd[at..at + to.len()].copy_from_slice(to);
+        let e = Model::load(write("odd.gfm", &odd)).unwrap_err();
+        assert!(matches!(e, ForestError::Metadata { .. }), "{e}");
+        let text = e.to_string();
+        assert!(text.contains(&format!("its {field}")), "{text}");
+        assert!(text.contains("xyz") || text.contains("mnist10"), "{text}");
+    }
+
     let e = Model::load(temp_path("does-not-exist.gfm")).unwrap_err();
     assert!(matches!(e, ForestError::Io { .. }), "{e}");
 }
@@ -308,7 +335,7 @@ fn cross_validation_on_the_training_set() {
 }
 
 /// The shipped models read into typed metadata (space, dataset, the extraction's manifest) and
-/// write back byte for byte: the file format did not change when the metadata became typed.
+/// write back byte for byte: the types read and write exactly the format the files hold.
 #[test]
 fn shipped_models_rewrite_byte_identically() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");

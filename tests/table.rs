@@ -494,7 +494,7 @@ fn import_nats_writes_parquet() {
 }
 
 /// The manifests stored in the shipped tables parse into [`Manifest`] and serialize back to the
-/// exact text stored: typed provenance reads and writes the files of earlier builds unchanged.
+/// exact text stored: a table rewritten by this build keeps its metadata byte for byte.
 #[test]
 fn shipped_table_manifests_round_trip_as_text() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets");

@@ -293,7 +293,8 @@ impl PyModel {
         }
     }
 
-    /// The proxy configuration as stored (JSON text; empty when there is none).
+    /// The proxy configuration as JSON text, as the model file holds it (empty when there is
+    /// none).
     #[getter]
     fn proxy_config(&self) -> String {
         self.inner

@@ -66,7 +66,7 @@ impl ForestArgs {
     pub fn params(&self, seed: u64) -> anyhow::Result<ForestParams> {
         Ok(ForestParams::builder()
             .n_trees(self.n_trees)
-            .max_features(self.max_features.parse()?)
+            .max_features(self.max_features.parse().context("--max-features")?)
             .max_depth(self.max_depth)
             .min_samples_leaf(self.min_samples_leaf)
             .seed(seed)
@@ -127,7 +127,7 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
     let features = if d.only.is_empty() {
         features
     } else {
-        features.select_features(&d.only)?
+        features.select_features(&d.only).context("--only")?
     };
     let (data, report) = table::join(&features, &labels, &d.dataset, &d.target, &opts)?;
     eprintln!(

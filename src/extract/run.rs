@@ -152,14 +152,14 @@ pub struct ExtractSummary {
 /// The archs whose full vectors the run computes, in chunk order: the arch list itself, or
 /// with [`crate::proxy::ProxyConfig::share_isomorphic`] the class representatives of its archs
 /// in order of first appearance (each once).
-fn work_list(manifest: &Manifest, space: Space) -> Result<Vec<usize>, ExtractError> {
+fn work_list(manifest: &Manifest) -> Result<Vec<usize>, ExtractError> {
     if !manifest.config.share_isomorphic {
         return Ok(manifest.archs.clone());
     }
     let mut seen = std::collections::HashSet::new();
     let mut work = Vec::new();
     for &i in &manifest.archs {
-        let rep = space.arch(i)?.representative().index();
+        let rep = manifest.space.arch(i)?.representative().index();
         if seen.insert(rep) {
             work.push(rep);
         }
@@ -172,7 +172,6 @@ fn work_list(manifest: &Manifest, space: Space) -> Result<Vec<usize>, ExtractErr
 /// ([`Engine::score_shared`]).
 fn share_rows(
     manifest: &Manifest,
-    space: Space,
     engine: &Engine,
     rep_rows: Vec<ChunkRow>,
 ) -> Result<Vec<ChunkRow>, ExtractError> {
@@ -180,7 +179,7 @@ fn share_rows(
         rep_rows.into_iter().map(|r| (r.index, r)).collect();
     let mut rows = Vec::with_capacity(manifest.archs.len());
     for &i in &manifest.archs {
-        let arch = space.arch(i)?;
+        let arch = manifest.space.arch(i)?;
         let rep = by_index
             .get(&arch.representative().index())
             .ok_or_else(|| {
@@ -398,7 +397,7 @@ impl<'a> Plan<'a> {
     fn new(manifest: &'a Manifest, parts: std::path::PathBuf) -> Result<Plan<'a>, ExtractError> {
         Ok(Plan {
             proxies: proxies_by_name(&manifest.proxies).map_err(ExtractError::Proxies)?,
-            work: work_list(manifest, manifest.space)?,
+            work: work_list(manifest)?,
             size: manifest.chunk_size.max(1),
             manifest,
             parts,
@@ -588,17 +587,10 @@ fn assemble_rows(plan: &Plan, opts: &ExtractOptions) -> Result<Vec<ChunkRow>, Ex
     // On a thread of its own, as the workers compute: libtorch's CPU settings are per thread,
     // and a value must not depend on which thread computed it.
     std::thread::scope(|s| {
-        s.spawn(|| {
-            share_rows(
-                plan.manifest,
-                plan.manifest.space,
-                &plan.engine(opts.device)?,
-                rows,
-            )
-        })
-        .join()
-        .map_err(|_| {
-            ExtractError::Incomplete("the worker sharing isomorphic rows panicked".into())
-        })?
+        s.spawn(|| share_rows(plan.manifest, &plan.engine(opts.device)?, rows))
+            .join()
+            .map_err(|_| {
+                ExtractError::Incomplete("the worker sharing isomorphic rows panicked".into())
+            })?
     })
 }

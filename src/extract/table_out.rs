@@ -57,12 +57,7 @@ pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result
 
 /// The manifest stored in a finished table.
 pub(crate) fn read_manifest(out: &Path) -> Result<Manifest, ExtractError> {
-    let t = table::read_proxies(out).map_err(|e| {
-        ExtractError::Io(format!(
-            "{} exists and is not a readable greenfactory extraction ({e}); choose another --out",
-            out.display()
-        ))
-    })?;
+    let t = table::read_proxies(out).map_err(terr)?;
     t.config.ok_or_else(|| {
         ExtractError::Io(format!(
             "{} exists and is not a greenfactory extraction (no manifest); choose another --out",

@@ -134,4 +134,8 @@ pub enum ForestError {
     },
     #[error("{path}: corrupt or truncated model: {detail}")]
     Corrupt { path: PathBuf, detail: String },
+    /// The file decodes, but a metadata value is not one this build knows (a space, dataset or
+    /// proxy configuration it cannot type).
+    #[error("{path}: unusable model metadata: {detail}")]
+    Metadata { path: PathBuf, detail: String },
 }

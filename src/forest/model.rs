@@ -6,7 +6,10 @@
 //! |---|---|
 //! | 0..8 | magic `b"GFFOREST"` |
 //! | 8..12 | format version, `u32` little-endian (this build: [`FORMAT_VERSION`]) |
-//! | 12.. | postcard 1.x encoding of `{ meta: ModelMeta, forest: Forest }`, nothing after it |
+//! | 12.. | postcard 1.x encoding of `{ meta, forest: Forest }`, nothing after it |
+//!
+//! `meta` holds [`ModelMeta`]'s fields in order, with the space and dataset as their names and
+//! the proxy configuration as the manifest's JSON text (empty for none).
 //!
 //! Each tree is stored as its pre-order node list: a varint code (0 = leaf, `f + 1` = split on
 //! feature `f`) and an `f64` (the threshold or the leaf value), 9 bytes per node below 128
@@ -47,7 +50,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// };
 /// assert_eq!(meta.written.crate_version, env!("CARGO_PKG_VERSION"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelMeta {
     /// Feature (proxy) names in the order the forest expects them.
     pub feature_names: Vec<String>,
@@ -59,7 +62,6 @@ pub struct ModelMeta {
     /// The manifest of the extraction the features were computed by; `None` for a model of
     /// external features (a Suite-Zero or plain table), which no engine can reproduce. Stored
     /// as its JSON text (empty for `None`), as in a proxy table's metadata.
-    #[serde(with = "manifest_text")]
     pub proxy_config: Option<Manifest>,
     /// Cross-validation metrics on the training set, if computed.
     pub cv_metrics: Option<Metrics>,
@@ -89,28 +91,81 @@ impl Written {
     }
 }
 
-/// [`ModelMeta::proxy_config`] as JSON text in the file: empty for `None`.
-mod manifest_text {
-    use crate::provenance::Manifest;
-    use serde::{Deserialize, Deserializer, Serializer};
+/// [`ModelMeta`] as the file stores it: names and JSON text. Reading goes through this form so
+/// that a value the types refuse is reported with the field and the value (postcard drops the
+/// message of an error raised inside a deserializer).
+#[derive(Serialize, Deserialize)]
+struct StoredMeta {
+    feature_names: Vec<String>,
+    space: String,
+    dataset: String,
+    target: String,
+    n_train: usize,
+    /// The manifest's JSON text; empty for `None`.
+    proxy_config: String,
+    cv_metrics: Option<Metrics>,
+    params: ForestParams,
+    written: Written,
+}
 
-    pub fn serialize<S: Serializer>(m: &Option<Manifest>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&m.as_ref().map(Manifest::to_json).unwrap_or_default())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Manifest>, D::Error> {
-        let text = String::deserialize(d)?;
-        if text.trim().is_empty() {
-            return Ok(None);
+impl From<&ModelMeta> for StoredMeta {
+    fn from(m: &ModelMeta) -> StoredMeta {
+        StoredMeta {
+            feature_names: m.feature_names.clone(),
+            space: m.space.name().into(),
+            dataset: m.dataset.name().into(),
+            target: m.target.clone(),
+            n_train: m.n_train,
+            proxy_config: m
+                .proxy_config
+                .as_ref()
+                .map(Manifest::to_json)
+                .unwrap_or_default(),
+            cv_metrics: m.cv_metrics,
+            params: m.params.clone(),
+            written: m.written.clone(),
         }
-        Manifest::from_json(&text)
-            .map(Some)
-            .map_err(|e| serde::de::Error::custom(format!("unreadable proxy configuration: {e}")))
     }
 }
 
+impl TryFrom<StoredMeta> for ModelMeta {
+    type Error = String;
+    fn try_from(m: StoredMeta) -> Result<ModelMeta, String> {
+        let proxy_config = if m.proxy_config.trim().is_empty() {
+            None
+        } else {
+            Some(Manifest::from_json(&m.proxy_config).map_err(|e| {
+                format!("its proxy configuration is not an extraction manifest ({e})")
+            })?)
+        };
+        Ok(ModelMeta {
+            space: m.space.parse().map_err(|e| format!("its space: {e}"))?,
+            dataset: m.dataset.parse().map_err(|e| format!("its dataset: {e}"))?,
+            feature_names: m.feature_names,
+            target: m.target,
+            n_train: m.n_train,
+            proxy_config,
+            cv_metrics: m.cv_metrics,
+            params: m.params,
+            written: m.written,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct StoredModelRef<'a> {
+    meta: StoredMeta,
+    forest: &'a Forest,
+}
+
+#[derive(Deserialize)]
+struct StoredModel {
+    meta: StoredMeta,
+    forest: Forest,
+}
+
 /// A fitted forest with its metadata.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     meta: ModelMeta,
     forest: Forest,
@@ -162,7 +217,11 @@ impl Model {
         let mut out = Vec::with_capacity(1 << 20);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        postcard::to_io(self, &mut out).map_err(|e| ForestError::Corrupt {
+        let stored = StoredModelRef {
+            meta: StoredMeta::from(&self.meta),
+            forest: &self.forest,
+        };
+        postcard::to_io(&stored, &mut out).map_err(|e| ForestError::Corrupt {
             path: PathBuf::new(),
             detail: format!("cannot encode: {e}"),
         })?;
@@ -189,8 +248,8 @@ impl Model {
                 supported: FORMAT_VERSION,
             });
         }
-        let (model, rest): (Model, &[u8]) =
-            postcard::take_from_bytes(&bytes[12..]).map_err(|e| ForestError::Corrupt {
+        let (stored, rest): (StoredModel, &[u8]) = postcard::take_from_bytes(&bytes[12..])
+            .map_err(|e| ForestError::Corrupt {
                 path: path.clone(),
                 detail: e.to_string(),
             })?;
@@ -200,13 +259,20 @@ impl Model {
                 detail: format!("{} unexpected bytes after the model", rest.len()),
             });
         }
-        if model.meta.feature_names.len() != model.forest.n_features() {
+        let meta = ModelMeta::try_from(stored.meta).map_err(|detail| ForestError::Metadata {
+            path: path.clone(),
+            detail,
+        })?;
+        if meta.feature_names.len() != stored.forest.n_features() {
             return Err(ForestError::Corrupt {
                 path,
                 detail: "feature names do not match the forest".into(),
             });
         }
-        Ok(model)
+        Ok(Model {
+            meta,
+            forest: stored.forest,
+        })
     }
 
     /// Writes the model to `path` atomically: the bytes go to `<path>.tmp`, are synced, and the
@@ -322,5 +388,41 @@ mod tests {
             Model::from_bytes(&b[..10], p),
             Err(ForestError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn a_configuration_that_is_not_a_manifest_is_named() {
+        let stored = StoredMeta {
+            feature_names: vec!["synflow".into()],
+            space: "tss".into(),
+            dataset: "ImageNet16-120".into(),
+            target: "test_acc".into(),
+            n_train: 10,
+            proxy_config: r#"{"proxies":"suite-zero"}"#.into(),
+            cv_metrics: None,
+            params: ForestParams::default(),
+            written: Written::now(),
+        };
+        let e = ModelMeta::try_from(stored).unwrap_err();
+        assert!(
+            e.starts_with("its proxy configuration is not an extraction manifest"),
+            "{e}"
+        );
+        let none = StoredMeta {
+            proxy_config: String::new(),
+            ..StoredMeta::from(&ModelMeta {
+                feature_names: vec!["synflow".into()],
+                space: Space::Tss,
+                dataset: NatsDataset::ImageNet16_120,
+                target: "test_acc".into(),
+                n_train: 10,
+                proxy_config: None,
+                cv_metrics: None,
+                params: ForestParams::default(),
+                written: Written::now(),
+            })
+        };
+        assert_eq!(none.dataset, "imagenet16-120");
+        assert_eq!(ModelMeta::try_from(none).unwrap().proxy_config, None);
     }
 }

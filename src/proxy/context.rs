@@ -130,7 +130,14 @@ impl<'a> ArchContext<'a> {
         let need_w = plan.labelled || plan.grasp;
         // Nothing to differentiate: no graph (the memory of a gradient-free forward).
         let _no_grad = (!need_w && !plan.jacobian).then(tch::no_grad_guard);
-        let weights = self.init.fresh(Kind::Float, self.device, need_w)?;
+        // A copy whose weights record gradients for the labelled pass; the initial weights
+        // themselves (float32, no gradient) serve every other pass.
+        let grad_weights = if need_w {
+            Some(self.init.fresh(Kind::Float, self.device, true)?)
+        } else {
+            None
+        };
+        let weights = grad_weights.as_ref().unwrap_or(self.init);
         let x = self.batch.x.f_detach()?.set_requires_grad(plan.jacobian);
         let mut kinds = Vec::new();
         if plan.labelled {
@@ -141,7 +148,7 @@ impl<'a> ArchContext<'a> {
         }
         let mut taps = Taps::new(&kinds);
         let logits = self.net.forward(
-            &weights,
+            weights,
             &x,
             ForwardOptions { bn: BnMode::Train },
             Some(&mut taps),
@@ -168,7 +175,7 @@ impl<'a> ArchContext<'a> {
             t_jac = t1.elapsed().as_secs_f64();
         }
         let mut t_loss = 0.0;
-        if need_w {
+        if let Some(weights) = grad_weights {
             let t1 = Instant::now();
             let loss = self.cross_entropy(&logits)?;
             let mut inputs: Vec<&Tensor> = weights.tensors.iter().collect();

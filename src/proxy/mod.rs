@@ -156,10 +156,11 @@ pub enum ProxyError {
     Network(NetworkError),
     #[error("libtorch: {0}")]
     Torch(tch::TchError),
-    /// libtorch ran out of device memory: the arch may fit with fewer archs sharing the GPU
-    /// (`extract` then lowers its worker count instead of recording a failed row).
-    #[error("libtorch: {0}")]
-    OutOfMemory(tch::TchError),
+    /// libtorch ran out of memory: the arch may fit with fewer archs sharing the GPU (`extract`
+    /// then lowers its worker count instead of recording a failed row). The message is the one
+    /// the error would have had otherwise (`libtorch: …` or `network: libtorch: …`).
+    #[error("{0}")]
+    OutOfMemory(String),
     #[error("data: {0}")]
     Data(#[from] crate::data::DataError),
     #[error("non-finite value {0}")]
@@ -168,18 +169,17 @@ pub enum ProxyError {
     Undefined(String),
 }
 
-/// libtorch reports running out of memory only in its message (`CUDA out of memory`, `CUDA
-/// error: out of memory`, `DefaultCPUAllocator: can't allocate memory`), so this is where the
-/// kind is told, once, as the error enters the engine.
+/// libtorch tells running out of memory only in its message (`CUDA out of memory`, `CUDA
+/// error: out of memory`), so this is where the kind is told, once, as the error enters the
+/// engine.
 fn is_out_of_memory(e: &tch::TchError) -> bool {
-    let text = e.to_string();
-    text.contains("out of memory") || text.contains("can't allocate memory")
+    e.to_string().contains("out of memory")
 }
 
 impl From<tch::TchError> for ProxyError {
     fn from(e: tch::TchError) -> Self {
         if is_out_of_memory(&e) {
-            ProxyError::OutOfMemory(e)
+            ProxyError::OutOfMemory(ProxyError::Torch(e).to_string())
         } else {
             ProxyError::Torch(e)
         }
@@ -189,7 +189,9 @@ impl From<tch::TchError> for ProxyError {
 impl From<NetworkError> for ProxyError {
     fn from(e: NetworkError) -> Self {
         match e {
-            NetworkError::Torch(t) if is_out_of_memory(&t) => ProxyError::OutOfMemory(t),
+            NetworkError::Torch(ref t) if is_out_of_memory(t) => {
+                ProxyError::OutOfMemory(ProxyError::Network(e).to_string())
+            }
             e => ProxyError::Network(e),
         }
     }
@@ -256,6 +258,19 @@ pub(crate) fn read_scalars(terms: &[tch::Tensor]) -> Result<Vec<f64>, ProxyError
 #[cfg(test)]
 mod tests {
     use super::ProxyError;
+
+    #[test]
+    fn out_of_memory_is_told_where_the_error_enters_and_keeps_its_message() {
+        let oom = || tch::TchError::Torch("CUDA out of memory. Tried to allocate 2.00 MiB".into());
+        let direct = ProxyError::from(oom());
+        assert!(direct.is_out_of_memory());
+        assert_eq!(direct.to_string(), ProxyError::Torch(oom()).to_string());
+        let net = ProxyError::from(crate::net::NetworkError::Torch(oom()));
+        assert!(net.is_out_of_memory());
+        assert!(net.to_string().starts_with("network: libtorch: "), "{net}");
+        let other = ProxyError::from(tch::TchError::Torch("shape mismatch".into()));
+        assert!(!other.is_out_of_memory());
+    }
 
     #[test]
     fn a_reason_is_one_line() {

@@ -15,8 +15,7 @@
 
 use super::io::check_arch;
 use super::{
-    f64_col, i64_col, invalid, normalize_dataset, str_col, LabelTable, ProxyTable, Result,
-    TableError, TARGET_COLUMNS,
+    f64_col, i64_col, invalid, str_col, LabelTable, ProxyTable, Result, TableError, TARGET_COLUMNS,
 };
 use crate::forest::Dataset;
 use crate::space::{NatsDataset, Space, TssArch};
@@ -109,7 +108,10 @@ pub fn join(
     target: &str,
     options: &JoinOptions,
 ) -> Result<(Dataset, JoinReport)> {
-    let ds = normalize_dataset(dataset)?;
+    let dataset: NatsDataset = dataset
+        .parse()
+        .map_err(|_| TableError::UnknownDataset(dataset.chars().take(60).collect()))?;
+    let ds = dataset.name();
     if !TARGET_COLUMNS.contains(&target) {
         return Err(invalid(
             &labels.source,
@@ -119,9 +121,7 @@ pub fn join(
     let side = ProxySide::read(proxies, ds, options.expected_features.as_deref())?;
     let labelled = label_side(labels, side.space, ds, target, options.hp.as_deref())?;
     let mut report = JoinReport {
-        dataset: ds
-            .parse()
-            .map_err(|e| invalid(&proxies.source, format!("{e}")))?,
+        dataset,
         target: target.into(),
         space: side.space,
         proxy_rows: side.index.len(),

@@ -26,9 +26,11 @@
 //! optional `status` (str; `ok` for a usable row) and `error` (str) columns. Every column other
 //! than these six is a feature. Rows whose `status` is not `ok` are excluded from training and
 //! counted in the [`JoinReport`]. The proxy configuration that produced the table (the
-//! extraction's [`Manifest`]) is stored as JSON text in the Parquet file's key-value metadata under [`PROXY_CONFIG_KEY`] (polars 0.55 writes
-//! it with `ParquetWriter::with_key_value_metadata` and exposes it on read through
-//! `ParquetReader::get_metadata().key_value_metadata()`, so no sidecar file is needed).
+//! extraction's [`Manifest`]) is stored as JSON text in the Parquet file's key-value metadata
+//! under [`PROXY_CONFIG_KEY`] (polars 0.55 writes it with
+//! `ParquetWriter::with_key_value_metadata` and exposes it on read through
+//! `ParquetReader::get_metadata().key_value_metadata()`, so no sidecar file is needed); text
+//! there that is not a manifest makes the table unreadable, named in the error.
 //!
 //! # Files
 //!
