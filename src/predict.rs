@@ -228,8 +228,9 @@ pub fn engine_for(
 /// Whether a proxy table's values were computed with the model's proxy configuration (batch,
 /// input, seed, engine version, isomorphism sharing): values of another configuration would be
 /// scored silently wrong, so that is an error. (The proxies themselves are checked by name
-/// against the model's features when the rows are read, [`crate::table::features_for_predict`].) `Ok(false)`: the table (or the model) records no
-/// configuration, so nothing could be checked; the caller says so.
+/// against the model's features when the rows are read, [`crate::table::features_for_predict`].)
+/// `Ok(false)`: the table (or the model) records no configuration, so nothing could be
+/// checked; the caller says so.
 #[cfg(feature = "table")]
 pub fn check_table_config(
     table: &crate::table::ProxyTable,

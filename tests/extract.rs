@@ -451,4 +451,22 @@ fn shards_combine_into_the_unsharded_table() {
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("given twice"), "{err}");
+    // A table that is not an extraction, and a shard file that is not there, are named as such.
+    let plain = d.join("plain.parquet");
+    let mut t = table::read_proxies(&whole).unwrap();
+    t.config = None;
+    table::write_proxies(&t, &plain).unwrap();
+    let o = combine(&d.join("plain-out.parquet"), &[&plain, &shards[1]]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("plain.parquet is not a greenfactory extraction"),
+        "{err}"
+    );
+    let gone = d.join("gone.parquet");
+    let o = combine(&d.join("gone-out.parquet"), &[&gone, &shards[1]]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("gone.parquet") && !err.contains("exists"),
+        "{err}"
+    );
 }

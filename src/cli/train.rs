@@ -66,7 +66,7 @@ impl ForestArgs {
     pub fn params(&self, seed: u64) -> anyhow::Result<ForestParams> {
         Ok(ForestParams::builder()
             .n_trees(self.n_trees)
-            .max_features(self.max_features.parse().context("--max-features")?)
+            .max_features(self.max_features.parse()?)
             .max_depth(self.max_depth)
             .min_samples_leaf(self.min_samples_leaf)
             .seed(seed)

@@ -333,7 +333,12 @@ fn finished_table(
     opts: &ExtractOptions,
     out: &Path,
 ) -> Result<ExtractSummary, ExtractError> {
-    let existing = crate::extract::table_out::read_manifest(out)?;
+    let existing = crate::extract::table_out::read_manifest(out)?.ok_or_else(|| {
+        ExtractError::Io(format!(
+            "{} exists and is not a greenfactory extraction (no manifest); choose another --out",
+            out.display()
+        ))
+    })?;
     if opts.allow_device_change && existing.differs_in_device_only(&manifest) {
         manifest.device_kind.clone_from(&existing.device_kind);
     }

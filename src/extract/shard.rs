@@ -70,14 +70,20 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
     }
     let mut parts: Vec<(Manifest, ProxyTable)> = Vec::with_capacity(shards.len());
     for p in shards {
-        let m = super::table_out::read_manifest(p)?;
+        let t = table::read_proxies(p).map_err(terr)?;
+        let Some(m) = t.config.clone() else {
+            return Err(ExtractError::Shards(format!(
+                "{} is not a greenfactory extraction (no manifest)",
+                p.display()
+            )));
+        };
         if m.shard.is_none() {
             return Err(ExtractError::Shards(format!(
                 "{} is not a shard (made without --shard)",
                 p.display()
             )));
         }
-        parts.push((m, table::read_proxies(p).map_err(terr)?));
+        parts.push((m, t));
     }
     let Some(((first, _), _)) = parts.split_first() else {
         return Err(ExtractError::Shards("no shard tables given".into()));

@@ -55,13 +55,7 @@ pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result
     table::write_proxies(&t, out).map_err(terr)
 }
 
-/// The manifest stored in a finished table.
-pub(crate) fn read_manifest(out: &Path) -> Result<Manifest, ExtractError> {
-    let t = table::read_proxies(out).map_err(terr)?;
-    t.config.ok_or_else(|| {
-        ExtractError::Io(format!(
-            "{} exists and is not a greenfactory extraction (no manifest); choose another --out",
-            out.display()
-        ))
-    })
+/// The manifest stored in a finished table; `None` for a proxy table that is not an extraction.
+pub(crate) fn read_manifest(path: &Path) -> Result<Option<Manifest>, ExtractError> {
+    Ok(table::read_proxies(path).map_err(terr)?.config)
 }

@@ -15,7 +15,8 @@
 
 use super::io::check_arch;
 use super::{
-    f64_col, i64_col, invalid, str_col, LabelTable, ProxyTable, Result, TableError, TARGET_COLUMNS,
+    f64_col, i64_col, invalid, parse_dataset, str_col, LabelTable, ProxyTable, Result, TableError,
+    TARGET_COLUMNS,
 };
 use crate::forest::Dataset;
 use crate::space::{NatsDataset, Space, TssArch};
@@ -108,9 +109,7 @@ pub fn join(
     target: &str,
     options: &JoinOptions,
 ) -> Result<(Dataset, JoinReport)> {
-    let dataset: NatsDataset = dataset
-        .parse()
-        .map_err(|_| TableError::UnknownDataset(dataset.chars().take(60).collect()))?;
+    let dataset = parse_dataset(dataset)?;
     let ds = dataset.name();
     if !TARGET_COLUMNS.contains(&target) {
         return Err(invalid(

@@ -158,8 +158,12 @@ pub type Result<T, E = TableError> = std::result::Result<T, E>;
 /// from any name [`crate::space::NatsDataset`] parses (official NATS-Bench names, the
 /// underscore form of file and column names, …).
 pub fn normalize_dataset(name: &str) -> Result<&'static str> {
-    name.parse::<crate::space::NatsDataset>()
-        .map(|d| d.name())
+    parse_dataset(name).map(|d| d.name())
+}
+
+/// The dataset `name` names ([`normalize_dataset`]'s rules), as a table error if none.
+pub fn parse_dataset(name: &str) -> Result<crate::space::NatsDataset> {
+    name.parse()
         .map_err(|_| TableError::UnknownDataset(name.chars().take(60).collect()))
 }
 
