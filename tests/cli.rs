@@ -2,15 +2,9 @@
 #![cfg(feature = "cli")]
 mod common;
 
+use common::gf;
 use greenfactory::space::Space;
-use std::process::{Command, Output};
-
-fn gf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_greenfactory"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
+use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -608,10 +602,7 @@ fn search_ranks_archs_writes_a_front_and_refuses_bad_input() {
     ]);
     assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
     // The PNG: signature, then IHDR's width and height (900 × 700, plot::DEFAULT_SIZE).
-    let png = std::fs::read(&png_path).unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    let be = |k: usize| u32::from_be_bytes(png[k..k + 4].try_into().unwrap());
-    assert_eq!((be(16), be(20)), (900, 700));
+    assert_eq!(common::png_size(&png_path), (900, 700));
     let (h, f) = common::read_csv(&front);
     let (pc, ec) = (
         common::col(&h, "predicted"),

@@ -18,31 +18,10 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Width and height from a PNG's signature and IHDR chunk; panics on anything else.
-fn png_size(path: &Path) -> (u32, u32) {
-    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(b.len() > 33, "{}: {} bytes", path.display(), b.len());
-    assert_eq!(
-        &b[..8],
-        b"\x89PNG\r\n\x1a\n",
-        "{}: not a PNG",
-        path.display()
-    );
-    assert_eq!(
-        &b[8..12],
-        &13u32.to_be_bytes(),
-        "{}: IHDR length",
-        path.display()
-    );
-    assert_eq!(&b[12..16], b"IHDR", "{}: first chunk", path.display());
-    let be = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap());
-    (be(16), be(20))
-}
-
 /// A drawn chart, not an empty canvas: a blank 900x700 RGB PNG compresses to a few KB, a
 /// chart with axes, text and data to tens of KB.
 fn assert_chart(path: &Path, size: (u32, u32)) {
-    assert_eq!(png_size(path), size, "{}", path.display());
+    assert_eq!(common::png_size(path), size, "{}", path.display());
     let bytes = std::fs::metadata(path).unwrap().len();
     assert!(bytes > 12_000, "{}: only {bytes} bytes", path.display());
 }
@@ -166,14 +145,8 @@ fn bad_specs_and_paths_are_typed_one_line_errors() {
 #[cfg(feature = "cli")]
 mod cli {
     use super::*;
-    use std::process::{Command, Output};
-
-    fn gf(args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_greenfactory"))
-            .args(args)
-            .output()
-            .expect("runs")
-    }
+    use common::gf;
+    use std::process::Output;
 
     fn stderr(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr).into_owned()

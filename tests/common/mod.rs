@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: the real data lives in `../shared/data`.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `../shared/data` beside the checkout (CI lays `shared/` there too). Overridable with
 /// `GREENFACTORY_DATA`. Tests fail loudly when it is missing: they assert on real data.
@@ -68,3 +68,33 @@ pub const SUITE_ZERO_PROXIES: [&str; 13] = [
     "synflow",
     "zen",
 ];
+
+/// Runs the `greenfactory` binary with `args` and returns its output.
+#[cfg(feature = "cli")]
+pub fn gf(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+/// Width and height from a PNG's signature and IHDR chunk; panics on anything else.
+pub fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(b.len() > 33, "{}: {} bytes", path.display(), b.len());
+    assert_eq!(
+        &b[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{}: not a PNG",
+        path.display()
+    );
+    assert_eq!(
+        &b[8..12],
+        &13u32.to_be_bytes(),
+        "{}: IHDR length",
+        path.display()
+    );
+    assert_eq!(&b[12..16], b"IHDR", "{}: first chunk", path.display());
+    let be = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
