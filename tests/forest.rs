@@ -234,6 +234,21 @@ fn broken_model_files_give_typed_errors() {
         assert!(text.contains("xyz") || text.contains("mnist10"), "{text}");
     }
 
+    // A tree value made NaN (the last tree's last value sits just before the importances: a
+    // one-byte length, then one f64 per feature): the error names the tree and the node.
+    let p = f.train.feature_names.len();
+    assert!(p < 128, "the importances' length is one varint byte");
+    let at = good.len() - 8 * p - 1 - 8;
+    let mut nan = good.clone();
+    nan[at..at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+    let e = Model::load(write("nan.gfm", &nan)).unwrap_err();
+    assert!(matches!(e, ForestError::Corrupt { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("tree {}: non-finite value at node", TREES - 1)),
+        "{text}"
+    );
+
     let e = Model::load(temp_path("does-not-exist.gfm")).unwrap_err();
     assert!(matches!(e, ForestError::Io { .. }), "{e}");
 }

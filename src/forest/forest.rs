@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::tree::{fit_tree, TrainData, Tree, TreeRules};
+use super::tree::{fit_tree, TrainData, Tree, TreeRules, TreeWire};
 use super::{Dataset, ForestError, ForestParams, MaxFeatures};
 use crate::rng::derive_seed;
 
@@ -27,10 +27,13 @@ pub struct Forest {
     importances: Vec<f64>,
 }
 
+/// Model-file form of a forest. Its trees stay in their file form until [`Forest::try_from`]
+/// checks them, so a model reader can validate after decoding and report which tree is wrong
+/// (postcard drops the message of an error raised inside a deserializer).
 #[derive(Deserialize)]
-struct ForestWire {
+pub(crate) struct ForestWire {
     n_features: usize,
-    trees: Vec<Tree>,
+    trees: Vec<TreeWire>,
     importances: Vec<f64>,
 }
 
@@ -38,27 +41,32 @@ impl TryFrom<ForestWire> for Forest {
     type Error = String;
 
     /// Checks what prediction relies on, so a corrupt file can never index out of bounds.
-    fn try_from(mut w: ForestWire) -> Result<Self, String> {
+    fn try_from(w: ForestWire) -> Result<Self, String> {
         if w.trees.is_empty() {
             return Err("forest without trees".into());
         }
         if w.importances.len() != w.n_features {
             return Err("importances do not match the feature count".into());
         }
-        if let Some(t) = w.trees.iter().find(|t| t.features_used() > w.n_features) {
-            return Err(format!(
-                "a tree splits on feature {} of {}",
-                t.features_used() - 1,
-                w.n_features
-            ));
-        }
         if w.n_features >= u32::MAX as usize {
             return Err("too many features".into());
         }
-        w.trees.iter_mut().for_each(|t| t.set_pad(w.n_features));
+        let mut trees = Vec::with_capacity(w.trees.len());
+        for (i, t) in w.trees.into_iter().enumerate() {
+            let mut t = Tree::try_from(t).map_err(|e| format!("tree {i}: {e}"))?;
+            if t.features_used() > w.n_features {
+                return Err(format!(
+                    "tree {i} splits on feature {} of {}",
+                    t.features_used() - 1,
+                    w.n_features
+                ));
+            }
+            t.set_pad(w.n_features);
+            trees.push(t);
+        }
         Ok(Forest {
             n_features: w.n_features,
-            trees: w.trees,
+            trees,
             importances: w.importances,
         })
     }

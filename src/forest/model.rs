@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::forest::ForestWire;
 use super::{Forest, ForestError, ForestParams, Metrics, Prediction};
 use crate::provenance::Manifest;
 use crate::space::{NatsDataset, Space};
@@ -158,10 +159,11 @@ struct StoredModelRef<'a> {
     forest: &'a Forest,
 }
 
+/// Read side of the file: the forest stays in its file form until it is checked.
 #[derive(Deserialize)]
 struct StoredModel {
     meta: StoredMeta,
-    forest: Forest,
+    forest: ForestWire,
 }
 
 /// A fitted forest with its metadata.
@@ -263,16 +265,17 @@ impl Model {
             path: path.clone(),
             detail,
         })?;
-        if meta.feature_names.len() != stored.forest.n_features() {
+        let forest = Forest::try_from(stored.forest).map_err(|detail| ForestError::Corrupt {
+            path: path.clone(),
+            detail,
+        })?;
+        if meta.feature_names.len() != forest.n_features() {
             return Err(ForestError::Corrupt {
                 path,
                 detail: "feature names do not match the forest".into(),
             });
         }
-        Ok(Model {
-            meta,
-            forest: stored.forest,
-        })
+        Ok(Model { meta, forest })
     }
 
     /// Writes the model to `path` atomically: the bytes go to `<path>.tmp`, are synced, and the

@@ -58,7 +58,7 @@ pub struct Tree {
 /// Model-file form of a tree: pre-order `code` (0 = leaf, `f + 1` = split on feature `f`; a
 /// postcard varint, one byte below 128 features) and `value` (threshold or leaf prediction).
 #[derive(Serialize, Deserialize)]
-struct TreeWire {
+pub(crate) struct TreeWire {
     code: Vec<u32>,
     value: Vec<f64>,
 }
