@@ -32,13 +32,15 @@ step 40 $BIN proxies --space tss --dataset cifar10 --arch 0 --arch 6111 --device
 step 40 $BIN bench net --archs 100 --batch-size 64 --device cuda
 # The full vector: workers 1/8/16, each launching its own backward passes (the default since
 # engine change of 2026-12-01), then libtorch's shared autograd device thread for comparison.
-step 150 $BIN bench vector --archs 100 --workers 1,8,16 --device cuda
-GREENFACTORY_AUTOGRAD_DEVICE_THREAD=1 step 60 $BIN bench vector --archs 100 --workers 16 --device cuda
-step 60 $BIN bench proxies --archs 8 --device cuda
-# The project's own tables: all 15,625 archs per dataset, resumable across leases (run the
-# script again with the folders brought back under /tmp/tables to go on).
-for ds in cifar10 cifar100 imagenet16-120; do
-  step 900 $BIN extract --space tss --dataset $ds --archs all --device cuda --workers 16 --chunk-size 125 --quiet --out /tmp/tables/tss_${ds}_all.parquet
+step 100 $BIN bench vector --archs 100 --workers 1,8,16 --device cuda
+GREENFACTORY_AUTOGRAD_DEVICE_THREAD=1 step 40 $BIN bench vector --archs 100 --workers 16 --device cuda
+step 40 $BIN bench proxies --archs 8 --device cuda
+# The SSS vector choice (issue 19): all 30 proxies of the same 400 random SSS archs per dataset,
+# on CUDA, for the τ-per-CPU-second table in benches/README.md (τ only; CPU costs are measured
+# on the 2-core machine). The foolbox images travel in .device-bin/cache.
+[ -d .device-bin/cache ] && export GREENFACTORY_CACHE=$PWD/.device-bin/cache
+for ds in cifar100 cifar10 imagenet16-120; do
+  step 75 $BIN extract --space sss --dataset $ds --archs sample:400:19 --proxies all --device cuda --workers 16 --quiet --out /tmp/tables/sss_${ds}_sample400_all30.parquet
 done
 tar -C /tmp -czf "$OUT/tables.tar.gz" tables
 ls -laR /tmp/tables | head -20 >>"$LOG" 2>&1
