@@ -51,7 +51,7 @@ fn model_bytes(d: &Dataset, forest: Forest, params: &ForestParams) -> usize {
         feature_names: d.feature_names.clone(),
         space: Space::Tss,
         dataset: NatsDataset::Cifar10,
-        target: "acc".into(),
+        target: "test_acc hp=200".parse().expect("a label kind"),
         n_train: d.n_rows(),
         proxy_config: None,
         cv_metrics: None,

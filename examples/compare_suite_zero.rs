@@ -93,8 +93,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let acc: HashMap<i64, f64> = labels
         .rows()?
         .into_iter()
-        .filter(|r| r.dataset == "cifar10" && r.test_acc.is_finite())
-        .map(|r| (r.arch_index, r.test_acc))
+        .filter(|r| r.dataset == "cifar10")
+        .filter_map(|r| Some((r.arch_index, r.test_acc.filter(|a| a.is_finite())?)))
         .collect();
     println!("# Our proxies vs NAS-Bench-Suite-Zero (TSS, CIFAR-10)\n");
     let seeds_args = seeds

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Zero-shot search on NATS-Bench TSS, measured: for each dataset and seed, a forest trained on
-# N_TRAIN random labelled archs (the seed picks them), then `greenfactory search` with that
-# model (the same seed), and the true test accuracy of the arch it returns. Prints one markdown
-# row per dataset: mean ± std over the seeds, min, budget, labelled archs, mean wall time.
+# Search on NATS-Bench with a forest that saw a few labels, measured: for each dataset and
+# seed, a forest trained on N_TRAIN random labelled archs (the seed picks them), then
+# `greenfactory search` with that model (the same seed), and the true accuracy of the arch it
+# returns (TSS: hp=200 test accuracy; SSS: hp=90 validation accuracy, the only SSS labels
+# here). Prints one markdown row per dataset: mean ± std over the seeds, min, budget, labelled
+# archs, mean wall time.
 #
 #   scripts/search-results.sh                      # the README table (proxies looked up)
 #   MODE=compute SEEDS=3 scripts/search-results.sh # proxies computed by the engine (wall time)
+#   SPACE=sss scripts/search-results.sh            # the SSS table
 #
 # MODE=table looks the proxies up in datasets/tss_<dataset>_all.parquet, computed by this
 # engine with the shipped configuration; MODE=compute computes them as a search without a
@@ -13,13 +16,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-target/release/greenfactory}
-LABELS=${LABELS:-../shared/data/nats_tss/nats_tss_test_acc_hp200.csv}
+SPACE=${SPACE:-tss}
+case $SPACE in
+  tss) LABELS=${LABELS:-../shared/data/nats_tss/nats_tss_test_acc_hp200.csv}; ACC="hp=200 test acc." ;;
+  sss) LABELS=${LABELS:-../shared/data/nats_sss/nats_sss_valid_acc_hp90.csv}; ACC="hp=90 validation acc." ;;
+  *) echo "error: SPACE must be tss or sss" >&2; exit 1 ;;
+esac
 N_TRAIN=${N_TRAIN:-200}
 BUDGET=${BUDGET:-200}
 SEEDS=${SEEDS:-10}
 SEED0=${SEED0:-0}
 # Extra options of train (forest) and search (strategy), e.g. SEARCH_ARGS="--population 20".
-TRAIN_ARGS=${TRAIN_ARGS:---max-features 0.33 --min-samples-leaf 2}
+if [ "$SPACE" = sss ]; then
+  TRAIN_ARGS=${TRAIN_ARGS:---max-features 0.33 --min-samples-leaf 5}
+else
+  TRAIN_ARGS=${TRAIN_ARGS:---max-features 0.33 --min-samples-leaf 2}
+fi
 SEARCH_ARGS=${SEARCH_ARGS:-}
 STRATEGY=${STRATEGY:-evolution}
 MODE=${MODE:-table}
@@ -29,10 +41,10 @@ DATASETS=${DATASETS:-cifar10 cifar100 imagenet16-120}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "| dataset | strategy | budget | labelled archs | true test acc. of the returned arch (mean ± std, ${SEEDS} seeds) | min | wall s/search | proxies |"
+echo "| dataset | strategy | budget | labelled archs | true $ACC of the returned arch (mean ± std, ${SEEDS} seeds) | min | wall s/search | proxies |"
 echo "|---|---|---|---|---|---|---|---|"
 for ds in $DATASETS; do
-  table=datasets/tss_${ds}_all.parquet
+  table=datasets/${SPACE}_${ds}_all.parquet
   : > "$work/acc"
   for ((s = SEED0; s < SEED0 + SEEDS; s++)); do
     "$BIN" train --features "$table" --labels "$LABELS" --dataset "$ds" --arch-features \
@@ -41,7 +53,7 @@ for ds in $DATASETS; do
     features=()
     [ "$MODE" = table ] && features=(--features "$table")
     t0=$(date +%s.%N)
-    "$BIN" search --space tss --dataset "$ds" --model "$work/model.gfm" "${features[@]}" \
+    "$BIN" search --space "$SPACE" --dataset "$ds" --model "$work/model.gfm" "${features[@]}" \
       --labels "$LABELS" --strategy "$STRATEGY" --budget "$BUDGET" --seed "$s" --top 1 $SEARCH_ARGS \
       --format csv --device cpu >"$work/best.csv" 2>"$work/search.err" \
       || { cat "$work/search.err" >&2; exit 1; }

@@ -1,6 +1,7 @@
 //! What proxy values depend on, as types: the input batch ([`DataSource`]), the proxy
 //! configuration ([`ProxyConfig`]), the devices that computed them ([`DeviceKinds`]) and an
-//! extraction's whole [`Manifest`]. Torch-free and Polars-free, so that proxy tables, models
+//! extraction's whole [`Manifest`]; and what a label is ([`LabelKind`]: which accuracy, after
+//! which training schedule). Torch-free and Polars-free, so that proxy tables, models
 //! and the forest-only build (the Python binding) all carry the same types.
 //!
 //! On disk the manifest is JSON: `OUT.parts/manifest.json`, a table's Parquet key-value
@@ -301,6 +302,154 @@ impl Manifest {
     }
 }
 
+/// Which accuracy of a NATS-Bench run a label is. NATS-Bench (Dong et al., TPAMI 2021) reports
+/// several per run; they are not interchangeable: the SSS labels available here are `x-valid`
+/// accuracies, which must never be shown as test accuracies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Accuracy {
+    /// `ori-test` for CIFAR-10 (trained on train+valid); `x-test` for CIFAR-100 and
+    /// ImageNet16-120 (the test half of the test set).
+    Test,
+    /// `x-valid`: the 25k valid half of CIFAR-10's train set (trained on the other half), or
+    /// the valid half of CIFAR-100's and ImageNet16-120's test set.
+    Valid,
+    /// `ori-test` of CIFAR-100 and ImageNet16-120 (both halves of the test set).
+    ValTest,
+    /// Final-epoch train accuracy.
+    Train,
+}
+
+impl Accuracy {
+    pub const ALL: [Accuracy; 4] = [
+        Accuracy::Test,
+        Accuracy::Valid,
+        Accuracy::ValTest,
+        Accuracy::Train,
+    ];
+
+    /// The label-table column holding it.
+    pub fn column(self) -> &'static str {
+        match self {
+            Accuracy::Test => "test_acc",
+            Accuracy::Valid => "valid_acc",
+            Accuracy::ValTest => "valtest_acc",
+            Accuracy::Train => "train_acc",
+        }
+    }
+
+    /// In words, as outputs print it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Accuracy::Test => "test accuracy",
+            Accuracy::Valid => "validation accuracy",
+            Accuracy::ValTest => "validation+test accuracy",
+            Accuracy::Train => "train accuracy",
+        }
+    }
+
+    /// The column named `name`, if it is one.
+    pub fn from_column(name: &str) -> Option<Accuracy> {
+        Accuracy::ALL.into_iter().find(|a| a.column() == name)
+    }
+}
+
+/// What a label is: which [`Accuracy`], after which NATS-Bench training schedule (`hp`, the
+/// number of epochs: 200 is TSS's final training, 90 SSS's). Models store it and refuse labels
+/// of another kind when they report metrics.
+///
+/// Its text is the column name, then ` hp=N` when the schedule is known (`"valid_acc hp=90"`);
+/// a bare column name (`"test_acc"`, what models written before the schedule was recorded
+/// hold) reads as an unknown schedule. [`LabelKind::describe`] is the wording for people.
+///
+/// ```
+/// use greenfactory::provenance::{Accuracy, LabelKind};
+/// let k: LabelKind = "valid_acc hp=90".parse().unwrap();
+/// assert_eq!(k.accuracy, Accuracy::Valid);
+/// assert_eq!(k.describe(), "hp=90 validation accuracy");
+/// assert_eq!(k.to_string(), "valid_acc hp=90");
+/// assert!("test_acc hp=".parse::<LabelKind>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LabelKind {
+    pub accuracy: Accuracy,
+    /// NATS-Bench's `hp` (training epochs), when known.
+    pub hp: Option<String>,
+}
+
+impl LabelKind {
+    pub fn new(accuracy: Accuracy, hp: Option<&str>) -> LabelKind {
+        LabelKind {
+            accuracy,
+            hp: hp.map(str::to_string),
+        }
+    }
+
+    /// "hp=90 validation accuracy", or "test accuracy" when the schedule is unknown.
+    pub fn describe(&self) -> String {
+        match &self.hp {
+            Some(hp) => format!("hp={hp} {}", self.accuracy.words()),
+            None => self.accuracy.words().to_string(),
+        }
+    }
+
+    /// Whether labels of kind `other` measure the same thing: same accuracy, and the same
+    /// schedule where both know it.
+    pub fn matches(&self, other: &LabelKind) -> bool {
+        self.accuracy == other.accuracy
+            && match (&self.hp, &other.hp) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
+impl fmt::Display for LabelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.accuracy.column())?;
+        if let Some(hp) = &self.hp {
+            write!(f, " hp={hp}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A label kind's text that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("label kind {text:?}: {why}")]
+pub struct BadLabelKind {
+    pub text: String,
+    pub why: &'static str,
+}
+
+impl FromStr for LabelKind {
+    type Err = BadLabelKind;
+    fn from_str(text: &str) -> Result<LabelKind, BadLabelKind> {
+        let bad = |why| BadLabelKind {
+            text: text.chars().take(60).collect(),
+            why,
+        };
+        let mut parts = text.split_whitespace();
+        let accuracy = parts
+            .next()
+            .and_then(Accuracy::from_column)
+            .ok_or_else(|| bad("expected test_acc, valid_acc, valtest_acc or train_acc"))?;
+        let hp = match parts.next() {
+            None => None,
+            Some(p) => {
+                let hp = p
+                    .strip_prefix("hp=")
+                    .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| bad("expected hp=<epochs> after the column"))?;
+                Some(hp.to_string())
+            }
+        };
+        if parts.next().is_some() {
+            return Err(bad("unexpected text after hp=<epochs>"));
+        }
+        Ok(LabelKind { accuracy, hp })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +511,36 @@ mod tests {
             "the third differs in a value setting"
         );
         assert_eq!(Manifest::merge(&[]).unwrap(), None);
+    }
+
+    #[test]
+    fn label_kinds_round_trip_and_match() {
+        for text in [
+            "test_acc",
+            "test_acc hp=200",
+            "valid_acc hp=90",
+            "train_acc hp=12",
+        ] {
+            let k: LabelKind = text.parse().unwrap();
+            assert_eq!(k.to_string(), text);
+        }
+        let legacy: LabelKind = "test_acc".parse().unwrap();
+        let tss: LabelKind = "test_acc hp=200".parse().unwrap();
+        let sss: LabelKind = "valid_acc hp=90".parse().unwrap();
+        assert!(legacy.matches(&tss) && tss.matches(&legacy));
+        assert!(!tss.matches(&sss));
+        assert!(!sss.matches(&"valid_acc hp=200".parse().unwrap()));
+        assert_eq!(sss.describe(), "hp=90 validation accuracy");
+        assert_eq!(legacy.describe(), "test accuracy");
+        for bad in [
+            "",
+            "acc",
+            "valid_acc hp=",
+            "valid_acc hp=x",
+            "valid_acc 90",
+            "test_acc hp=1 x",
+        ] {
+            assert!(bad.parse::<LabelKind>().is_err(), "{bad:?}");
+        }
     }
 }

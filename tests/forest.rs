@@ -64,7 +64,7 @@ fn model(f: &Fixture) -> Model {
         feature_names: f.train.feature_names.clone(),
         space: Space::Tss,
         dataset: NatsDataset::Cifar10,
-        target: "nats_test_acc_hp200".into(),
+        target: "test_acc hp=200".parse().unwrap(),
         n_train: f.train.n_rows(),
         proxy_config: None,
         cv_metrics: None,

@@ -109,7 +109,7 @@ fn import_dir_reads_the_samples() {
             _ => "imagenet16_120_test_acc",
         };
         let want: f64 = line[common::col(&h, col)].parse().unwrap();
-        assert!(close(r.test_acc, want), "{r:?} vs {want}");
+        assert!(close(r.test_acc.unwrap(), want), "{r:?} vs {want}");
         assert_eq!(r.arch, line[common::col(&h, "arch_str")]);
         assert!(r.params_m.is_some() && r.flops_m.is_some() && r.train_acc.is_some());
         assert_eq!(r.valid_acc.is_none(), r.dataset == "cifar10");
@@ -121,7 +121,7 @@ fn import_dir_reads_the_samples() {
         .iter()
         .find(|r| r.arch_index == 0 && r.dataset == "cifar10")
         .unwrap();
-    assert!(close(r0.test_acc, 79.79) && close(r0.params_m.unwrap(), 0.011714));
+    assert!(close(r0.test_acc.unwrap(), 79.79) && close(r0.params_m.unwrap(), 0.011714));
     // hp "12" is also importable.
     let (_, h12) = table::read_nats(&raw("sss"), Some("12")).unwrap();
     assert_eq!(h12.hp.as_deref(), Some("12"));

@@ -50,7 +50,7 @@ fn arch_feature_model() -> (Model, Vec<Vec<f64>>) {
         feature_names: names,
         space: Space::Tss,
         dataset: NatsDataset::Cifar10,
-        target: "test_acc".into(),
+        target: "test_acc hp=200".parse().unwrap(),
         n_train: y.len(),
         proxy_config: None,
         cv_metrics: None,

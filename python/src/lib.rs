@@ -271,10 +271,17 @@ impl PyModel {
         self.inner.meta().dataset.name().into()
     }
 
-    /// The predicted quantity, e.g. `"test_acc"`.
+    /// What the model predicts, as stored: the label column and the NATS-Bench schedule,
+    /// e.g. `"test_acc hp=200"` or `"valid_acc hp=90"` (older models: the bare column).
     #[getter]
     fn target(&self) -> String {
-        self.inner.meta().target.clone()
+        self.inner.meta().target.to_string()
+    }
+
+    /// What the model predicts in words, e.g. `"hp=90 validation accuracy"`.
+    #[getter]
+    fn label(&self) -> String {
+        self.inner.meta().target.describe()
     }
 
     /// Number of training rows.
@@ -387,7 +394,7 @@ impl PyModel {
             "Model(space={:?}, dataset={:?}, target={:?}, features={}, trees={}, n_train={})",
             m.space.name(),
             m.dataset.name(),
-            m.target,
+            m.target.to_string(),
             m.feature_names.len(),
             self.inner.forest().n_trees(),
             m.n_train
@@ -492,7 +499,7 @@ fn metrics<'py>(
 #[pyfunction]
 #[pyo3(signature = (X, y, feature_names=None, *, n_trees=100, max_features=None, max_depth=None,
     min_samples_split=2, min_samples_leaf=1, bootstrap=true, seed=0, n_threads=None,
-    space, dataset, target="", config=None))]
+    space, dataset, target=None, config=None))]
 #[allow(non_snake_case, clippy::too_many_arguments)]
 fn train<'py>(
     py: Python<'py>,
@@ -509,7 +516,7 @@ fn train<'py>(
     n_threads: Option<usize>,
     space: &str,
     dataset: &str,
-    target: &str,
+    target: Option<&str>,
     config: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<PyModel> {
     let all = PyString::new(py, "all").into_any();
@@ -535,6 +542,15 @@ fn train<'py>(
     }
     let space = parse_space(space)?;
     let dataset: NatsDataset = dataset.parse().map_err(err)?;
+    // The NATS-Bench labels of each space that the project reads: TSS hp=200 test accuracy,
+    // SSS hp=90 validation accuracy.
+    let target: greenfactory::provenance::LabelKind = match target {
+        Some(t) => t.parse().map_err(err)?,
+        None => match space {
+            Space::Tss => "test_acc hp=200".parse().map_err(err)?,
+            Space::Sss => "valid_acc hp=90".parse().map_err(err)?,
+        },
+    };
     let config = match config {
         None => None,
         Some(c) if c.is_none() => None,
@@ -561,7 +577,7 @@ fn train<'py>(
         feature_names: names,
         space,
         dataset,
-        target: target.into(),
+        target,
         n_train: n,
         proxy_config: config,
         cv_metrics: None,

@@ -24,8 +24,9 @@ pub struct ExtractArgs {
     /// all | sample:N[:SEED] | range:A..B | file:F (arch strings or indices, one per line).
     #[arg(long)]
     pub archs: String,
-    /// Comma-separated proxy names, `default` (the default vector: see `DEFAULT_PROXIES`) or
-    /// `all`.
+    /// Comma-separated proxy names, `default` (the space's default vector: TSS params, flops,
+    /// l2_norm, synflow, jacov, epe_nas, nwot, meco, meco_opt; SSS params, flops, synflow; each
+    /// with the space's topology or channel counts) or `all`.
     #[arg(long, value_delimiter = ',')]
     pub proxies: Vec<String>,
     /// Archs scored at once: `auto` (one per CPU core; on CUDA at most 16) or a number.

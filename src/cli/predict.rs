@@ -18,6 +18,10 @@ pub struct PredictArgs {
     /// Model file written by `train`.
     #[arg(long)]
     pub model: PathBuf,
+    /// Search space of the archs (tss or sss); default: the model's. A model predicts archs of
+    /// the space it was trained on only.
+    #[arg(long)]
+    pub space: Option<crate::space::Space>,
     /// Arch string(s) or official indices (repeatable); proxies are computed with the
     /// configuration stored in the model.
     #[arg(long = "arch")]
@@ -38,6 +42,21 @@ pub struct PredictArgs {
 pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     let model = Model::load(&a.model)?;
     let meta = model.meta();
+    if let Some(sp) = a.space {
+        if sp != meta.space {
+            bail!(
+                "--space {sp}: {} predicts {} archs only",
+                a.model.display(),
+                meta.space.name().to_uppercase()
+            );
+        }
+    }
+    eprintln!(
+        "predicted: {} {} (%) by {}",
+        meta.dataset,
+        meta.target.describe(),
+        a.model.display()
+    );
     let header: Vec<String> = ["index", "arch", "predicted", "uncertainty", "basis"]
         .iter()
         .map(|s| s.to_string())
@@ -72,7 +91,22 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     let device = parse_device(&a.device)?;
     let (engine, space, _) =
         engine_for(&model, device).with_context(|| format!("{}", a.model.display()))?;
-    let archs = collect_archs(space, &a.archs, a.arch_file.as_ref())?;
+    let archs = collect_archs(space, &a.archs, a.arch_file.as_ref()).map_err(|e| {
+        // An arch of the other space gets an error that names both spaces.
+        let other = match space {
+            crate::space::Space::Tss => crate::space::Space::Sss,
+            crate::space::Space::Sss => crate::space::Space::Tss,
+        };
+        match a.archs.iter().find(|s| other.parse(s).is_ok()) {
+            Some(s) => anyhow::anyhow!(
+                "--arch {s} is an arch of the {} space, but {} predicts {} archs",
+                other.name().to_uppercase(),
+                a.model.display(),
+                space.name().to_uppercase()
+            ),
+            None => e,
+        }
+    })?;
     // An arch without a proxy value gets a row saying why and the others go on; the run
     // fails at the end, after every computed prediction is printed.
     let mut missing = 0;

@@ -65,14 +65,17 @@ pub struct SearchArgs {
     #[arg(long)]
     pub max_hw: Option<f64>,
     /// accuracy: the archs with the highest predicted accuracy; pareto: the front of predicted
-    /// accuracy against the hardware cost (needs --hw).
+    /// accuracy against the hardware cost (needs --hw, TSS); pareto-params, pareto-flops: the
+    /// front against the parameter count or the FLOPs (any space; SSS has no hardware costs).
     #[arg(long, value_enum, default_value_t = ObjectiveArg::Accuracy)]
     pub objective: ObjectiveArg,
     /// A proxy table of the model's configuration holding every arch the search may score:
     /// values are looked up instead of computed.
     #[arg(long)]
     pub features: Option<PathBuf>,
-    /// Label table: adds each arch's true NATS-Bench test accuracy to the output.
+    /// Label table: adds each arch's true NATS-Bench accuracy, of the kind the model learnt
+    /// (e.g. hp=90 validation accuracy for SSS), to the output; labels of another kind are
+    /// refused.
     #[arg(long)]
     pub labels: Option<PathBuf>,
     /// Archs printed (accuracy objective).
@@ -81,8 +84,9 @@ pub struct SearchArgs {
     /// Writes every scored arch, best first (accuracy), or the front (pareto), as CSV.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Writes a PNG: predicted accuracy against the hardware cost of every scored arch, with
-    /// the Pareto front (needs --hw).
+    /// Writes a PNG: predicted accuracy against the front's cost (the hardware cost with --hw,
+    /// params or FLOPs with pareto-params / pareto-flops) of every scored arch, with the
+    /// Pareto front.
     #[arg(long)]
     pub plot: Option<PathBuf>,
     /// Device for computing proxies: auto, cpu, cuda, cuda:N.
@@ -105,6 +109,8 @@ pub enum StrategyArg {
 pub enum ObjectiveArg {
     Accuracy,
     Pareto,
+    ParetoParams,
+    ParetoFlops,
 }
 
 pub fn run(a: SearchArgs) -> anyhow::Result<()> {
@@ -138,17 +144,27 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         objective: match a.objective {
             ObjectiveArg::Accuracy => Objective::Accuracy,
             ObjectiveArg::Pareto => Objective::Pareto,
+            ObjectiveArg::ParetoParams => Objective::ParetoParams,
+            ObjectiveArg::ParetoFlops => Objective::ParetoFlops,
         },
         hw: hw.as_ref(),
     };
-    if a.plot.is_some() && hw.is_none() {
-        bail!("--plot draws accuracy against the hardware cost: give --hw FILE");
+    if a.plot.is_some()
+        && hw.is_none()
+        && !matches!(
+            config.objective,
+            Objective::ParetoParams | Objective::ParetoFlops
+        )
+    {
+        bail!("--plot draws accuracy against a cost: give --hw FILE, or --objective pareto-params or pareto-flops");
     }
     let truth = a
         .labels
         .as_ref()
-        .map(|p| crate::table::read_labels(p)?.test_accuracies(a.space, a.dataset))
-        .transpose()?;
+        .map(|p| crate::table::read_labels(p)?.accuracies(a.space, a.dataset, &model.meta().target))
+        .transpose()
+        .context("--labels")?;
+    let kind = model.meta().target.clone();
     let mut scorer: Box<dyn Scorer + '_> = match &a.features {
         Some(f) => {
             let layout = crate::table::PlainLayout {
@@ -182,24 +198,34 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         }
     };
     let outcome = search(a.space, scorer.as_mut(), &config)?;
-    let shown: Vec<&Candidate> = match config.objective {
-        Objective::Accuracy => outcome.ranked(),
-        Objective::Pareto => outcome.front(),
+    let shown: Vec<&Candidate> = if config.objective.is_front() {
+        outcome.front()
+    } else {
+        outcome.ranked()
     };
-    let (header, rows) = candidate_rows(&shown, hw.as_ref(), truth.as_ref());
-    let printed = match config.objective {
-        Objective::Accuracy => &rows[..rows.len().min(a.top)],
-        Objective::Pareto => &rows[..],
+    let (header, rows) = candidate_rows(&shown, hw.as_ref(), truth.as_ref(), &kind);
+    let printed = if config.objective.is_front() {
+        &rows[..]
+    } else {
+        &rows[..rows.len().min(a.top)]
     };
     print_rows(a.format, &header, printed)?;
     if let Some(out) = &a.out {
         let file = std::fs::File::create(out).with_context(|| format!("{}", out.display()))?;
         write_rows(file, Format::Csv, &header, &rows)?;
     }
-    if let (Some(png), Some(hw)) = (&a.plot, &hw) {
-        plot_front(png, &outcome, hw, a.space, a.dataset)?;
+    if let Some(png) = &a.plot {
+        let axis = match (config.objective, &hw) {
+            (Objective::ParetoParams, _) => "params (M)".to_string(),
+            (Objective::ParetoFlops, _) => "FLOPs (M)".to_string(),
+            (_, Some(hw)) => format!("{} ({})", hw.metric(), hw.unit()),
+            (_, None) => bail!(
+                "--plot needs a cost: --hw FILE, or --objective pareto-params or pareto-flops"
+            ),
+        };
+        plot_front(png, &outcome, &axis, a.space, a.dataset, &kind)?;
     }
-    eprintln!("{}", summary(&config, &outcome, truth.as_ref()));
+    eprintln!("{}", summary(&config, &outcome, truth.as_ref(), &kind));
     Ok(())
 }
 
@@ -207,12 +233,14 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
 fn plot_front(
     png: &Path,
     outcome: &SearchOutcome,
-    hw: &HwCosts,
+    axis: &str,
     space: Space,
     dataset: NatsDataset,
+    kind: &crate::provenance::LabelKind,
 ) -> anyhow::Result<()> {
     use crate::plot::{scatter, Legend, ScatterSpec, Series};
-    let point = |c: &Candidate| Some((c.hw?, c.prediction.as_ref().ok()?.mean));
+    let objective = outcome.objective;
+    let point = |c: &Candidate| Some((objective.cost(c)?, c.prediction.as_ref().ok()?.mean));
     let scored: Vec<(f64, f64)> = outcome.scored.iter().filter_map(point).collect();
     let front: Vec<(f64, f64)> = outcome.front().into_iter().filter_map(point).collect();
     let spec = ScatterSpec {
@@ -220,11 +248,11 @@ fn plot_front(
             "{} {}: predicted accuracy vs {} ({} archs scored)",
             space.name(),
             dataset.name(),
-            hw.metric(),
+            axis,
             outcome.scored.len()
         ),
-        x_label: format!("{} ({})", hw.metric(), hw.unit()),
-        y_label: "predicted test accuracy (%)".into(),
+        x_label: axis.to_string(),
+        y_label: format!("predicted {} (%)", kind.describe()),
         series: vec![
             Series::points("scored archs", scored),
             Series::points_and_line("Pareto front", front),
@@ -240,6 +268,7 @@ fn candidate_rows(
     shown: &[&Candidate],
     hw: Option<&HwCosts>,
     truth: Option<&HashMap<usize, f64>>,
+    kind: &crate::provenance::LabelKind,
 ) -> (Vec<String>, Vec<Vec<Cell>>) {
     let mut header: Vec<String> = [
         "rank",
@@ -257,7 +286,12 @@ fn candidate_rows(
         header.push(format!("{}_{}", h.metric(), h.unit().replace('/', "_per_")));
     }
     if truth.is_some() {
-        header.push("true_acc".into());
+        // The column is named after the kind where it is not the test accuracy, so a table of
+        // validation accuracies cannot be read as test accuracies.
+        header.push(match kind.accuracy {
+            crate::provenance::Accuracy::Test => "true_acc".into(),
+            a => format!("true_{}", a.column()),
+        });
     }
     let num = |v: Option<f64>| Cell::Num(v.unwrap_or(f64::NAN));
     let rows = shown
@@ -291,6 +325,7 @@ fn summary(
     config: &SearchConfig,
     outcome: &SearchOutcome,
     truth: Option<&HashMap<usize, f64>>,
+    kind: &crate::provenance::LabelKind,
 ) -> String {
     let mut s = format!("{}: scored {} archs", config.strategy, outcome.scored.len());
     if config.strategy != Strategy::Exhaustive {
@@ -310,8 +345,9 @@ fn summary(
         if let Some(&acc) = t.get(&best.arch.index()) {
             let better = t.values().filter(|&&v| v > acc).count();
             s += &format!(
-                "; best predicted arch {}: true test accuracy {acc:.2} %, {} archs of {} are better",
+                "; best predicted arch {}: true {} {acc:.2} %, {} archs of {} are better",
                 best.arch.index(),
+                kind.describe(),
                 better,
                 t.len()
             );

@@ -5,6 +5,7 @@ use crate::forest::{
     Forest, ForestParams, Metrics, Model, ModelMeta, Protocol, Split, SplitSize, Written,
 };
 use crate::plot::{self, BarsSpec, Legend, LinesSpec, Panel, ScatterSpec, Series};
+use crate::provenance::LabelKind;
 use crate::table::{self, JoinOptions, JoinReport, PlainLayout, ProxyTable};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
@@ -30,9 +31,11 @@ pub struct DataArgs {
     /// cifar10, cifar100 or imagenet16-120.
     #[arg(long)]
     pub dataset: String,
-    /// Label column to predict.
-    #[arg(long, default_value = "test_acc")]
-    pub target: String,
+    /// Label to learn: test_acc, valid_acc, valtest_acc or train_acc, optionally with the
+    /// NATS-Bench schedule ("valid_acc hp=90"). Default: the label table's test accuracy, else
+    /// its validation accuracy (the SSS labels are hp=90 validation accuracies).
+    #[arg(long)]
+    pub target: Option<String>,
     /// Drop rows with a non-finite feature (counted) instead of stopping with an error.
     #[arg(long)]
     pub drop_non_finite: bool,
@@ -106,8 +109,43 @@ pub fn load_labels(path: &Path) -> anyhow::Result<table::LabelTable> {
     Ok(table::read_labels(path)?)
 }
 
+/// The label kind `target` (or the table's default) names for `space` and `dataset`, with the
+/// table's `hp` filled in when the target does not say it and the table has one.
+pub fn resolve_target(
+    target: Option<&str>,
+    labels: &table::LabelTable,
+    space: crate::space::Space,
+    dataset: crate::space::NatsDataset,
+) -> anyhow::Result<LabelKind> {
+    let Some(t) = target else {
+        return Ok(labels.default_kind(space, dataset)?);
+    };
+    let mut kind: LabelKind = t.parse().context("--target")?;
+    if kind.hp.is_none() {
+        let hps: Vec<LabelKind> = labels
+            .kinds(space, dataset)?
+            .into_iter()
+            .filter(|k| k.accuracy == kind.accuracy)
+            .collect();
+        match hps.as_slice() {
+            [] => bail!(
+                "--target {t}: {} has no {space} {dataset} {}",
+                labels.source,
+                kind.accuracy.words()
+            ),
+            [one] => kind.hp = one.hp.clone(),
+            several => bail!(
+                "--target {t}: {} holds it for several hp; name one, e.g. --target \"{}\"",
+                labels.source,
+                several[0]
+            ),
+        }
+    }
+    Ok(kind)
+}
+
 /// Joins features and labels into the forest's dataset, printing the join report.
-pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyTable)> {
+pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyTable, LabelKind)> {
     let layout = PlainLayout {
         space: d.space,
         dataset: Some(d.dataset.clone()),
@@ -129,7 +167,20 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
     } else {
         features.select_features(&d.only).context("--only")?
     };
-    let (data, report) = table::join(&features, &labels, &d.dataset, &d.target, &opts)?;
+    let dataset = table::parse_dataset(&d.dataset)?;
+    let kind = resolve_target(d.target.as_deref(), &labels, features.space()?, dataset)?;
+    let opts = JoinOptions {
+        hp: kind.hp.clone(),
+        ..opts
+    };
+    let (data, report) = table::join(
+        &features,
+        &labels,
+        &d.dataset,
+        kind.accuracy.column(),
+        &opts,
+    )?;
+    eprintln!("labels: {} ({})", kind.describe(), labels.source);
     eprintln!(
         "joined {} {} rows × {} features (proxy rows {}, failed status {}, without label {}, non-finite dropped {}, labels without proxies {})",
         report.rows,
@@ -147,7 +198,7 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
             data.n_rows()
         );
     }
-    Ok((data, report, features))
+    Ok((data, report, features, kind))
 }
 
 #[derive(Args, Debug)]
@@ -186,7 +237,7 @@ fn metrics_line(m: &Metrics) -> String {
 }
 
 pub fn train(a: TrainArgs) -> anyhow::Result<()> {
-    let (data, report, features) = load_dataset(&a.data)?;
+    let (data, report, features, kind) = load_dataset(&a.data)?;
     let params = a.forest.params(a.seed)?;
     let split = match (a.n_train, a.train_frac) {
         (Some(n), _) => Some(SplitSize::NTrain(n)),
@@ -228,7 +279,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         feature_names: report.features.clone(),
         space: report.space,
         dataset: report.dataset,
-        target: a.data.target.clone(),
+        target: kind.clone(),
         n_train: train.n_rows(),
         proxy_config: features.config.clone(),
         cv_metrics: cv.as_ref().map(|c| c.metrics),
@@ -251,7 +302,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     if let Some(dir) = &a.plot {
         let charts = TrainCharts {
             dataset: report.dataset.name(),
-            target: &a.data.target,
+            target: &kind,
             features: &report.features,
             train: &train,
             cv: cv.as_ref(),
@@ -270,31 +321,21 @@ fn create_plot_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("--plot {}", dir.display()))
 }
 
-/// How a target column reads on an axis.
-fn target_text(target: &str) -> String {
-    match target {
-        "test_acc" => "test accuracy (%)".into(),
-        "valid_acc" => "validation accuracy (%)".into(),
-        "valtest_acc" => "validation+test accuracy (%)".into(),
-        "train_acc" => "training accuracy (%)".into(),
-        t => t.into(),
-    }
+/// How a label kind reads on an axis.
+fn target_text(target: &LabelKind) -> String {
+    format!("{} (%)", target.describe())
 }
 
-/// The unit of an error in the target (accuracy in % has errors in percentage points).
-fn error_unit(target: &str) -> &'static str {
-    if target.ends_with("_acc") {
-        " (% points)"
-    } else {
-        ""
-    }
+/// The unit of an error in the target (accuracies in % have errors in percentage points).
+fn error_unit(_target: &LabelKind) -> &'static str {
+    " (% points)"
 }
 
 /// Bars of at most this many features.
 const TOP_FEATURES: usize = 25;
 
 /// Predicted-against-true scatter with the y = x line.
-fn pred_vs_true(title: String, target: &str, series: Vec<Series>) -> ScatterSpec {
+fn pred_vs_true(title: String, target: &LabelKind, series: Vec<Series>) -> ScatterSpec {
     let t = target_text(target);
     ScatterSpec {
         title,
@@ -327,7 +368,7 @@ fn top_of(names: &[String]) -> String {
 /// What `train --plot` draws.
 struct TrainCharts<'a> {
     dataset: &'a str,
-    target: &'a str,
+    target: &'a LabelKind,
     features: &'a [String],
     train: &'a Dataset,
     cv: Option<&'a CrossValidation>,
@@ -388,7 +429,7 @@ fn evaluate_charts(
     dir: &Path,
     ev: &Evaluation,
     dataset: &str,
-    target: &str,
+    target: &LabelKind,
     protocol: ProtocolArg,
     features: &[String],
 ) -> anyhow::Result<Vec<PathBuf>> {
@@ -514,7 +555,7 @@ pub struct EvaluateArgs {
 }
 
 pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
-    let (data, report, _) = load_dataset(&a.data)?;
+    let (data, report, _, kind) = load_dataset(&a.data)?;
     let protocol = match a.protocol {
         ProtocolArg::Random => Protocol::Random,
         ProtocolArg::Isomorphism => {
@@ -542,7 +583,7 @@ pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
         "{} {} target {} protocol {:?} split {:?} repeats {} ({} rows, {} features)",
         report.space,
         report.dataset,
-        a.data.target,
+        kind,
         a.protocol,
         split,
         a.repeats,
@@ -571,7 +612,7 @@ pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
             dir,
             &ev,
             report.dataset.name(),
-            &a.data.target,
+            &kind,
             a.protocol,
             &data.feature_names,
         )?;

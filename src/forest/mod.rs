@@ -27,6 +27,7 @@
 //!
 //! ```
 //! use greenfactory::forest::{Forest, ForestParams, Model, ModelMeta, Written};
+//! use greenfactory::provenance::{Accuracy, LabelKind};
 //! use greenfactory::space::{NatsDataset, Space};
 //!
 //! // Training table: two proxies per arch and the trained accuracy (synthetic here).
@@ -43,7 +44,7 @@
 //!     feature_names: names.clone(),
 //!     space: Space::Tss,
 //!     dataset: NatsDataset::Cifar10,
-//!     target: "test_acc".into(),
+//!     target: LabelKind::new(Accuracy::Test, Some("200")), // NATS-Bench hp=200 test accuracy
 //!     n_train: 300,
 //!     proxy_config: None, // external features: no extraction manifest
 //!     cv_metrics: None,

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::forest::ForestWire;
 use super::{Forest, ForestError, ForestParams, Metrics, Prediction};
-use crate::provenance::Manifest;
+use crate::provenance::{LabelKind, Manifest};
 use crate::space::{NatsDataset, Space};
 
 /// First 8 bytes of every model file.
@@ -37,12 +37,13 @@ pub const FORMAT_VERSION: u32 = 1;
 ///
 /// ```
 /// use greenfactory::forest::{ForestParams, ModelMeta, Written};
+/// use greenfactory::provenance::{Accuracy, LabelKind};
 /// use greenfactory::space::{NatsDataset, Space};
 /// let meta = ModelMeta {
 ///     feature_names: vec!["synflow".into(), "nwot".into()],
 ///     space: Space::Tss,
 ///     dataset: NatsDataset::Cifar10,
-///     target: "test_acc".into(),
+///     target: LabelKind::new(Accuracy::Test, Some("200")),
 ///     n_train: 1000,
 ///     proxy_config: None,
 ///     cv_metrics: None,
@@ -57,8 +58,9 @@ pub struct ModelMeta {
     pub feature_names: Vec<String>,
     pub space: Space,
     pub dataset: NatsDataset,
-    /// Predicted quantity, e.g. `"test_acc"`.
-    pub target: String,
+    /// What the labels it learnt were (e.g. hp=200 test accuracy); stored as its text
+    /// (`"test_acc hp=200"`; older models hold the bare column name).
+    pub target: LabelKind,
     pub n_train: usize,
     /// The manifest of the extraction the features were computed by; `None` for a model of
     /// external features (a Suite-Zero or plain table), which no engine can reproduce. Stored
@@ -115,7 +117,7 @@ impl From<&ModelMeta> for StoredMeta {
             feature_names: m.feature_names.clone(),
             space: m.space.name().into(),
             dataset: m.dataset.name().into(),
-            target: m.target.clone(),
+            target: m.target.to_string(),
             n_train: m.n_train,
             proxy_config: m
                 .proxy_config
@@ -143,7 +145,7 @@ impl TryFrom<StoredMeta> for ModelMeta {
             space: m.space.parse().map_err(|e| format!("its space: {e}"))?,
             dataset: m.dataset.parse().map_err(|e| format!("its dataset: {e}"))?,
             feature_names: m.feature_names,
-            target: m.target,
+            target: m.target.parse().map_err(|e| format!("its target: {e}"))?,
             n_train: m.n_train,
             proxy_config,
             cv_metrics: m.cv_metrics,
@@ -399,7 +401,7 @@ mod tests {
             feature_names: vec!["synflow".into()],
             space: "tss".into(),
             dataset: "ImageNet16-120".into(),
-            target: "test_acc".into(),
+            target: "test_acc".parse().unwrap(),
             n_train: 10,
             proxy_config: r#"{"proxies":"suite-zero"}"#.into(),
             cv_metrics: None,
@@ -417,7 +419,7 @@ mod tests {
                 feature_names: vec!["synflow".into()],
                 space: Space::Tss,
                 dataset: NatsDataset::ImageNet16_120,
-                target: "test_acc".into(),
+                target: "test_acc".parse().unwrap(),
                 n_train: 10,
                 proxy_config: None,
                 cv_metrics: None,

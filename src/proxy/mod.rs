@@ -41,8 +41,8 @@ pub mod zico;
 
 pub use context::{ArchContext, GraspGraph, JacobianPass, LabelledPass, PassPlan, ReluPass};
 pub use registry::{
-    all_proxies, all_proxies_for, default_proxies_for, proxies_by_name, proxies_for_spec, Engine,
-    ProxyVector, DEFAULT_PROXIES,
+    all_proxies, all_proxies_for, default_proxies_for, default_proxy_names, proxies_by_name,
+    proxies_for_spec, Engine, ProxyVector, DEFAULT_PROXIES, SSS_DEFAULT_PROXIES,
 };
 
 use crate::net::NetworkError;

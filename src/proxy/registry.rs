@@ -46,20 +46,34 @@ pub fn all_proxies_for(space: crate::space::Space) -> Vec<&'static dyn Proxy> {
         .collect()
 }
 
-/// The proxies of the default vector, by name (topology features are added per space): chosen
-/// by measured τ per CPU-second (benches/README.md, "Default vector"); every other proxy stays
-/// available by name or with `all` ([`proxies_for_spec`]).
+/// The proxies of the TSS default vector, by name (topology features are added per space):
+/// chosen by measured τ per CPU-second (benches/README.md, "Default vector"); every other proxy
+/// stays available by name or with `all` ([`proxies_for_spec`]).
 pub const DEFAULT_PROXIES: [&str; 9] = [
     "params", "flops", "l2_norm", "synflow", "jacov", "epe_nas", "nwot", "meco", "meco_opt",
 ];
 
-/// The default vector for `space`: [`DEFAULT_PROXIES`] and the space's topology features, in
-/// table column order.
+/// The proxies of the SSS default vector (with the 9 channel counts): on SSS the channel
+/// configuration carries most of the signal and the data-dependent proxies did not earn their
+/// CPU time (benches/README.md, "SSS default vector").
+pub const SSS_DEFAULT_PROXIES: [&str; 3] = ["params", "flops", "synflow"];
+
+/// The default proxies of `space`, by name, without its topology features.
+pub fn default_proxy_names(space: crate::space::Space) -> &'static [&'static str] {
+    match space {
+        crate::space::Space::Tss => &DEFAULT_PROXIES,
+        crate::space::Space::Sss => &SSS_DEFAULT_PROXIES,
+    }
+}
+
+/// The default vector for `space`: [`default_proxy_names`] and the space's topology features,
+/// in table column order.
 pub fn default_proxies_for(space: crate::space::Space) -> Vec<&'static dyn Proxy> {
+    let names = default_proxy_names(space);
     all_proxies_for(space)
         .into_iter()
         .filter(|p| {
-            DEFAULT_PROXIES.contains(&p.name())
+            names.contains(&p.name())
                 || super::topology::TOPOLOGY.iter().any(|t| t.name == p.name())
         })
         .collect()

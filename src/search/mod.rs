@@ -38,7 +38,7 @@ mod engine;
 pub use engine::EngineScorer;
 pub use evolution::mutate;
 pub use hw::{HwCosts, HwError, HW_METRICS};
-pub use pareto::pareto_front;
+pub use pareto::{pareto_front, pareto_front_by};
 pub use scorer::{FeatureScorer, Scorer};
 
 use std::collections::HashMap;
@@ -132,6 +132,28 @@ pub enum Objective {
     /// The Pareto front of predicted accuracy (higher is better) against the hardware cost
     /// (lower is better); needs [`HwCosts`].
     Pareto,
+    /// The Pareto front of predicted accuracy against the parameter count (any space).
+    ParetoParams,
+    /// The Pareto front of predicted accuracy against the FLOPs (any space).
+    ParetoFlops,
+}
+
+impl Objective {
+    /// Whether the objective is a front rather than a ranking.
+    pub fn is_front(self) -> bool {
+        self != Objective::Accuracy
+    }
+
+    /// The cost of `c` the front is drawn against: the hardware cost for [`Objective::Pareto`]
+    /// (and, as before, for [`Objective::Accuracy`]'s [`SearchOutcome::front`]), else the
+    /// params or FLOPs in millions.
+    pub fn cost(self, c: &Candidate) -> Option<f64> {
+        match self {
+            Objective::Accuracy | Objective::Pareto => c.hw,
+            Objective::ParetoParams => c.params_m,
+            Objective::ParetoFlops => c.flops_m,
+        }
+    }
 }
 
 /// Upper bounds an arch must meet to be scored.
@@ -255,10 +277,12 @@ impl SearchOutcome {
         self.ranked().into_iter().next()
     }
 
-    /// The Pareto front of predicted accuracy against the hardware cost, cheapest first
-    /// (candidates without a hardware cost are left out).
+    /// The Pareto front of predicted accuracy against the objective's cost (the hardware cost,
+    /// or params / FLOPs for [`Objective::ParetoParams`] / [`Objective::ParetoFlops`]),
+    /// cheapest first (candidates without that cost are left out).
     pub fn front(&self) -> Vec<&Candidate> {
-        pareto_front(&self.scored)
+        let objective = self.objective;
+        pareto_front_by(&self.scored, |c| objective.cost(c))
     }
 }
 

@@ -1,5 +1,6 @@
-//! The Pareto front of predicted accuracy (higher is better) against a hardware cost (lower is
-//! better): the archs no other arch beats on both.
+//! The Pareto front of predicted accuracy (higher is better) against a cost (lower is better):
+//! the archs no other arch beats on both. The cost is the HW-NAS-Bench hardware cost, or the
+//! arch's parameters or FLOPs (the costs SSS has).
 
 use super::Candidate;
 
@@ -7,9 +8,18 @@ use super::Candidate;
 /// (at least as accurate and at most as costly, better in one), cheapest first. Of candidates
 /// equal in both, the lowest index is kept.
 pub fn pareto_front(candidates: &[Candidate]) -> Vec<&Candidate> {
+    pareto_front_by(candidates, |c| c.hw)
+}
+
+/// [`pareto_front`] against the cost `cost` gives (e.g. `|c| c.params_m`); candidates without
+/// a cost are left out.
+pub fn pareto_front_by(
+    candidates: &[Candidate],
+    cost: impl Fn(&Candidate) -> Option<f64>,
+) -> Vec<&Candidate> {
     let mut v: Vec<(&Candidate, f64, f64)> = candidates
         .iter()
-        .filter_map(|c| Some((c, c.prediction.as_ref().ok()?.mean, c.hw?)))
+        .filter_map(|c| Some((c, c.prediction.as_ref().ok()?.mean, cost(c)?)))
         .collect();
     // Cheapest first; among equal cost the most accurate first, then the lowest index.
     v.sort_by(|a, b| {

@@ -102,36 +102,56 @@ fn is_tss_wide(df: &DataFrame) -> bool {
     has(df, "index") && has(df, "arch_str") && TSS_WIDE.iter().any(|(c, _)| has(df, c))
 }
 
+/// Column names of the SSS validation-accuracy CSV (PROVENANCE §11), with their datasets.
+const SSS_WIDE: [(&str, &str); 3] = [
+    ("cifar10_valid_acc", "cifar10"),
+    ("cifar100_valid_acc", "cifar100"),
+    ("imagenet16_120_valid_acc", "imagenet16-120"),
+];
+
+fn is_sss_wide(df: &DataFrame) -> bool {
+    has(df, "index") && has(df, "arch_str") && SSS_WIDE.iter().any(|(c, _)| has(df, c))
+}
+
+/// Whether `df` has the label schema's keys and an accuracy column.
+fn is_label_schema(df: &DataFrame) -> bool {
+    has(df, "arch_index") && super::TARGET_COLUMNS.iter().any(|c| has(df, c))
+}
+
 fn is_suite_zero(df: &DataFrame) -> bool {
     has(df, "nats_index") && has(df, "arch_str")
 }
 
-/// Reads any supported table file: `.parquet` or `.csv` with the label schema (has `test_acc`),
-/// the proxy schema, the official TSS label CSV or a Suite-Zero joined CSV. Unknown extensions
-/// are an error.
+/// Reads any supported table file: `.parquet` or `.csv` with the label schema (an accuracy
+/// column such as `test_acc` or `valid_acc`), the proxy schema, the official TSS label CSV, the
+/// SSS validation-accuracy CSV or a Suite-Zero joined CSV. Unknown extensions are an error.
 pub fn read_any(path: &Path) -> Result<AnyTable> {
     let (df, config) = read_frame(path)?;
     let p = disp(path);
     if is_tss_wide(&df) {
         return Ok(AnyTable::Labels(tss_wide_to_long(&df, &p, "200")?));
     }
+    if is_sss_wide(&df) {
+        return Ok(AnyTable::Labels(sss_wide_to_long(&df, &p)?));
+    }
     if is_suite_zero(&df) {
         let ds = dataset_from_file_name(path)?;
         return Ok(AnyTable::Proxies(suite_zero_to_proxies(&df, ds, &p)?));
     }
-    if has(&df, "test_acc") {
+    if is_label_schema(&df) {
         return Ok(AnyTable::Labels(LabelTable::from_df(df, &p)?));
     }
     Ok(AnyTable::Proxies(ProxyTable::from_df(df, config, &p)?))
 }
 
-/// Reads a label table (label schema in Parquet/CSV, or the official TSS label CSV).
+/// Reads a label table (label schema in Parquet/CSV, the official TSS label CSV or the SSS
+/// validation-accuracy CSV).
 pub fn read_labels(path: &Path) -> Result<LabelTable> {
     match read_any(path)? {
         AnyTable::Labels(l) => Ok(l),
         AnyTable::Proxies(_) => Err(invalid(
             &disp(path),
-            "expected a label table (with a test_acc column), found a proxy table",
+            "expected a label table (arch_index and an accuracy column such as test_acc or valid_acc), found a proxy table",
         )),
     }
 }
@@ -142,7 +162,7 @@ pub fn read_proxies(path: &Path) -> Result<ProxyTable> {
         AnyTable::Proxies(p) => Ok(p),
         AnyTable::Labels(_) => Err(invalid(
             &disp(path),
-            "expected a proxy table, found a label table (it has a test_acc column)",
+            "expected a proxy table, found a label table (it has an accuracy column)",
         )),
     }
 }
@@ -176,8 +196,10 @@ fn tss_wide_to_long(df: &DataFrame, p: &str, hp: &str) -> Result<LabelTable> {
                 return Err(invalid(p, format!("row {r}: null index or arch_str")));
             };
             check_arch(Space::Tss, i, a, p)?;
-            let test_acc = acc[r]
-                .ok_or_else(|| invalid(p, format!("row {r}: null {col} (arch_index {i})")))?;
+            let test_acc = Some(
+                acc[r]
+                    .ok_or_else(|| invalid(p, format!("row {r}: null {col} (arch_index {i})")))?,
+            );
             rows.push(LabelRow {
                 space: "tss".into(),
                 dataset: ds.into(),
@@ -186,6 +208,47 @@ fn tss_wide_to_long(df: &DataFrame, p: &str, hp: &str) -> Result<LabelTable> {
                 hp: hp.into(),
                 test_acc,
                 valid_acc: None,
+                valtest_acc: None,
+                train_acc: None,
+                params_m: None,
+                flops_m: None,
+                latency_s: None,
+            });
+        }
+    }
+    let mut t = LabelTable::from_rows(&rows)?;
+    t.source = p.to_string();
+    Ok(t)
+}
+
+/// The SSS validation-accuracy CSV (`nats_sss/nats_sss_valid_acc_hp90.csv`, one column per
+/// dataset: final-epoch `x-valid` accuracy after 90 epochs, seed 777) as a long label table with
+/// hp "90" and the values in `valid_acc` (`test_acc` null: these are not test accuracies); its
+/// row index must be the NATS index and the arch string the official one (both checked).
+fn sss_wide_to_long(df: &DataFrame, p: &str) -> Result<LabelTable> {
+    let index = i64_col(df, "index", p)?;
+    let arch = str_col(df, "arch_str", p)?;
+    let mut rows = Vec::with_capacity(df.height() * 3);
+    for (col, ds) in SSS_WIDE {
+        if !has(df, col) {
+            continue;
+        }
+        let acc = f64_col(df, col, p)?;
+        for r in 0..df.height() {
+            let (Some(i), Some(a)) = (index[r], &arch[r]) else {
+                return Err(invalid(p, format!("row {r}: null index or arch_str")));
+            };
+            check_arch(Space::Sss, i, a, p)?;
+            let valid = acc[r]
+                .ok_or_else(|| invalid(p, format!("row {r}: null {col} (arch_index {i})")))?;
+            rows.push(LabelRow {
+                space: "sss".into(),
+                dataset: ds.into(),
+                arch_index: i,
+                arch: a.clone(),
+                hp: Space::Sss.final_hp().into(),
+                test_acc: None,
+                valid_acc: Some(valid),
                 valtest_acc: None,
                 train_acc: None,
                 params_m: None,
@@ -510,7 +573,7 @@ pub fn read_proxies_as(path: &Path, layout: &PlainLayout) -> Result<ProxyTable> 
     // One read of the file; the layout is told by its columns.
     let (df, config) = read_frame(path)?;
     let p = disp(path);
-    let t = if is_tss_wide(&df) || has(&df, "test_acc") {
+    let t = if is_tss_wide(&df) || is_sss_wide(&df) || is_label_schema(&df) {
         return Err(invalid(
             &p,
             "expected a proxy table, found a label table (it has a test_acc column)",
@@ -660,7 +723,7 @@ pub fn read_nats(dir: &Path, hp: Option<&str>) -> Result<(LabelTable, ImportSumm
             arch_index: l.arch_index as i64,
             arch: l.arch.clone(),
             hp: imp.hp.clone(),
-            test_acc: l.test_acc,
+            test_acc: Some(l.test_acc),
             valid_acc: l.valid_acc,
             valtest_acc: l.valtest_acc,
             train_acc: Some(l.train_acc),
@@ -698,7 +761,8 @@ pub struct ImportCsvOptions {
 }
 
 /// Imports a label CSV into a normalised Parquet label table at `out`. Accepts the official TSS
-/// label CSV (wide) and CSVs with the label schema; missing `space`/`hp`/`dataset` columns are
+/// label CSV and the SSS validation-accuracy CSV (wide; a `space` option naming the other space
+/// is refused) and CSVs with the label schema; missing `space`/`hp`/`dataset` columns are
 /// filled from `opts`. Every arch string is checked against its index.
 pub fn import_csv(file: &Path, out: &Path, opts: &ImportCsvOptions) -> Result<ImportSummary> {
     let p = disp(file);
@@ -707,9 +771,37 @@ pub fn import_csv(file: &Path, out: &Path, opts: &ImportCsvOptions) -> Result<Im
     }
     let mut df = read_csv(file)?;
     let space = opts.space.unwrap_or(Space::Tss);
-    let labels = if is_tss_wide(&df) {
+    let wide = if is_tss_wide(&df) {
+        Some(Space::Tss)
+    } else if is_sss_wide(&df) {
+        Some(Space::Sss)
+    } else {
+        None
+    };
+    if let (Some(w), Some(asked)) = (wide, opts.space) {
+        if w != asked {
+            return Err(invalid(
+                &p,
+                format!(
+                    "this is the NATS-Bench {} label CSV, not a {} one",
+                    w.name().to_uppercase(),
+                    asked.name().to_uppercase()
+                ),
+            ));
+        }
+    }
+    let labels = if wide == Some(Space::Tss) {
         let hp = opts.hp.clone().unwrap_or_else(|| "200".into());
         tss_wide_to_long(&df, &p, &hp)?
+    } else if wide == Some(Space::Sss) {
+        if opts
+            .hp
+            .as_deref()
+            .is_some_and(|h| h != Space::Sss.final_hp())
+        {
+            return Err(invalid(&p, "the SSS label CSV holds hp=90 accuracies"));
+        }
+        sss_wide_to_long(&df, &p)?
     } else {
         let n = df.height();
         if !has(&df, "space") {

@@ -119,6 +119,9 @@ pub fn join(
     }
     let side = ProxySide::read(proxies, ds, options.expected_features.as_deref())?;
     let labelled = label_side(labels, side.space, ds, target, options.hp.as_deref())?;
+    if labelled.is_empty() {
+        refuse_other_space(labels, side.space, ds)?;
+    }
     let mut report = JoinReport {
         dataset,
         target: target.into(),
@@ -340,6 +343,24 @@ fn label_side(
         });
     }
     Ok(lab)
+}
+
+/// When `labels` hold no `space` labels of `dataset` but some of another space: the error that
+/// says so (a TSS table joined with the SSS labels, or the reverse).
+fn refuse_other_space(labels: &LabelTable, space: Space, dataset: &str) -> Result<()> {
+    let spaces = str_col(&labels.df, "space", &labels.source)?;
+    if let Some(other) = spaces.iter().flatten().find(|s| s.as_str() != space.name()) {
+        return Err(invalid(
+            &labels.source,
+            format!(
+                "holds {} labels and no {} labels for {dataset}: the features are {} archs",
+                other.to_uppercase(),
+                space.name().to_uppercase(),
+                space.name().to_uppercase()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The first row left out of the join for each reason that is an error unless allowed.

@@ -10,15 +10,18 @@
 //! | `arch_index` | i64 | official NATS-Bench index |
 //! | `arch` | str | official arch string |
 //! | `hp` | str | NATS-Bench training schedule (`200` TSS / `90` SSS = final training) |
-//! | `test_acc` | f64 | test accuracy, % (NATS-Bench `get_more_info(..., is_random=False)`) |
+//! | `test_acc` | f64, nullable | test accuracy, % (NATS-Bench `get_more_info(..., is_random=False)`) |
 //! | `valid_acc` | f64, nullable | `x-valid` accuracy, % (null for `cifar10`) |
 //! | `valtest_acc` | f64, nullable | `ori-test` accuracy of `cifar100` / `ImageNet16-120`, % |
 //! | `train_acc` | f64, nullable | final-epoch train accuracy, % |
 //! | `params_m`, `flops_m` | f64, nullable | parameters / FLOPs in millions |
 //! | `latency_s` | f64, nullable | latency in seconds |
 //!
-//! The nullable cost/train columns are null when the source does not carry them (e.g. the TSS
-//! test-accuracy CSV); an import from the official archives ([`import_nats`]) fills them all.
+//! The nullable columns are null when the source does not carry them (e.g. the TSS test-accuracy
+//! CSV has no validation accuracy, the SSS validation-accuracy CSV no test accuracy); an import
+//! from the official archives ([`import_nats`]) fills them all. A label table needs at least
+//! one accuracy column; what a label is ([`crate::provenance::LabelKind`]: which accuracy, which
+//! `hp`) follows from the column and the `hp` column, and [`LabelTable::kinds`] lists them.
 //!
 //! # Proxy table (one row per (arch, dataset))
 //!
@@ -37,7 +40,9 @@
 //! [`read_any`] dispatches on the extension (`.parquet` / `.csv`); it recognises, besides the two
 //! schemas above, the official TSS label CSV (`index, arch_str, unique_str, cifar10_test_acc,
 //! cifar100_test_acc, imagenet16_120_test_acc`, made with `get_more_info(i, ds, hp=200,
-//! is_random=False)['test-accuracy']`; see `shared/data/PROVENANCE.md` §1) and the
+//! is_random=False)['test-accuracy']`; see `shared/data/PROVENANCE.md` §1), the SSS
+//! validation-accuracy CSV (`index, arch_str, cifar10_valid_acc, cifar100_valid_acc,
+//! imagenet16_120_valid_acc`: `x-valid` after 90 epochs, seed 777; §11) and the
 //! NAS-Bench-Suite-Zero joined CSVs (`nats_index, arch_str, naslib_net, <13 proxies>,
 //! naslib_val_acc, nats_test_acc_hp200`; §6b). Parquet files are written atomically
 //! (`<out>.tmp`, then rename), so a file that exists is complete.
@@ -52,7 +57,8 @@ pub use io::{
 };
 pub use join::{features_for_predict, fnv1a64, join, JoinOptions, JoinReport, PredictRow};
 
-use crate::provenance::Manifest;
+use crate::provenance::{Accuracy, LabelKind, Manifest};
+use crate::space::{NatsDataset, Space};
 use polars::prelude::*;
 use std::path::PathBuf;
 
@@ -167,6 +173,18 @@ pub fn parse_dataset(name: &str) -> Result<crate::space::NatsDataset> {
         .map_err(|_| TableError::UnknownDataset(name.chars().take(60).collect()))
 }
 
+impl LabelRow {
+    /// The value of accuracy `acc`, if the row has one.
+    pub fn accuracy(&self, acc: Accuracy) -> Option<f64> {
+        match acc {
+            Accuracy::Test => self.test_acc,
+            Accuracy::Valid => self.valid_acc,
+            Accuracy::ValTest => self.valtest_acc,
+            Accuracy::Train => self.train_acc,
+        }
+    }
+}
+
 /// One label-table row (see the module docs for the columns).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelRow {
@@ -175,7 +193,7 @@ pub struct LabelRow {
     pub arch_index: i64,
     pub arch: String,
     pub hp: String,
-    pub test_acc: f64,
+    pub test_acc: Option<f64>,
     pub valid_acc: Option<f64>,
     pub valtest_acc: Option<f64>,
     pub train_acc: Option<f64>,
@@ -292,6 +310,10 @@ fn require(df: &DataFrame, cols: &[&str], path: &str, kind: &'static str) -> Res
     Ok(())
 }
 
+fn has_column(df: &DataFrame, col: &str) -> bool {
+    df.get_column_names().iter().any(|c| c.as_str() == col)
+}
+
 fn invalid(path: &str, what: impl Into<String>) -> TableError {
     TableError::Invalid {
         path: path.into(),
@@ -354,10 +376,7 @@ impl LabelTable {
             ),
             str_column("arch", s(|r| &r.arch)),
             str_column("hp", s(|r| &r.hp)),
-            Column::new(
-                "test_acc".into(),
-                rows.iter().map(|r| r.test_acc).collect::<Vec<f64>>(),
-            ),
+            Column::new("test_acc".into(), o(|r| r.test_acc)),
             Column::new("valid_acc".into(), o(|r| r.valid_acc)),
             Column::new("valtest_acc".into(), o(|r| r.valtest_acc)),
             Column::new("train_acc".into(), o(|r| r.train_acc)),
@@ -369,17 +388,25 @@ impl LabelTable {
         LabelTable::from_df(df, MEMORY)
     }
 
-    /// Validates and normalises a data frame with the label schema: the required columns
-    /// (`space, dataset, arch_index, arch, test_acc`) must exist, the optional ones are added as
-    /// nulls when absent, `hp` defaults to the space's final training, types are cast, dataset
-    /// names are normalised and the columns put in [`LABEL_COLUMNS`] order.
+    /// Validates and normalises a data frame with the label schema: the key columns
+    /// (`space, dataset, arch_index, arch`) and at least one accuracy column must exist, the
+    /// other columns are added as nulls when absent, `hp` defaults to the space's final
+    /// training, types are cast, dataset names are normalised and the columns put in
+    /// [`LABEL_COLUMNS`] order.
     pub fn from_df(df: DataFrame, source: &str) -> Result<LabelTable> {
         require(
             &df,
-            &["space", "dataset", "arch_index", "arch", "test_acc"],
+            &["space", "dataset", "arch_index", "arch"],
             source,
             "label",
         )?;
+        if !TARGET_COLUMNS.iter().any(|c| has_column(&df, c)) {
+            return Err(TableError::MissingColumn {
+                path: source.into(),
+                column: "test_acc (or valid_acc, valtest_acc, train_acc)".into(),
+                kind: "label",
+            });
+        }
         let (space, dataset, index, arch) = key_columns(&df, source)?;
         let n = df.height();
         let names: Vec<String> = df
@@ -402,22 +429,14 @@ impl LabelTable {
                 })
                 .collect()
         };
-        let test = f64_col(&df, "test_acc", source)?;
-        if let Some(r) = test.iter().position(Option::is_none) {
-            return Err(invalid(
-                source,
-                format!("null test_acc for arch_index {} ({})", index[r], dataset[r]),
-            ));
-        }
         let mut cols = vec![
             str_column("space", space),
             str_column("dataset", dataset),
             Column::new("arch_index".into(), index),
             str_column("arch", arch),
             str_column("hp", hp),
-            Column::new("test_acc".into(), test),
         ];
-        for name in &LABEL_COLUMNS[6..] {
+        for name in &LABEL_COLUMNS[5..] {
             let v = if names.iter().any(|c| c == name) {
                 f64_col(&df, name, source)?
             } else {
@@ -436,23 +455,115 @@ impl LabelTable {
         self.df.height()
     }
 
-    /// Official index → test accuracy of `dataset`'s archs in `space` (what `search` and `demo`
-    /// print beside a prediction). No such row is an error naming the table.
-    pub fn test_accuracies(
+    /// The kinds of label this table holds for `dataset`'s archs in `space`: each accuracy
+    /// column with a value, per `hp`, in [`crate::provenance::Accuracy::ALL`] order.
+    pub fn kinds(&self, space: Space, dataset: NatsDataset) -> Result<Vec<LabelKind>> {
+        let mut out: Vec<LabelKind> = Vec::new();
+        for r in self.rows()? {
+            if r.space != space.name() || r.dataset != dataset.name() {
+                continue;
+            }
+            for acc in Accuracy::ALL {
+                if r.accuracy(acc).is_some() {
+                    let k = LabelKind::new(acc, Some(&r.hp));
+                    if !out.contains(&k) {
+                        out.push(k);
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|k| Accuracy::ALL.iter().position(|a| *a == k.accuracy));
+        Ok(out)
+    }
+
+    /// The error for a table without `what` of `space`/`dataset`, naming the other space when
+    /// the table holds that one's labels (the SSS labels given for TSS archs, or the reverse).
+    fn none_for(&self, space: Space, dataset: NatsDataset, what: &str) -> Result<TableError> {
+        let spaces = str_col(&self.df, "space", &self.source)?;
+        let other = spaces.iter().flatten().find(|s| s.as_str() != space.name());
+        Ok(invalid(
+            &self.source,
+            match other {
+                Some(o) => format!(
+                    "holds {} labels and no {} labels: the archs are {} archs",
+                    o.to_uppercase(),
+                    space.name().to_uppercase(),
+                    space.name().to_uppercase()
+                ),
+                None => format!("no {space} {dataset} {what}"),
+            },
+        ))
+    }
+
+    /// The label kind to learn when none is asked for: the table's test accuracy, else its
+    /// validation accuracy, else its validation+test accuracy, for `dataset`'s archs in `space`.
+    /// Several `hp` of that accuracy is an error (choose one with a target that names it).
+    pub fn default_kind(&self, space: Space, dataset: NatsDataset) -> Result<LabelKind> {
+        let kinds = self.kinds(space, dataset)?;
+        let Some(first) = kinds.iter().find(|k| k.accuracy != Accuracy::Train) else {
+            return Err(self.none_for(space, dataset, "test or validation accuracies")?);
+        };
+        let same: Vec<&LabelKind> = kinds
+            .iter()
+            .filter(|k| k.accuracy == first.accuracy)
+            .collect();
+        if same.len() > 1 {
+            return Err(invalid(
+                &self.source,
+                format!(
+                    "{space} {dataset} labels hold {} for several hp ({}); name one, e.g. \"{}\"",
+                    first.accuracy.words(),
+                    same.iter()
+                        .map(|k| k.hp.clone().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    same[0]
+                ),
+            ));
+        }
+        Ok(first.clone())
+    }
+
+    /// Official index → accuracy of kind `kind` of `dataset`'s archs in `space` (what `search`
+    /// and `demo` print beside a prediction). A table without labels of that kind (another
+    /// accuracy, another `hp`) is an error naming what it holds: a model's predictions are only
+    /// compared with labels of the kind it learnt.
+    pub fn accuracies(
         &self,
-        space: crate::space::Space,
-        dataset: crate::space::NatsDataset,
+        space: Space,
+        dataset: NatsDataset,
+        kind: &LabelKind,
     ) -> Result<std::collections::HashMap<usize, f64>> {
         let map: std::collections::HashMap<usize, f64> = self
             .rows()?
             .into_iter()
             .filter(|r| r.space == space.name() && r.dataset == dataset.name())
-            .filter_map(|r| Some((usize::try_from(r.arch_index).ok()?, r.test_acc)))
+            .filter(|r| kind.hp.as_deref().is_none_or(|hp| hp == r.hp))
+            .filter_map(|r| {
+                let v = r.accuracy(kind.accuracy)?;
+                Some((usize::try_from(r.arch_index).ok()?, v))
+            })
             .collect();
         if map.is_empty() {
+            let held = self.kinds(space, dataset)?;
+            let held = if held.is_empty() {
+                return Err(self.none_for(
+                    space,
+                    dataset,
+                    &format!("{} labels", kind.describe()),
+                )?);
+            } else {
+                held.iter()
+                    .map(LabelKind::describe)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             return Err(invalid(
                 &self.source,
-                format!("no {} {} labels", space.name(), dataset.name()),
+                format!(
+                    "no {space} {dataset} {} labels (it holds {held})",
+                    kind.describe()
+                ),
             ));
         }
         Ok(map)
@@ -479,7 +590,7 @@ impl LabelTable {
                 arch_index: index[r].unwrap_or_default(),
                 arch: arch[r].clone().unwrap_or_default(),
                 hp: hp[r].clone().unwrap_or_default(),
-                test_acc: test[r].unwrap_or(f64::NAN),
+                test_acc: test[r],
                 valid_acc: valid[r],
                 valtest_acc: valtest[r],
                 train_acc: train[r],
@@ -639,6 +750,16 @@ impl ProxyTable {
             config: self.config.clone(),
             source: self.source.clone(),
         })
+    }
+
+    /// The search space of the table's first row (the join checks that no row differs).
+    pub fn space(&self) -> Result<Space> {
+        let p = &self.source;
+        let spaces = str_col(&self.df, "space", p)?;
+        let Some(Some(first)) = spaces.first() else {
+            return Err(invalid(p, "no rows"));
+        };
+        first.parse().map_err(|e| invalid(p, format!("row 0: {e}")))
     }
 
     /// The table with the exact arch features of its space ([`crate::space::features`])
