@@ -330,3 +330,34 @@ def test_random_search_example_runs():
     )
     assert r.returncode == 0, r.stderr
     assert "best of" in r.stdout and "predicted CIFAR-10 test accuracy" in r.stdout
+
+
+def test_sss_model_predicts_like_the_cli_and_says_what_it_predicts():
+    """The shipped SSS model: hp=90 validation accuracy (never test accuracy), SSS arch
+    features from the binding, and the CLI's predictions to the last bit."""
+    sss_model = ROOT / "models/sss_cifar10.gfm"
+    sss_table = ROOT / "datasets/sss_cifar10_all.parquet"
+    m = gf.load_model(sss_model)
+    assert m.space == "sss" and m.target == "valid_acc hp=90"
+    assert m.label == "hp=90 validation accuracy"
+    assert "valid_acc hp=90" in repr(m)
+    rows = gf.with_arch_features(pl.read_parquet(sss_table).head(500), "sss")
+    # The one-hot has one channel count per layer, equal to the c1..c5 columns.
+    names, x = gf.arch_features("sss", rows["arch"].to_list())
+    onehot = x.reshape(-1, 5, 8)
+    assert (onehot.sum(axis=2) == 1).all()
+    channels = (onehot.argmax(axis=2) + 1) * 8
+    np.testing.assert_array_equal(channels, rows.select("c1", "c2", "c3", "c4", "c5").to_numpy())
+    mean, std = m.predict(rows)
+    out = run_cli("predict", "--features", sss_table, "--model", sss_model, "--format", "csv")
+    cli = pl.read_csv(io.StringIO(out), schema_overrides={"predicted": pl.Float64, "uncertainty": pl.Float64})
+    head = cli.head(500)
+    assert head["index"].to_list() == rows["arch_index"].to_list()
+    np.testing.assert_array_equal(mean, head["predicted"].to_numpy())
+    np.testing.assert_array_equal(std, head["uncertainty"].to_numpy())
+    # A model trained in Python on SSS rows records the SSS label kind unless told otherwise.
+    y = rows["params"].to_numpy()
+    t = gf.train(rows, y, n_trees=5, space="sss", dataset="cifar10")
+    assert t.target == "valid_acc hp=90"
+    with pytest.raises(gf.GreenfactoryError, match="label kind"):
+        gf.train(rows, y, n_trees=5, space="sss", dataset="cifar10", target="accuracy")

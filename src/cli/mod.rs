@@ -45,8 +45,10 @@ pub enum Command {
     Evaluate(train::EvaluateArgs),
     /// Predict a few archs with the shipped model (or show their params/FLOPs without one).
     Demo(demo::DemoArgs),
-    /// Zero-shot search: the archs a model predicts best (evolution, random or exhaustive),
-    /// under params/FLOPs/hardware constraints, or the accuracy/energy Pareto front.
+    /// Search with a trained model as the fitness (zero-shot in proxies, not in labels: the
+    /// model learnt from labelled archs): the archs it predicts best (evolution, random or
+    /// exhaustive), under params/FLOPs/hardware constraints, or a Pareto front of predicted
+    /// accuracy against hardware cost, params or FLOPs.
     Search(search::SearchArgs),
     /// Measure throughput (forward+backward, full proxy vector) on CPU or GPU.
     Bench(bench::BenchArgs),

@@ -1,5 +1,5 @@
-//! `greenfactory search`: zero-shot search with a model as the fitness (the `search` module),
-//! ranked by predicted accuracy or as an accuracy/hardware-cost Pareto front.
+//! `greenfactory search`: search with a trained model as the fitness (the `search` module),
+//! ranked by predicted accuracy or as a Pareto front of predicted accuracy against a cost.
 
 use super::output::{print_rows, write_rows, Cell, Format};
 use crate::forest::Model;

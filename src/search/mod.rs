@@ -1,6 +1,7 @@
-//! Zero-shot architecture search with the forest as the fitness: "which network should I train?"
+//! Architecture search with the forest as the fitness (its proxies are zero-cost, its labels are
+//! not: the forest learnt from labelled archs): "which network should I train?"
 //!
-//! A [`Scorer`] turns an arch into a predicted test accuracy (its proxies computed by an engine,
+//! A [`Scorer`] turns an arch into a predicted accuracy (of the kind its model learnt) (its proxies computed by an engine,
 //! [`EngineScorer`], or looked up in a proxy table, [`FeatureScorer`]); a [`Strategy`] decides
 //! which archs to score within a budget; [`search`] runs it and returns every scored arch
 //! ([`SearchOutcome`]), ranked by predicted accuracy or as an accuracy/hardware-cost Pareto
