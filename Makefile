@@ -28,7 +28,7 @@ test: setup
 	@# `--no-default-features --features table` (no libtorch), which rebuilds Polars (8 min).
 	target/debug/greenfactory train --features datasets/tss_cifar10_all.parquet \
 	  --labels ../shared/data/nats_tss/nats_tss_test_acc_hp200.csv --dataset cifar10 \
-	  --arch-features --max-features 0.33 --n-train 200 --cv 0 --out target/search-example.gfm
+	  --arch-features --max-features 0.33 --n-train 200 --cv 0 --out target/search-example.gfm --force
 	$(CARGO_ENV) cargo run --example search_tool -- \
 	  target/search-example.gfm datasets/tss_cifar10_all.parquet
 

@@ -4,7 +4,8 @@ reproduces the CLI's numbers.
 
 The CLI's join (src/table/join.rs): rows in proxy-table order, rows with status `failed` (dead
 cells without jacov/epe_nas) and rows without a label dropped; `--arch-features` appends the
-arch-feature columns after the proxies. Labels are NATS-Bench's test accuracy at hp=200 from
+arch-feature columns after the proxies. Labels are NATS-Bench's test accuracy at hp=200 (TSS)
+and validation accuracy at hp=90 (SSS, seed 777: never call it test accuracy) from
 ../shared/data (never committed to this repository).
 """
 import os
@@ -57,3 +58,30 @@ def joined(dataset, arch_features=True):
 
 def model(dataset):
     return gf.load_model(ROOT / f"models/tss_{dataset}.gfm")
+
+
+#: SSS labels: hp=90 final-epoch *validation* accuracy of seed 777 (PROVENANCE §11).
+SSS_LABELS = ROOT / "../shared/data/nats_sss/nats_sss_valid_acc_hp90.csv"
+SSS_LABEL_COLUMN = {
+    "cifar10": "cifar10_valid_acc",
+    "cifar100": "cifar100_valid_acc",
+    "imagenet16-120": "imagenet16_120_valid_acc",
+}
+#: GreenFactory's published Kendall τ on SSS (Cortês et al.), for *test* accuracy.
+GREENFACTORY_SSS_TAU = {"cifar10": 0.907, "cifar100": 0.945, "imagenet16-120": 0.920}
+
+
+def sss_joined(dataset):
+    """`(rows, features)` of the complete SSS table of `dataset` with the channel one-hot, as
+    `greenfactory train/evaluate --arch-features` join them, with `acc` = hp=90 validation
+    accuracy."""
+    if not SSS_LABELS.exists():
+        raise FileNotFoundError(f"{SSS_LABELS}: the SSS labels live in ../shared/data")
+    t = pl.read_parquet(ROOT / f"datasets/sss_{dataset}_all.parquet").filter(pl.col("status") == "ok")
+    t = gf.with_arch_features(t, "sss")
+    features = [c for c in t.columns if c not in gf.KEY_COLUMNS]
+    acc = pl.read_csv(SSS_LABELS).select(
+        pl.col("index").alias("arch_index"), pl.col(SSS_LABEL_COLUMN[dataset]).alias("acc")
+    )
+    rows = t.join(acc, on="arch_index", how="inner", maintain_order="left").drop_nulls("acc")
+    return rows, features

@@ -48,7 +48,7 @@ for ds in $DATASETS; do
   : > "$work/acc"
   for ((s = SEED0; s < SEED0 + SEEDS; s++)); do
     "$BIN" train --features "$table" --labels "$LABELS" --dataset "$ds" --arch-features \
-      $TRAIN_ARGS --n-train "$N_TRAIN" --seed "$s" --cv 0 \
+      $TRAIN_ARGS --n-train "$N_TRAIN" --seed "$s" --cv 0 --force \
       --out "$work/model.gfm" 2>"$work/train.err" || { cat "$work/train.err" >&2; exit 1; }
     features=()
     [ "$MODE" = table ] && features=(--features "$table")

@@ -1,6 +1,7 @@
 //! The `greenfactory` command: parses arguments and calls the library (see `cli`).
 
 fn main() {
+    greenfactory::cli::restore_sigpipe();
     // Before any thread or libtorch call: the same oneDNN kernels on every CPU (see there).
     greenfactory::net::limit_onednn_isa();
     // Before any CUDA call: register libtorch's CUDA kernels (see LIBTORCH.md).

@@ -229,6 +229,27 @@ fn train_predict_evaluate_import_end_to_end_and_errors() {
         labels_out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A second train onto the same file is refused before any work, and the model is kept.
+    let before = std::fs::read(&model).unwrap();
+    let again = gf(&[
+        "train",
+        "--features",
+        f,
+        "--labels",
+        l,
+        "--dataset",
+        "cifar10",
+        "--n-trees",
+        "3",
+        "--cv",
+        "0",
+        "--out",
+        m,
+    ]);
+    assert_one_line_error(&again, "exists: pass --force");
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+    let fresh_model = dir.join("never-written.gfm");
+    let fresh = fresh_model.to_str().unwrap();
     let junk = dir.join("junk.gfm");
     std::fs::write(&junk, b"not a model").unwrap();
     for (args, want) in [
@@ -242,7 +263,7 @@ fn train_predict_evaluate_import_end_to_end_and_errors() {
                 "--dataset",
                 "cifar10",
                 "--out",
-                m,
+                fresh,
             ],
             "/nonexistent.csv",
         ),
@@ -256,7 +277,7 @@ fn train_predict_evaluate_import_end_to_end_and_errors() {
                 "--dataset",
                 "mnist",
                 "--out",
-                m,
+                fresh,
             ],
             "mnist",
         ),
@@ -647,4 +668,45 @@ fn search_ranks_archs_writes_a_front_and_refuses_bad_input() {
         "no metric \"watts\"",
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// clap's complaints keep what helps (the missing arguments, the suggested subcommand) on one
+/// line; the tool alone shows its command list; a closed pipe ends the output quietly.
+#[test]
+fn argument_errors_keep_clap_help_and_pipes_close_quietly() {
+    let o = gf(&["predict"]);
+    assert_one_line_error(&o, "were not provided: --model <MODEL>");
+    let o = gf(&["predic", "--model", "x.gfm"]);
+    assert_one_line_error(&o, "'predict'");
+    let o = gf(&[]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.status.success(), "{all}");
+    assert!(
+        all.contains("Commands:") && all.contains("predict") && all.contains("search"),
+        "{all}"
+    );
+    assert!(!all.contains("error:"), "{all}");
+    // `greenfactory archs … | head -1`: the reader goes away after one line.
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
+        .args(["archs", "--space", "sss"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
 }

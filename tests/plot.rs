@@ -269,6 +269,7 @@ mod cli {
             "5",
             "--out",
             model.to_str().unwrap(),
+            "--force",
             "--plot",
             only.to_str().unwrap(),
         ]);

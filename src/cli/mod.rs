@@ -19,7 +19,7 @@ pub use output::Format;
 
 /// Predicts the trained accuracy of NATS-Bench networks from zero-cost proxies.
 #[derive(Parser, Debug)]
-#[command(name = "greenfactory", version, about, long_about = None)]
+#[command(name = "greenfactory", version, about, long_about = None, arg_required_else_help = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -72,17 +72,55 @@ pub fn one_line_error(e: &anyhow::Error) -> String {
     line
 }
 
+/// clap's message on one line, keeping every part that helps: the complaint, the arguments
+/// it names on the lines below it, clap's tip ("a similar subcommand exists: 'predict'") and
+/// the usage line; "For more information" becomes "see --help".
+fn clap_one_line(text: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.starts_with("For more information") {
+            continue;
+        }
+        let line = line.trim_start_matches("error: ");
+        match parts.last_mut() {
+            // The arguments clap lists under "…were not provided:" belong to that sentence.
+            Some(last) if last.ends_with(':') => {
+                last.push(' ');
+                last.push_str(line);
+            }
+            Some(last) if line.starts_with('-') || line.starts_with('<') => {
+                last.push_str(", ");
+                last.push_str(line);
+            }
+            _ => parts.push(line.to_string()),
+        }
+    }
+    if parts.is_empty() {
+        return "invalid arguments (see --help)".into();
+    }
+    format!("{} (see --help)", parts.join("; "))
+}
+
+/// Lets a closed pipe end the process quietly, as it ends `cat` or `grep`
+/// (`greenfactory demo | head -1`): Rust ignores SIGPIPE, so a write to a closed pipe is an
+/// error that `println!` turns into a panic.
+pub fn restore_sigpipe() {
+    // SAFETY: setting a signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Parses the command line and runs the subcommand.
 pub fn run() -> anyhow::Result<()> {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
-        Err(e) => {
-            // clap's message spans several lines; keep its first (the actual complaint).
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            anyhow::bail!("{} (see --help)", first.trim_start_matches("error: "));
+        // `greenfactory` (or a group) alone: the help with the command list, as clap prints it.
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            e.exit()
         }
+        Err(e) => anyhow::bail!("{}", clap_one_line(&e.to_string())),
     };
     match cli.command {
         Command::Archs(a) => archs::run(a),

@@ -218,9 +218,12 @@ pub struct TrainArgs {
     pub cv: usize,
     #[command(flatten)]
     pub forest: ForestArgs,
-    /// Model file to write.
+    /// Model file to write. An existing file is not replaced unless --force is given.
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace an existing --out file.
+    #[arg(long)]
+    pub force: bool,
     /// Write PNG charts into this folder (created if missing): the cross-validation
     /// predictions against the truth (train_cv_pred_vs_true.png), the held-out ones with
     /// --n-train/--train-frac (train_holdout_pred_vs_true.png) and the model's feature
@@ -237,6 +240,13 @@ fn metrics_line(m: &Metrics) -> String {
 }
 
 pub fn train(a: TrainArgs) -> anyhow::Result<()> {
+    // Before the (long) fitting: a model already there is kept unless the user says otherwise.
+    if a.out.exists() && !a.force {
+        bail!(
+            "--out {} exists: pass --force to replace it",
+            a.out.display()
+        );
+    }
     let (data, report, features, kind) = load_dataset(&a.data)?;
     let params = a.forest.params(a.seed)?;
     let split = match (a.n_train, a.train_frac) {
