@@ -133,14 +133,22 @@ fn sigkill_then_resume_gives_the_uninterrupted_table() {
         !killed.exists(),
         "the run was killed before it could finish"
     );
-    let chunks_before = std::fs::read_dir(&parts).unwrap().count();
+    // Chunk files only: the killed run's lock (a dead process id) is taken over by the next.
+    let chunks = |p: &Path| {
+        std::fs::read_dir(p)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+            .count()
+    };
+    let chunks_before = chunks(&parts);
     assert!(chunks_before >= 2);
     // A different configuration onto the half-done folder is refused and changes nothing.
     let mut other = args(&killed, "range:100..112", "1");
     let pos = other.iter().position(|x| x == "8").unwrap();
     other[pos] = "16".into();
     run_refused(&other, &["different proxy configuration"]);
-    assert_eq!(std::fs::read_dir(&parts).unwrap().count(), chunks_before);
+    assert_eq!(chunks(&parts), chunks_before);
     run_ok(&args(&killed, "range:100..112", "1"));
     assert!(!parts.exists(), "work folder removed once complete");
     assert_eq!(dump(&full), dump(&killed));
@@ -469,4 +477,30 @@ fn shards_combine_into_the_unsharded_table() {
         !o.status.success() && err.contains("gone.parquet") && !err.contains("exists"),
         "{err}"
     );
+}
+
+/// A second writer of the same table is refused while the first runs (its process id is in
+/// `OUT.parts/lock`); the lock of a run that was killed is taken over and the table made.
+#[test]
+fn a_second_writer_is_refused_and_a_dead_writers_lock_is_taken_over() {
+    let d = tmp("lock");
+    let out = d.join("t.parquet");
+    let a = args(&out, "range:0..4", "1");
+    let parts = PathBuf::from(format!("{}.parts", out.display()));
+    std::fs::create_dir_all(&parts).unwrap();
+    // This test process is alive: it holds the lock.
+    std::fs::write(parts.join("lock"), std::process::id().to_string()).unwrap();
+    run_refused(
+        &a,
+        &[
+            "is being extracted by process",
+            &std::process::id().to_string(),
+        ],
+    );
+    assert!(!out.exists());
+    // No process has this id (Linux pids stay below 2^22).
+    std::fs::write(parts.join("lock"), "2147480000").unwrap();
+    run_ok(&a);
+    assert_eq!(table::read_proxies(&out).unwrap().height(), 4);
+    assert!(!parts.exists(), "the work folder is removed with its lock");
 }

@@ -83,3 +83,37 @@ fn archs_whose_output_ignores_the_input_train_to_chance() {
     }
     assert_eq!(dead, 341);
 }
+
+/// What `archs` prints is what `--arch-file` reads: header and `index,arch` rows, each row's
+/// index checked against its string.
+#[test]
+fn arch_lists_read_the_csv_that_archs_writes() {
+    use greenfactory::space::Space;
+    for space in [Space::Tss, Space::Sss] {
+        let idx = space.sample_indices(5, 3);
+        let mut csv = String::from("index,arch\n");
+        for &i in &idx {
+            csv += &format!("{i},{}\n", space.arch(i).unwrap());
+        }
+        let got: Vec<usize> = space
+            .parse_arch_list(&csv)
+            .unwrap()
+            .iter()
+            .map(|a| a.index())
+            .collect();
+        assert_eq!(got, idx);
+        let wrong = format!("{},{}\n", idx[0] + 1, space.arch(idx[0]).unwrap());
+        let (line, e) = space.parse_arch_list(&wrong).unwrap_err();
+        assert_eq!(line, 1);
+        assert!(e.to_string().contains("does not name"), "{e}");
+    }
+    // `search --out` rows: rank first; the header says where index and arch are.
+    let a = Space::Tss.arch(6111).unwrap();
+    let got = Space::Tss
+        .parse_arch_list(&format!("rank,index,arch,predicted\n1,6111,{a},94.3\n"))
+        .unwrap();
+    assert_eq!(got[0].index(), 6111);
+    // Plain lists still work.
+    let a = Space::Sss.parse_arch_list("284\n8:8:8:8:8\n").unwrap();
+    assert_eq!((a[0].index(), a[1].index()), (284, 0));
+}

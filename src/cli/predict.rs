@@ -131,8 +131,8 @@ fn prediction_row(
 ) -> Vec<Cell> {
     let (mean, std, basis) = match outcome {
         Ok(p) => (
-            Cell::Num(p.mean),
-            Cell::Num(p.std),
+            Cell::Acc(p.mean),
+            Cell::Acc(p.std),
             p.basis.describe().into(),
         ),
         Err(reason) => {

@@ -294,6 +294,7 @@ fn candidate_rows(
         });
     }
     let num = |v: Option<f64>| Cell::Num(v.unwrap_or(f64::NAN));
+    let acc = |v: Option<f64>| Cell::Acc(v.unwrap_or(f64::NAN));
     let rows = shown
         .iter()
         .enumerate()
@@ -303,8 +304,8 @@ fn candidate_rows(
                 Cell::Int(k as i64 + 1),
                 Cell::Int(c.arch.index() as i64),
                 Cell::Text(c.arch.to_string()),
-                num(p.map(|p| p.mean)),
-                num(p.map(|p| p.std)),
+                acc(p.map(|p| p.mean)),
+                acc(p.map(|p| p.std)),
                 num(c.params_m),
                 num(c.flops_m),
             ];
@@ -312,7 +313,7 @@ fn candidate_rows(
                 row.push(num(c.hw));
             }
             if let Some(t) = truth {
-                row.push(num(t.get(&c.arch.index()).copied()));
+                row.push(acc(t.get(&c.arch.index()).copied()));
             }
             row
         })
@@ -351,6 +352,9 @@ fn summary(
                 better,
                 t.len()
             );
+            if !config.constraints.is_empty() {
+                s += " (in the whole space: the constraints are not applied to this count)";
+            }
         }
     }
     s

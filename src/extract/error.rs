@@ -29,4 +29,7 @@ pub enum ExtractError {
     Table(String),
     #[error("extraction incomplete: {0}")]
     Incomplete(String),
+    /// Another process is extracting into the same table.
+    #[error("{out} is being extracted by process {pid}: wait for it, or stop it and run again to resume")]
+    Busy { out: String, pid: i32 },
 }

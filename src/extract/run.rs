@@ -294,6 +294,9 @@ pub fn extract(
         return finished_table(manifest, opts, out);
     }
     let parts = chunks::parts_dir(out);
+    std::fs::create_dir_all(&parts)
+        .map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
+    let _lock = WorkLock::acquire(&parts, out)?;
     let manifest = reconcile_work_folder(manifest, opts, &parts)?;
     let plan = Plan::new(&manifest, parts)?;
     let (progress, workers) = compute_chunks(&plan, opts, on_progress)?;
@@ -324,6 +327,68 @@ pub fn extract(
         already_complete: false,
         table_archs: manifest.archs.len(),
     })
+}
+
+/// The one writer of a work folder: `OUT.parts/lock` holds its process id while it runs, so a
+/// second `extract` onto the same `--out` is refused instead of racing the first over the
+/// chunk files. A lock whose process is gone (a killed run) is taken over.
+struct WorkLock {
+    path: std::path::PathBuf,
+}
+
+impl WorkLock {
+    fn acquire(parts: &Path, out: &Path) -> Result<WorkLock, ExtractError> {
+        use std::io::Write;
+        let path = parts.join("lock");
+        let io = |e: std::io::Error| ExtractError::Io(format!("{}: {e}", path.display()));
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    write!(f, "{}", std::process::id()).map_err(io)?;
+                    return Ok(WorkLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<i32>().ok());
+                    if let Some(pid) = holder.filter(|&p| process_alive(p)) {
+                        return Err(ExtractError::Busy {
+                            out: out.display().to_string(),
+                            pid,
+                        });
+                    }
+                    // The holder is gone: its run was killed; this run resumes its work.
+                    std::fs::remove_file(&path).map_err(io)?;
+                }
+                Err(e) => return Err(io(e)),
+            }
+        }
+        Err(ExtractError::Io(format!(
+            "{}: could not take the lock",
+            path.display()
+        )))
+    }
+}
+
+impl Drop for WorkLock {
+    fn drop(&mut self) {
+        // The folder is removed when the table is written; then there is nothing to remove.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether process `pid` exists (signal 0 checks without sending anything).
+fn process_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 only checks for the process.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// `out` exists: nothing to compute if it was made with `manifest` (device kinds aside with

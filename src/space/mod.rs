@@ -37,6 +37,12 @@ pub enum SpaceError {
         index: usize,
         size: usize,
     },
+    #[error("index {index} does not name {arch} (its official index is {official})")]
+    IndexMismatch {
+        index: String,
+        arch: String,
+        official: usize,
+    },
     #[error("unknown search space {0:?} (expected tss or sss)")]
     UnknownSpace(String),
     #[error("unknown dataset {0:?} (expected cifar10, cifar100 or imagenet16-120)")]
@@ -111,18 +117,58 @@ impl Space {
         })
     }
 
-    /// One arch per line of `text`, as an official index or an arch string; blank lines and
-    /// lines starting with `#` are skipped. The error names the 1-based line.
+    /// One arch per line of `text`, as an official index or an arch string, or the CSV that
+    /// `archs`, `predict --format csv` and `search --out` write (a header line, then rows
+    /// starting with `index,arch`, the index checked against the string); blank lines and lines
+    /// starting with `#` are skipped. The error names the 1-based line.
     pub fn parse_arch_list(self, text: &str) -> Result<Vec<Arch>, (usize, SpaceError)> {
         let mut out = Vec::new();
+        let mut first = true;
+        // (index column, arch column) named by a CSV header.
+        let mut columns: Option<(Option<usize>, Option<usize>)> = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            out.push(self.parse_arch_or_index(line).map_err(|e| (n + 1, e))?);
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let pos = |names: [&str; 2]| fields.iter().position(|f| names.contains(f));
+            let (index_col, arch_col) = (pos(["index", "arch_index"]), pos(["arch", "arch_str"]));
+            if std::mem::take(&mut first)
+                && fields.len() > 1
+                && (index_col.is_some() || arch_col.is_some())
+            {
+                columns = Some((index_col, arch_col));
+                continue;
+            }
+            let field = |c: Option<usize>| c.and_then(|c| fields.get(c).copied());
+            let arch = match (columns, fields.as_slice()) {
+                (Some((i, a)), _) => match (field(i), field(a)) {
+                    (Some(i), Some(a)) => self.parse_indexed(i, a),
+                    (None, Some(a)) => self.parse(a),
+                    (Some(i), None) => self.parse_arch_or_index(i),
+                    (None, None) => Err(SpaceError::Empty),
+                },
+                (None, [one]) => self.parse_arch_or_index(one),
+                (None, [index, arch, ..]) => self.parse_indexed(index, arch),
+                (None, []) => Err(SpaceError::Empty),
+            };
+            out.push(arch.map_err(|e| (n + 1, e))?);
         }
         Ok(out)
+    }
+
+    /// `index,arch` of one CSV row: the arch string, checked against the index.
+    fn parse_indexed(self, index: &str, arch: &str) -> Result<Arch, SpaceError> {
+        let a = self.parse(arch)?;
+        match index.parse::<usize>() {
+            Ok(i) if i == a.index() => Ok(a),
+            _ => Err(SpaceError::IndexMismatch {
+                index: shown(index),
+                arch: shown(arch),
+                official: a.index(),
+            }),
+        }
     }
 
     /// An official index or an arch string of this space.
