@@ -304,8 +304,9 @@ impl Manifest {
 
 /// Which accuracy of a NATS-Bench run a label is. NATS-Bench (Dong et al., TPAMI 2021) reports
 /// several per run; they are not interchangeable: the SSS labels available here are `x-valid`
-/// accuracies, which must never be shown as test accuracies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// accuracies, which must never be shown as test accuracies. A user's own labels keep the name
+/// of their column ([`Accuracy::Own`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Accuracy {
     /// `ori-test` for CIFAR-10 (trained on train+valid); `x-test` for CIFAR-100 and
     /// ImageNet16-120 (the test half of the test set).
@@ -317,6 +318,8 @@ pub enum Accuracy {
     ValTest,
     /// Final-epoch train accuracy.
     Train,
+    /// A user's own label column (their training runs, their metric), by its name.
+    Own(String),
 }
 
 impl Accuracy {
@@ -328,28 +331,37 @@ impl Accuracy {
     ];
 
     /// The label-table column holding it.
-    pub fn column(self) -> &'static str {
+    pub fn column(&self) -> &str {
         match self {
             Accuracy::Test => "test_acc",
             Accuracy::Valid => "valid_acc",
             Accuracy::ValTest => "valtest_acc",
             Accuracy::Train => "train_acc",
+            Accuracy::Own(c) => c,
         }
     }
 
     /// In words, as outputs print it.
-    pub fn words(self) -> &'static str {
+    pub fn words(&self) -> &str {
         match self {
             Accuracy::Test => "test accuracy",
             Accuracy::Valid => "validation accuracy",
             Accuracy::ValTest => "validation+test accuracy",
             Accuracy::Train => "train accuracy",
+            Accuracy::Own(c) => c,
         }
     }
 
-    /// The column named `name`, if it is one.
+    /// The NATS-Bench accuracy stored in column `name`, else the user's own column `name`
+    /// (letters, digits and `_`, starting with a letter); `None` for any other text.
     pub fn from_column(name: &str) -> Option<Accuracy> {
-        Accuracy::ALL.into_iter().find(|a| a.column() == name)
+        if let Some(a) = Accuracy::ALL.into_iter().find(|a| a.column() == name) {
+            return Some(a);
+        }
+        let mut chars = name.chars();
+        let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        ok.then(|| Accuracy::Own(name.to_string()))
     }
 }
 
@@ -359,7 +371,8 @@ impl Accuracy {
 ///
 /// Its text is the column name, then ` hp=N` when the schedule is known (`"valid_acc hp=90"`);
 /// a bare column name (`"test_acc"`, what models written before the schedule was recorded
-/// hold) reads as an unknown schedule. [`LabelKind::describe`] is the wording for people.
+/// hold) reads as an unknown schedule, and a name that is none of NATS-Bench's four is the
+/// user's own label column (`"my_acc"`). [`LabelKind::describe`] is the wording for people.
 ///
 /// ```
 /// use greenfactory::provenance::{Accuracy, LabelKind};
@@ -368,6 +381,8 @@ impl Accuracy {
 /// assert_eq!(k.describe(), "hp=90 validation accuracy");
 /// assert_eq!(k.to_string(), "valid_acc hp=90");
 /// assert!("test_acc hp=".parse::<LabelKind>().is_err());
+/// let own: LabelKind = "my_acc".parse().unwrap();
+/// assert_eq!(own.accuracy, Accuracy::Own("my_acc".into()));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LabelKind {
@@ -389,6 +404,15 @@ impl LabelKind {
         match &self.hp {
             Some(hp) => format!("hp={hp} {}", self.accuracy.words()),
             None => self.accuracy.words().to_string(),
+        }
+    }
+
+    /// The unit suffix of its values in outputs: " (%)" for NATS-Bench's accuracies, nothing
+    /// for a user's own label (its unit is theirs).
+    pub fn unit(&self) -> &'static str {
+        match self.accuracy {
+            Accuracy::Own(_) => "",
+            _ => " (%)",
         }
     }
 
@@ -432,7 +456,9 @@ impl FromStr for LabelKind {
         let accuracy = parts
             .next()
             .and_then(Accuracy::from_column)
-            .ok_or_else(|| bad("expected test_acc, valid_acc, valtest_acc or train_acc"))?;
+            .ok_or_else(|| {
+                bad("expected test_acc, valid_acc, valtest_acc, train_acc or a label column name")
+            })?;
         let hp = match parts.next() {
             None => None,
             Some(p) => {
@@ -534,7 +560,8 @@ mod tests {
         assert_eq!(legacy.describe(), "test accuracy");
         for bad in [
             "",
-            "acc",
+            "1acc",
+            "my-acc",
             "valid_acc hp=",
             "valid_acc hp=x",
             "valid_acc 90",

@@ -710,3 +710,89 @@ fn argument_errors_keep_clap_help_and_pipes_close_quietly() {
         "{err}"
     );
 }
+
+/// Own labels for a subset of the archs, in plain layouts, train against a complete table:
+/// the unlabelled rows are counted and left out with a notice, the model records the label
+/// column, and an ambiguous file asks which column to learn.
+#[test]
+fn own_labels_for_some_archs_in_plain_layouts_train() {
+    let dir = std::env::temp_dir().join(format!("gf-own-labels-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // 300 archs with their real NATS-Bench CIFAR-10 test accuracy, as a user would export them.
+    let (h, rows) =
+        common::read_csv(&common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv"));
+    let (ia, iacc) = (
+        common::col(&h, "arch_str"),
+        common::col(&h, "cifar10_test_acc"),
+    );
+    let picked: Vec<&Vec<String>> = rows.iter().step_by(52).take(300).collect();
+    let by_arch = dir.join("own.csv");
+    let mut text = String::from("arch,my_acc\n");
+    for r in &picked {
+        text += &format!("{},{}\n", r[ia], r[iacc]);
+    }
+    std::fs::write(&by_arch, text).unwrap();
+    let by_index = dir.join("own_index.csv");
+    let mut text = String::from("index,test_acc,other\n");
+    for r in &picked {
+        text += &format!("{},{},1\n", r[0], r[iacc]);
+    }
+    std::fs::write(&by_index, text).unwrap();
+    let table = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/tss_cifar10_all.parquet"
+    );
+    let train = |labels: &std::path::Path, extra: &[&str], out: &str| {
+        let out = dir.join(out);
+        let mut a = vec![
+            "train",
+            "--features",
+            table,
+            "--labels",
+            labels.to_str().unwrap(),
+            "--dataset",
+            "cifar10",
+            "--n-trees",
+            "20",
+            "--cv",
+            "0",
+            "--out",
+        ];
+        let out_s = out.to_str().unwrap().to_string();
+        a.push(&out_s);
+        a.extend_from_slice(extra);
+        (gf(&a), out)
+    };
+    let (o, model) = train(&by_arch, &["--target", "my_acc"], "own.gfm");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("notice:") && err.contains("have no my_acc"),
+        "{err}"
+    );
+    let m = greenfactory::forest::Model::load(&model).unwrap();
+    assert_eq!(m.meta().target.to_string(), "my_acc");
+    assert!(
+        m.meta().n_train <= 300 && m.meta().n_train >= 290,
+        "{}",
+        m.meta().n_train
+    );
+    // `index,test_acc,other`: test_acc is the default target; it is a test accuracy.
+    let (o, model) = train(&by_index, &[], "own_index.gfm");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = greenfactory::forest::Model::load(&model).unwrap();
+    assert_eq!(m.meta().target.to_string(), "test_acc");
+    // Only own columns, two of them, no --target: which one is asked for.
+    let two = dir.join("two.csv");
+    std::fs::write(
+        &two,
+        "arch,a_acc,b_acc\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,1,2\n",
+    )
+    .unwrap();
+    let (o, _) = train(&two, &[], "two.gfm");
+    assert_one_line_error(&o, "several label columns (a_acc, b_acc)");
+    // A label column that is not there is named with the ones that are.
+    let (o, _) = train(&by_arch, &["--target", "acc"], "none.gfm");
+    assert_one_line_error(&o, "acc");
+}

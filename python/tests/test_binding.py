@@ -360,4 +360,4 @@ def test_sss_model_predicts_like_the_cli_and_says_what_it_predicts():
     t = gf.train(rows, y, n_trees=5, space="sss", dataset="cifar10")
     assert t.target == "valid_acc hp=90"
     with pytest.raises(gf.GreenfactoryError, match="label kind"):
-        gf.train(rows, y, n_trees=5, space="sss", dataset="cifar10", target="accuracy")
+        gf.train(rows, y, n_trees=5, space="sss", dataset="cifar10", target="valid_acc hp=")

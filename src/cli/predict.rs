@@ -52,9 +52,10 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         }
     }
     eprintln!(
-        "predicted: {} {} (%) by {}",
+        "predicted: {} {}{} by {}",
         meta.dataset,
         meta.target.describe(),
+        meta.target.unit(),
         a.model.display()
     );
     let header: Vec<String> = ["index", "arch", "predicted", "uncertainty", "basis"]

@@ -252,7 +252,7 @@ fn plot_front(
             outcome.scored.len()
         ),
         x_label: axis.to_string(),
-        y_label: format!("predicted {} (%)", kind.describe()),
+        y_label: format!("predicted {}{}", kind.describe(), kind.unit()),
         series: vec![
             Series::points("scored archs", scored),
             Series::points_and_line("Pareto front", front),
@@ -288,7 +288,7 @@ fn candidate_rows(
     if truth.is_some() {
         // The column is named after the kind where it is not the test accuracy, so a table of
         // validation accuracies cannot be read as test accuracies.
-        header.push(match kind.accuracy {
+        header.push(match &kind.accuracy {
             crate::provenance::Accuracy::Test => "true_acc".into(),
             a => format!("true_{}", a.column()),
         });

@@ -25,15 +25,20 @@ pub struct DataArgs {
     /// arch strings).
     #[arg(long)]
     pub space: Option<crate::space::Space>,
-    /// Label table (.parquet from `import`, or a label CSV such as nats_tss_test_acc_hp200.csv).
+    /// Labels: a table from `import`, the NATS-Bench label CSVs in ../shared/data (TSS hp=200
+    /// test accuracy, SSS hp=90 validation accuracy), or your own CSV/Parquet with an arch
+    /// column (`arch`, `arch_str`, `index` or `arch_index`) and numeric label columns, e.g.
+    /// `arch,my_acc` with `--target my_acc`. Labels may cover any subset of the archs: archs
+    /// without one are left out and counted.
     #[arg(long)]
     pub labels: PathBuf,
     /// cifar10, cifar100 or imagenet16-120.
     #[arg(long)]
     pub dataset: String,
-    /// Label to learn: test_acc, valid_acc, valtest_acc or train_acc, optionally with the
-    /// NATS-Bench schedule ("valid_acc hp=90"). Default: the label table's test accuracy, else
-    /// its validation accuracy (the SSS labels are hp=90 validation accuracies).
+    /// Label to learn: test_acc, valid_acc, valtest_acc, train_acc (optionally with the
+    /// NATS-Bench schedule, "valid_acc hp=90") or the name of your own label column. Default:
+    /// the labels' test accuracy, else their validation accuracy (the SSS labels are hp=90
+    /// validation accuracies), else their one own label column.
     #[arg(long)]
     pub target: Option<String>,
     /// Drop rows with a non-finite feature (counted) instead of stopping with an error.
@@ -104,9 +109,10 @@ pub fn load_feature_tables(paths: &[PathBuf], layout: &PlainLayout) -> anyhow::R
     Ok(ProxyTable::concat(&tables)?)
 }
 
-/// Reads a label table in any supported layout.
-pub fn load_labels(path: &Path) -> anyhow::Result<table::LabelTable> {
-    Ok(table::read_labels(path)?)
+/// Reads labels in any supported layout, a plain file taking `space` and `dataset` from the
+/// features and `--dataset`.
+pub fn load_labels(path: &Path, layout: &PlainLayout) -> anyhow::Result<table::LabelTable> {
+    table::read_labels_as(path, layout).context("--labels")
 }
 
 /// The label kind `target` (or the table's default) names for `space` and `dataset`, with the
@@ -156,10 +162,18 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
     } else {
         features
     };
-    let labels = load_labels(&d.labels)?;
+    let labels = load_labels(
+        &d.labels,
+        &PlainLayout {
+            space: Some(features.space()?),
+            dataset: Some(d.dataset.clone()),
+        },
+    )?;
+    // Labels for some of the archs are the normal case: the others are counted, not fatal.
     let opts = JoinOptions {
         drop_non_finite: d.drop_non_finite,
         expected_features: (!d.only.is_empty()).then(|| d.only.clone()),
+        allow_missing_labels: true,
         ..JoinOptions::default()
     };
     let features = if d.only.is_empty() {
@@ -192,6 +206,15 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
         report.non_finite,
         report.labels_without_proxies
     );
+    if report.missing_labels + report.null_target > 0 {
+        eprintln!(
+            "notice: {} of the {} feature rows have no {} in {}: left out",
+            report.missing_labels + report.null_target,
+            report.proxy_rows,
+            kind.describe(),
+            labels.source
+        );
+    }
     if data.n_rows() < 4 {
         bail!(
             "only {} rows after the join: too few to train",
@@ -333,12 +356,16 @@ fn create_plot_dir(dir: &Path) -> anyhow::Result<()> {
 
 /// How a label kind reads on an axis.
 fn target_text(target: &LabelKind) -> String {
-    format!("{} (%)", target.describe())
+    format!("{}{}", target.describe(), target.unit())
 }
 
 /// The unit of an error in the target (accuracies in % have errors in percentage points).
-fn error_unit(_target: &LabelKind) -> &'static str {
-    " (% points)"
+fn error_unit(target: &LabelKind) -> &'static str {
+    if target.unit().is_empty() {
+        ""
+    } else {
+        " (% points)"
+    }
 }
 
 /// Bars of at most this many features.

@@ -156,6 +156,39 @@ pub fn read_labels(path: &Path) -> Result<LabelTable> {
     }
 }
 
+/// Reads labels in any layout: the files [`read_labels`] reads, or a plain label file of the
+/// user's own (an arch column `arch`/`arch_str` and/or `index`/`arch_index`, optional `space`
+/// and `dataset` columns, and numeric label columns, e.g. `arch,my_acc`), with `layout` saying
+/// the space and dataset it does not. A plain file's columns keep their names: `test_acc` is
+/// read as a test accuracy, any other name as the user's own label; their `hp` is unknown.
+/// Labels may cover any subset of the archs.
+pub fn read_labels_as(path: &Path, layout: &PlainLayout) -> Result<LabelTable> {
+    let (df, _) = read_frame(path)?;
+    let p = disp(path);
+    if is_tss_wide(&df) {
+        return tss_wide_to_long(&df, &p, "200");
+    }
+    if is_sss_wide(&df) {
+        return sss_wide_to_long(&df, &p);
+    }
+    let full_schema = super::PROXY_KEY_COLUMNS.iter().all(|c| has(&df, c));
+    if full_schema && is_label_schema(&df) {
+        return LabelTable::from_df(df, &p);
+    }
+    if !(is_plain(&df) || has(&df, "arch_index")) {
+        return Err(invalid(
+            &p,
+            "not a label table: it needs an arch column (arch, arch_str, index or arch_index) and label columns",
+        ));
+    }
+    let keyed = plain_to_proxies(&df, layout, &p)?;
+    let mut ldf = keyed.df.drop_many(super::STATUS_COLUMNS);
+    let n = ldf.height();
+    ldf.with_column(Column::new("hp".into(), vec![""; n]))
+        .map_err(pe(&p))?;
+    LabelTable::from_df(ldf, &p)
+}
+
 /// Reads a proxy table (proxy schema in Parquet/CSV, or a Suite-Zero joined CSV).
 pub fn read_proxies(path: &Path) -> Result<ProxyTable> {
     match read_any(path)? {

@@ -99,7 +99,7 @@ fn resolve_features(table: &ProxyTable, expected: Option<&[String]>) -> Result<V
 
 /// Joins the proxy rows of `dataset` with their labels: features in the table's order (or
 /// `options.expected_features`), `y` = the label column `target` (`test_acc`, `valid_acc`,
-/// `valtest_acc` or `train_acc`), rows in proxy-table order. `groups` is the FNV-1a hash of
+/// `valtest_acc`, `train_acc` or an own label column of `labels`), rows in proxy-table order. `groups` is the FNV-1a hash of
 /// the TSS isomorphism class (`TssArch::unique_str`) for TSS, `None` for SSS. See the module
 /// docs for the policy on duplicates, missing labels, non-finite features and failed rows.
 pub fn join(
@@ -111,10 +111,19 @@ pub fn join(
 ) -> Result<(Dataset, JoinReport)> {
     let dataset = parse_dataset(dataset)?;
     let ds = dataset.name();
-    if !TARGET_COLUMNS.contains(&target) {
+    let own = labels.label_columns().iter().any(|c| c.column() == target);
+    if !TARGET_COLUMNS.contains(&target) && !own {
+        let held: Vec<String> = labels
+            .label_columns()
+            .iter()
+            .map(|c| c.column().to_string())
+            .collect();
         return Err(invalid(
             &labels.source,
-            format!("target {target:?} is not one of {TARGET_COLUMNS:?}"),
+            format!(
+                "no label column {target:?} (label columns: {})",
+                held.join(", ")
+            ),
         ));
     }
     let side = ProxySide::read(proxies, ds, options.expected_features.as_deref())?;

@@ -51,9 +51,9 @@ mod io;
 mod join;
 
 pub use io::{
-    import_csv, import_nats, read_any, read_labels, read_naslib_timings, read_nats, read_proxies,
-    read_proxies_as, read_suite_zero_csv, read_tss_label_csv, write_labels, write_proxies,
-    AnyTable, ImportCsvOptions, NaslibTiming, PlainLayout,
+    import_csv, import_nats, read_any, read_labels, read_labels_as, read_naslib_timings, read_nats,
+    read_proxies, read_proxies_as, read_suite_zero_csv, read_tss_label_csv, write_labels,
+    write_proxies, AnyTable, ImportCsvOptions, NaslibTiming, PlainLayout,
 };
 pub use join::{features_for_predict, fnv1a64, join, JoinOptions, JoinReport, PredictRow};
 
@@ -174,13 +174,15 @@ pub fn parse_dataset(name: &str) -> Result<crate::space::NatsDataset> {
 }
 
 impl LabelRow {
-    /// The value of accuracy `acc`, if the row has one.
-    pub fn accuracy(&self, acc: Accuracy) -> Option<f64> {
+    /// The value of NATS-Bench accuracy `acc`, if the row has one (own label columns are not
+    /// part of a row: [`LabelTable::accuracies`] reads them).
+    pub fn accuracy(&self, acc: &Accuracy) -> Option<f64> {
         match acc {
             Accuracy::Test => self.test_acc,
             Accuracy::Valid => self.valid_acc,
             Accuracy::ValTest => self.valtest_acc,
             Accuracy::Train => self.train_acc,
+            Accuracy::Own(_) => None,
         }
     }
 }
@@ -389,8 +391,9 @@ impl LabelTable {
     }
 
     /// Validates and normalises a data frame with the label schema: the key columns
-    /// (`space, dataset, arch_index, arch`) and at least one accuracy column must exist, the
-    /// other columns are added as nulls when absent, `hp` defaults to the space's final
+    /// (`space, dataset, arch_index, arch`) and at least one label column (an accuracy column,
+    /// or a numeric column of the user's own, kept after the schema's) must exist, the
+    /// schema's other columns are added as nulls when absent, `hp` defaults to the space's final
     /// training, types are cast, dataset names are normalised and the columns put in
     /// [`LABEL_COLUMNS`] order.
     pub fn from_df(df: DataFrame, source: &str) -> Result<LabelTable> {
@@ -400,7 +403,21 @@ impl LabelTable {
             source,
             "label",
         )?;
-        if !TARGET_COLUMNS.iter().any(|c| has_column(&df, c)) {
+        let own: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .filter(|c| {
+                !LABEL_COLUMNS.contains(&c.as_str())
+                    && !STATUS_COLUMNS.contains(&c.as_str())
+                    && matches!(Accuracy::from_column(c), Some(Accuracy::Own(_)))
+            })
+            .filter(|c| {
+                df.column(c)
+                    .is_ok_and(|col| col.dtype().is_primitive_numeric())
+            })
+            .collect();
+        if own.is_empty() && !TARGET_COLUMNS.iter().any(|c| has_column(&df, c)) {
             return Err(TableError::MissingColumn {
                 path: source.into(),
                 column: "test_acc (or valid_acc, valtest_acc, train_acc)".into(),
@@ -444,6 +461,12 @@ impl LabelTable {
             };
             cols.push(Column::new((*name).into(), v));
         }
+        for name in &own {
+            cols.push(Column::new(
+                name.as_str().into(),
+                f64_col(&df, name, source)?,
+            ));
+        }
         let df = DataFrame::new(n, cols).map_err(pe(source))?;
         Ok(LabelTable {
             df,
@@ -455,24 +478,57 @@ impl LabelTable {
         self.df.height()
     }
 
-    /// The kinds of label this table holds for `dataset`'s archs in `space`: each accuracy
-    /// column with a value, per `hp`, in [`crate::provenance::Accuracy::ALL`] order.
-    pub fn kinds(&self, space: Space, dataset: NatsDataset) -> Result<Vec<LabelKind>> {
-        let mut out: Vec<LabelKind> = Vec::new();
-        for r in self.rows()? {
-            if r.space != space.name() || r.dataset != dataset.name() {
-                continue;
-            }
-            for acc in Accuracy::ALL {
-                if r.accuracy(acc).is_some() {
-                    let k = LabelKind::new(acc, Some(&r.hp));
-                    if !out.contains(&k) {
-                        out.push(k);
-                    }
+    /// The label columns: NATS-Bench's four accuracies, then the user's own numeric columns
+    /// (any column after the label schema's: see [`LabelTable::from_df`]).
+    pub fn label_columns(&self) -> Vec<Accuracy> {
+        let mut out: Vec<Accuracy> = Accuracy::ALL.to_vec();
+        for c in self.df.get_column_names() {
+            if !LABEL_COLUMNS.contains(&c.as_str()) {
+                if let Some(a) = Accuracy::from_column(c.as_str()) {
+                    out.push(a);
                 }
             }
         }
-        out.sort_by_key(|k| Accuracy::ALL.iter().position(|a| *a == k.accuracy));
+        out
+    }
+
+    /// `(arch_index, value)` of label column `acc` for `dataset`'s archs in `space` (and `hp`,
+    /// when given), rows with a value only.
+    fn values(
+        &self,
+        space: Space,
+        dataset: NatsDataset,
+        acc: &Accuracy,
+        hp: Option<&str>,
+    ) -> Result<Vec<(i64, String, f64)>> {
+        let p = self.source.as_str();
+        let sp = str_col(&self.df, "space", p)?;
+        let ds = str_col(&self.df, "dataset", p)?;
+        let hps = str_col(&self.df, "hp", p)?;
+        let idx = i64_col(&self.df, "arch_index", p)?;
+        let v = f64_col(&self.df, acc.column(), p)?;
+        Ok((0..self.df.height())
+            .filter(|&r| sp[r].as_deref() == Some(space.name()))
+            .filter(|&r| ds[r].as_deref() == Some(dataset.name()))
+            .filter(|&r| hp.is_none_or(|h| hps[r].as_deref() == Some(h)))
+            .filter_map(|r| Some((idx[r]?, hps[r].clone().unwrap_or_default(), v[r]?)))
+            .collect())
+    }
+
+    /// The kinds of label this table holds for `dataset`'s archs in `space`: each label column
+    /// with a value, per `hp`, in [`LabelTable::label_columns`] order. An empty `hp` (a plain
+    /// label file says none) is an unknown schedule.
+    pub fn kinds(&self, space: Space, dataset: NatsDataset) -> Result<Vec<LabelKind>> {
+        let mut out: Vec<LabelKind> = Vec::new();
+        for acc in self.label_columns() {
+            for (_, hp, _) in self.values(space, dataset, &acc, None)? {
+                let hp = (!hp.is_empty()).then_some(hp.as_str());
+                let k = LabelKind::new(acc.clone(), hp);
+                if !out.contains(&k) {
+                    out.push(k);
+                }
+            }
+        }
         Ok(out)
     }
 
@@ -496,12 +552,36 @@ impl LabelTable {
     }
 
     /// The label kind to learn when none is asked for: the table's test accuracy, else its
-    /// validation accuracy, else its validation+test accuracy, for `dataset`'s archs in `space`.
+    /// validation accuracy, else its validation+test accuracy, else its one own label column,
+    /// for `dataset`'s archs in `space`.
     /// Several `hp` of that accuracy is an error (choose one with a target that names it).
     pub fn default_kind(&self, space: Space, dataset: NatsDataset) -> Result<LabelKind> {
         let kinds = self.kinds(space, dataset)?;
-        let Some(first) = kinds.iter().find(|k| k.accuracy != Accuracy::Train) else {
-            return Err(self.none_for(space, dataset, "test or validation accuracies")?);
+        let nats = kinds
+            .iter()
+            .find(|k| !matches!(k.accuracy, Accuracy::Train | Accuracy::Own(_)));
+        let own: Vec<&LabelKind> = kinds
+            .iter()
+            .filter(|k| matches!(k.accuracy, Accuracy::Own(_)))
+            .collect();
+        let first = match (nats, own.as_slice()) {
+            (Some(k), _) => k,
+            (None, [one]) => *one,
+            (None, []) => {
+                return Err(self.none_for(space, dataset, "test or validation accuracies")?)
+            }
+            (None, many) => {
+                return Err(invalid(
+                    &self.source,
+                    format!(
+                        "holds several label columns ({}); name the one to learn",
+                        many.iter()
+                            .map(|k| k.accuracy.column().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ))
+            }
         };
         let same: Vec<&LabelKind> = kinds
             .iter()
@@ -534,16 +614,19 @@ impl LabelTable {
         dataset: NatsDataset,
         kind: &LabelKind,
     ) -> Result<std::collections::HashMap<usize, f64>> {
-        let map: std::collections::HashMap<usize, f64> = self
-            .rows()?
-            .into_iter()
-            .filter(|r| r.space == space.name() && r.dataset == dataset.name())
-            .filter(|r| kind.hp.as_deref().is_none_or(|hp| hp == r.hp))
-            .filter_map(|r| {
-                let v = r.accuracy(kind.accuracy)?;
-                Some((usize::try_from(r.arch_index).ok()?, v))
-            })
-            .collect();
+        let map: std::collections::HashMap<usize, f64> = if self
+            .df
+            .get_column_names()
+            .iter()
+            .any(|c| c.as_str() == kind.accuracy.column())
+        {
+            self.values(space, dataset, &kind.accuracy, kind.hp.as_deref())?
+                .into_iter()
+                .filter_map(|(i, _, v)| Some((usize::try_from(i).ok()?, v)))
+                .collect()
+        } else {
+            Default::default()
+        };
         if map.is_empty() {
             let held = self.kinds(space, dataset)?;
             let held = if held.is_empty() {
