@@ -16,6 +16,8 @@ use tch::Device;
 
 #[derive(Args, Debug)]
 pub struct ExtractArgs {
+    /// Search space: tss (NATS-Bench topology space, 15,625 cells) or sss (size space, 32,768
+    /// channel configurations).
     #[arg(long)]
     pub space: Space,
     /// cifar10, cifar100 or imagenet16-120.
@@ -173,13 +175,17 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
     };
     let fresh_share = computed as f64 / p.total.max(1) as f64;
     eprintln!(
-        "{}: {} archs{shared}, {} failed, in {:.1} s on {:?} with {} worker(s): {:.2} archs/s ({:.2} computed vectors/s); CPU: {}",
+        "{}: {} archs{shared}, {} failed, in {:.1} s on {} with {} {}: {:.2} archs/s ({:.2} computed vectors/s); CPU: {}",
         a.out.display(),
         summary.table_archs,
         p.failed,
         summary.wall_seconds,
-        device,
+        match device {
+            tch::Device::Cuda(i) => format!("cuda:{i}"),
+            _ => "cpu".to_string(),
+        },
         workers,
+        if workers == 1 { "worker" } else { "workers" },
         summary.table_archs as f64 * fresh_share / summary.wall_seconds.max(1e-9),
         computed as f64 / summary.wall_seconds.max(1e-9),
         crate::extract::cpu_model()

@@ -39,11 +39,14 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Train a random forest on a proxy table joined with labels; write the model.
     Train(train::TrainArgs),
-    /// Predict accuracy (with uncertainty) of arch strings or a proxy table with a model.
+    /// Predict accuracy of arch strings or a proxy table with a model. "uncertainty" is the
+    /// standard deviation of the forest's trees' predictions (accuracy points): how much the
+    /// trees disagree, not a confidence interval; 0 for cells given chance accuracy by rule.
     Predict(predict::PredictArgs),
     /// Paper-style evaluation: repeated splits, Kendall tau, Spearman, R2, MAE.
     Evaluate(train::EvaluateArgs),
-    /// Predict a few archs with the shipped model (or show their params/FLOPs without one).
+    /// Predict a few TSS and SSS archs with the shipped CIFAR-10 models, next to their true
+    /// accuracy, marking the archs each model was trained on.
     Demo(demo::DemoArgs),
     /// Search with a trained model as the fitness (zero-shot in proxies, not in labels: the
     /// model learnt from labelled archs): the archs it predicts best (evolution, random or

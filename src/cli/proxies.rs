@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct ProxiesArgs {
+    /// Search space: tss (NATS-Bench topology space, 15,625 cells) or sss (size space, 32,768
+    /// channel configurations).
     #[arg(long)]
     pub space: Space,
     /// cifar10, cifar100 or imagenet16-120.

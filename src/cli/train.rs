@@ -61,6 +61,8 @@ pub struct ForestArgs {
     /// all, sqrt, log2, a fraction in (0,1] or a count.
     #[arg(long, default_value = "all")]
     pub max_features: String,
+    /// Deepest tree level (default: grow until the leaves are pure or --min-samples-leaf
+    /// stops them).
     #[arg(long)]
     pub max_depth: Option<usize>,
     #[arg(long, default_value_t = 1)]
@@ -567,10 +569,15 @@ fn evaluate_charts(
 pub struct EvaluateArgs {
     #[command(flatten)]
     pub data: DataArgs,
+    /// How test archs are drawn: random (GreenFactory's protocol) or isomorphism (TSS: whole
+    /// isomorphism classes in train or test).
     #[arg(long, value_enum, default_value_t = ProtocolArg::Random)]
     pub protocol: ProtocolArg,
+    /// Fraction of the archs each repeat trains on (default 0.8); the rest are the test archs.
     #[arg(long, conflicts_with = "n_train")]
     pub train_frac: Option<f64>,
+    /// Train each repeat on this many archs instead (the learning-curve setting); the rest are
+    /// the test archs.
     #[arg(long)]
     pub n_train: Option<usize>,
     #[arg(long, default_value_t = 5)]
@@ -617,13 +624,20 @@ pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
         dump_splits(dir, &data, protocol, split, a.repeats, a.seed)?;
     }
     println!(
-        "{} {} target {} protocol {:?} split {:?} repeats {} ({} rows, {} features)",
+        "{} {}: {}, {} split, {}, {} repeat{} ({} archs, {} features)",
         report.space,
         report.dataset,
-        kind,
-        a.protocol,
-        split,
+        kind.describe(),
+        match a.protocol {
+            ProtocolArg::Random => "random",
+            ProtocolArg::Isomorphism => "isomorphism-class",
+        },
+        match split {
+            SplitSize::TrainFrac(f) => format!("{:.0} % train", f * 100.0),
+            SplitSize::NTrain(n) => format!("{n} training archs"),
+        },
         a.repeats,
+        if a.repeats == 1 { "" } else { "s" },
         data.n_rows(),
         data.n_features()
     );

@@ -406,7 +406,7 @@ impl Excluded {
             return Err(invalid(
                 &labels.source,
                 format!(
-                    "{} labelled archs have a null {target} for {ds} (e.g. arch_index {example}); allow_missing_labels drops them",
+                    "{} labelled archs have a null {target} for {ds} (e.g. arch_index {example}); archs without a label cannot be learnt from",
                     report.null_target
                 ),
             ));

@@ -126,7 +126,7 @@ pub enum TableError {
         dataset: String,
         count: usize,
     },
-    #[error("{path}: {count} proxy archs have no {dataset} label (e.g. arch_index {example}); allow_missing_labels drops them")]
+    #[error("{path}: {count} proxy archs have no {dataset} label (e.g. arch_index {example})")]
     MissingLabels {
         path: String,
         dataset: String,
@@ -140,7 +140,7 @@ pub enum TableError {
         proxy: String,
         label: String,
     },
-    #[error("{path}: non-finite feature {column:?} = {value} for arch_index {index} ({arch}); drop_non_finite drops such rows")]
+    #[error("{path}: non-finite feature {column:?} = {value} for arch_index {index} ({arch}); such rows can be dropped and counted instead")]
     NonFinite {
         path: String,
         column: String,
