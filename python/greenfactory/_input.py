@@ -4,7 +4,7 @@ columns are matched to feature names, so every entry point reports the same erro
 
 import numpy as np
 
-from ._native import GreenfactoryError, arch_features
+from ._native import GreenfactoryError, arch_features, known_accuracy
 
 #: Columns a dict or DataFrame may carry besides the features: the arch key and table
 #: bookkeeping of greenfactory's proxy tables. Any other non-feature column is an error, so a
@@ -56,10 +56,33 @@ def _check_finite(arr, names, what):
         )
 
 
-def as_matrix(x, names, what="X"):
+def known_rows(x, space, dataset):
+    """Float64 array, one value per row of a dict/DataFrame ``x`` with an arch column: the
+    accuracy NATS-Bench records for archs whose output ignores their input (chance: 100 /
+    classes, what the CLI's ``predict`` gives them by rule), NaN for every other row. ``None``
+    when ``x`` has no arch column (an array, or a table without ``arch``/``arch_index``)."""
+    cols = _columns(x)
+    if cols is None:
+        return None
+    key = next((c for c in ("arch", "arch_str", "arch_index", "index") if c in cols), None)
+    if key is None:
+        return None
+    col = x[_keys(x)[key]]
+    values = col.to_list() if hasattr(col, "to_list") else list(col)
+    out = np.full(len(values), np.nan)
+    for i, a in enumerate(values):
+        k = known_accuracy(space, int(a) if key.endswith("index") else a, dataset)
+        if k is not None:
+            out[i] = k
+    return out
+
+
+def as_matrix(x, names, what="X", skip_rows=None):
     """``(names, matrix)``: the rows of ``x`` as a C-contiguous float64 array whose columns are
     ``names`` (the model's features). ``names=None`` (training) takes every non-key column of a
-    dict/DataFrame, or ``f0, f1, …`` for an array."""
+    dict/DataFrame, or ``f0, f1, …`` for an array. Rows where the boolean array ``skip_rows``
+    is true are not checked for finite values (their answer is known without the forest) and
+    read as 0."""
     cols = _columns(x)
     if cols is not None:
         if names is None:
@@ -107,6 +130,9 @@ def as_matrix(x, names, what="X"):
             )
         names = list(names)
         arr = np.ascontiguousarray(arr)
+    if skip_rows is not None and len(skip_rows) == arr.shape[0]:
+        arr = arr.copy()
+        arr[np.asarray(skip_rows, dtype=bool)] = 0.0
     _check_finite(arr, names, what)
     return names, arr
 

@@ -351,9 +351,45 @@ impl PyModel {
     #[pyo3(signature = (X, /))]
     #[allow(non_snake_case)]
     fn predict<'py>(&self, py: Python<'py>, X: &Bound<'py, PyAny>) -> PyResult<MeanStd<'py>> {
-        let (_, arr) = as_matrix(py, X, Some(self.inner.feature_names()), "X")?;
+        // Rows whose arch is a cell that ignores its input get chance accuracy by rule (their
+        // proxies are NaN), as `greenfactory predict` gives them.
+        let meta = self.inner.meta();
+        let helper = py.import("greenfactory._input")?;
+        let known =
+            helper.call_method1("known_rows", (X, meta.space.name(), meta.dataset.name()))?;
+        let known: Option<Vec<f64>> = if known.is_none() {
+            None
+        } else {
+            Some(
+                known
+                    .extract::<Bound<'py, PyArray1<f64>>>()?
+                    .readonly()
+                    .as_slice()
+                    .map_err(err)?
+                    .to_vec(),
+            )
+        };
+        let skip = match &known {
+            Some(k) => {
+                numpy::PyArray1::from_vec(py, k.iter().map(|v| !v.is_nan()).collect::<Vec<bool>>())
+                    .into_any()
+            }
+            None => py.None().into_bound(py),
+        };
+        let names_obj = PyList::new(py, self.inner.feature_names())?.into_any();
+        let out = helper.call_method1("as_matrix", (X, names_obj, "X", skip))?;
+        let (_, arr): (Vec<String>, Bound<'py, PyArray2<f64>>) = out.extract()?;
+        let arr = arr.readonly();
         let x = arr.as_slice().map_err(err)?;
-        let pred = py.detach(|| self.inner.predict_ordered(x)).map_err(ferr)?;
+        let mut pred = py.detach(|| self.inner.predict_ordered(x)).map_err(ferr)?;
+        if let Some(k) = known {
+            for (p, v) in pred.iter_mut().zip(k) {
+                if !v.is_nan() {
+                    p.mean = v;
+                    p.std = 0.0;
+                }
+            }
+        }
         let mean: Vec<f64> = pred.iter().map(|p| p.mean).collect();
         let std: Vec<f64> = pred.iter().map(|p| p.std).collect();
         Ok((PyArray1::from_vec(py, mean), PyArray1::from_vec(py, std)))

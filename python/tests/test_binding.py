@@ -177,9 +177,24 @@ def test_bad_inputs_raise_with_the_name(model, ok_rows, tmp_path):
         model.predict(sub.with_columns(pl.lit("x").alias("jacov")))
     with pytest.raises(gf.GreenfactoryError, match="not a numeric 2-D array"):
         model.predict([["a"] * len(names)])
-    # Dead cells have NaN proxies: the table's failed rows are refused, not scored.
+    # Dead cells have NaN proxies: with their arch column they get chance accuracy by rule, as
+    # the CLI gives them; without it (an array) a NaN is refused, not scored.
+    dead = gf.with_arch_features(pl.read_parquet(TABLE).filter(pl.col("status") != "ok"), "tss")
+    mean, std = model.predict(dead)
+    assert (mean == 10.0).all() and (std == 0.0).all()
+    mixed = pl.concat([sub, dead.head(3).select(sub.columns)])
+    mean, std = model.predict(mixed)
+    np.testing.assert_array_equal(mean[:20], model.predict(sub)[0])
+    assert (mean[20:] == 10.0).all() and (std[20:] == 0.0).all()
     with pytest.raises(gf.GreenfactoryError, match="non-finite"):
-        model.predict(gf.with_arch_features(pl.read_parquet(TABLE).filter(pl.col("status") != "ok"), "tss"))
+        model.predict(dead.select(names).to_numpy())
+    # A live arch with a NaN proxy is still refused, even with its arch column.
+    with pytest.raises(gf.GreenfactoryError, match="non-finite value nan in feature `epe_nas`"):
+        model.predict(sub.with_columns(pl.lit(float("nan")).alias("epe_nas")))
+    # pyarrow is in the venv: tables go to pandas and back through Parquet.
+    pdf = pl.read_parquet(TABLE).head(5).to_pandas()
+    pdf.to_parquet(tmp_path / "t.parquet")
+    assert pd.read_parquet(tmp_path / "t.parquet")["arch_index"].tolist() == pdf["arch_index"].tolist()
     # Files.
     with pytest.raises(gf.GreenfactoryError, match="no_such.gfm"):
         gf.load_model(tmp_path / "no_such.gfm")
@@ -320,7 +335,7 @@ def test_evaluate_equals_the_cli(ok_rows):
     for cli_name, key in [("tau", "kendall_tau"), ("rho", "spearman"), ("R2", "r2"), ("MAE", "mae")]:
         assert printed[cli_name][0] == round(r["mean"][key], 4), cli_name
         assert printed[cli_name][1] == round(r["std"][key], 4), cli_name
-    assert f"({rows.height} rows, {len(features)} features)" in out
+    assert f"({rows.height} archs, {len(features)} features)" in out
 
 
 def test_random_search_example_runs():
