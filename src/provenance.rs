@@ -58,6 +58,13 @@ pub struct ProxyConfig {
     /// option existed (= false).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub share_isomorphic: bool,
+    /// CUDA convolutions and matrix products ran in TF32 (10-bit mantissa) instead of float32:
+    /// values then differ from the CPU's by up to 1e-1 relative (epe_nas), enough to move a
+    /// prediction by 2 points (benches/README.md). Off unless asked for (`net::configure_tf32`);
+    /// absent in files written before the option existed (= false: they were CPU tables or
+    /// TF32 GPU tables of 2026-11-28, `datasets/README.md` says which).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tf32: bool,
 }
 
 impl Default for ProxyConfig {
@@ -68,6 +75,7 @@ impl Default for ProxyConfig {
             data: DataSource::Synthetic { seed: 0 },
             engine_version: ENGINE_VERSION,
             share_isomorphic: false,
+            tf32: false,
         }
     }
 }
@@ -100,6 +108,13 @@ impl ProxyConfig {
                 "--isomorphic {} vs {}",
                 word(self.share_isomorphic),
                 word(other.share_isomorphic)
+            ))
+        } else if self.tf32 != other.tf32 {
+            let word = |t: bool| if t { "TF32" } else { "float32" };
+            Some(format!(
+                "CUDA precision {} vs {}",
+                word(self.tf32),
+                word(other.tf32)
             ))
         } else {
             None
@@ -569,5 +584,23 @@ mod tests {
         ] {
             assert!(bad.parse::<LabelKind>().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn tf32_is_a_configuration_difference_written_only_when_used() {
+        let f32 = ProxyConfig::default();
+        let text = serde_json::to_string(&f32).unwrap();
+        assert!(!text.contains("tf32"), "{text}");
+        let tf32 = ProxyConfig {
+            tf32: true,
+            ..ProxyConfig::default()
+        };
+        let text = serde_json::to_string(&tf32).unwrap();
+        assert!(text.contains(r#""tf32":true"#), "{text}");
+        assert_eq!(serde_json::from_str::<ProxyConfig>(&text).unwrap(), tf32);
+        assert_eq!(
+            f32.first_difference(&tf32).as_deref(),
+            Some("CUDA precision float32 vs TF32")
+        );
     }
 }

@@ -162,3 +162,22 @@ fn grasp_without_plan(a: &Arch, engine: &Engine) -> f64 {
     let cx = ArchContext::new(&net, &init, engine.batch(), &config, Device::Cpu, seed);
     Grasp.compute(&cx).unwrap()
 }
+
+/// A configuration computed with CUDA TF32 cannot be reproduced by a CPU engine (nor a float32
+/// one): the engine refuses it instead of computing other values.
+#[test]
+fn a_tf32_configuration_needs_a_tf32_engine() {
+    let config = ProxyConfig {
+        batch_size: 8,
+        tf32: true,
+        ..ProxyConfig::default()
+    };
+    let e = match Engine::new(all_proxies(), config, NatsDataset::Cifar10, Device::Cpu) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a CPU engine accepted a TF32 configuration"),
+    };
+    assert!(
+        e.contains("with CUDA TF32") && e.contains("GREENFACTORY_TF32"),
+        "{e}"
+    );
+}

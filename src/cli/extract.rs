@@ -102,7 +102,8 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         .collect();
     let device = parse_device(&a.engine.device)?;
     let workers = resolve_workers(&a.workers, device)?;
-    let config = a.engine.config(a.space, a.dataset, true)?;
+    let mut config = a.engine.config(a.space, a.dataset, true)?;
+    config.tf32 = crate::net::tf32_in_use(device);
     let (archs, shard) = match &a.shard {
         None => (archs, None),
         Some(spec) => {

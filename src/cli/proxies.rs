@@ -36,7 +36,8 @@ pub fn run(a: ProxiesArgs) -> anyhow::Result<()> {
     let archs = collect_archs(a.space, &a.archs, a.arch_file.as_ref())?;
     let proxies = proxies_for_spec(a.space, &a.only).map_err(anyhow::Error::msg)?;
     let device = parse_device(&a.engine.device)?;
-    let config = a.engine.config(a.space, a.dataset, false)?;
+    let mut config = a.engine.config(a.space, a.dataset, false)?;
+    config.tf32 = crate::net::tf32_in_use(device);
     let engine = Engine::new(proxies, config, a.dataset, device)?;
     let mut header: Vec<String> = vec!["index".into(), "arch".into()];
     header.extend(engine.names().iter().map(|s| s.to_string()));

@@ -18,6 +18,8 @@ pub fn init_cuda() {
     use std::sync::Once;
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        // A library user who never calls it still gets float32 CUDA values.
+        configure_tf32();
         // SAFETY: dlopen with a valid NUL-terminated name; the handle is deliberately kept
         // open for the life of the process.
         unsafe {
@@ -47,6 +49,36 @@ pub fn limit_onednn_isa() {
     if std::env::var_os("ONEDNN_MAX_CPU_ISA").is_none() {
         std::env::set_var("ONEDNN_MAX_CPU_ISA", ONEDNN_ISA);
     }
+}
+
+/// Set to `1` to let CUDA convolutions and matrix products use TF32 ([`configure_tf32`]).
+pub const TF32_OPT_IN: &str = "GREENFACTORY_TF32";
+
+/// Keeps CUDA convolutions and matrix products in float32 unless the user opts into TF32
+/// (`GREENFACTORY_TF32=1`): it sets `NVIDIA_TF32_OVERRIDE=0`, which cuDNN and cuBLAS read when
+/// they start, unless that variable is already set. libtorch enables TF32 for cuDNN
+/// convolutions by default; with it the H200 gave epe_nas values 1.1e-2 (median) and up to
+/// 0.11 relative away from the CPU's and moved the shipped model's predictions by up to 2.1
+/// points, without it 2.1e-5 and 0.05 points (issue 23's measurements, `benches/README.md`).
+/// Call it at the start of `main`, before any CUDA call (the `greenfactory` binary does). The
+/// choice is recorded in every table's configuration ([`tf32_in_use`]).
+pub fn configure_tf32() {
+    let opted_in = std::env::var(TF32_OPT_IN).is_ok_and(|v| v == "1");
+    if !opted_in && std::env::var_os("NVIDIA_TF32_OVERRIDE").is_none() {
+        std::env::set_var("NVIDIA_TF32_OVERRIDE", "0");
+    }
+}
+
+/// Whether CUDA work of this process may use TF32 (`NVIDIA_TF32_OVERRIDE` is not `0`); what an
+/// engine on `device` records as [`crate::provenance::ProxyConfig::tf32`] (always false on
+/// CPU).
+pub fn tf32_in_use(device: Device) -> bool {
+    matches!(device, Device::Cuda(_))
+        && match std::env::var("NVIDIA_TF32_OVERRIDE") {
+            Ok(v) => v.trim() != "0",
+            // Unset: libtorch's default, TF32 convolutions.
+            Err(_) => true,
+        }
 }
 
 /// Loads libtorch's CUDA linear-algebra kernels from the calling thread (a no-op on CPU). Call

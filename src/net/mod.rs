@@ -24,8 +24,8 @@ mod forward;
 
 pub use build::{BnMode, Network, NetworkError, Weights};
 pub use device::{
-    autograd_multithreading, gpu_worker_mode, init_cuda, limit_onednn_isa, load_cuda_linalg,
-    parse_device, set_autograd_multithreading, use_own_backward_thread, use_private_stream,
-    DeviceError,
+    autograd_multithreading, configure_tf32, gpu_worker_mode, init_cuda, limit_onednn_isa,
+    load_cuda_linalg, parse_device, set_autograd_multithreading, tf32_in_use,
+    use_own_backward_thread, use_private_stream, DeviceError, TF32_OPT_IN,
 };
 pub use forward::{ForwardOptions, Tap, TapKind, Taps};

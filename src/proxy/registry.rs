@@ -158,6 +158,17 @@ impl Engine {
         dataset: NatsDataset,
         device: Device,
     ) -> Result<Engine, ProxyError> {
+        // TF32 values are not float32 values: an engine computes only the precision its
+        // configuration records.
+        let tf32 = crate::net::tf32_in_use(device);
+        if config.tf32 != tf32 {
+            return Err(ProxyError::Undefined(format!(
+                "the configuration's values were computed {}, this engine computes {} (TF32 is CUDA-only and opted into with {}=1)",
+                if config.tf32 { "with CUDA TF32" } else { "in float32" },
+                if tf32 { "with CUDA TF32" } else { "in float32" },
+                crate::net::TF32_OPT_IN
+            )));
+        }
         let batch =
             Batch::load(&config.data, dataset, config.batch_size)?.to(Kind::Float, device)?;
         Ok(Engine {
