@@ -28,9 +28,9 @@ SEEDS=${SEEDS:-10}
 SEED0=${SEED0:-0}
 # Extra options of train (forest) and search (strategy), e.g. SEARCH_ARGS="--population 20".
 if [ "$SPACE" = sss ]; then
-  TRAIN_ARGS=${TRAIN_ARGS:---max-features 0.33 --min-samples-leaf 5}
+  TRAIN_ARGS=${TRAIN_ARGS:---forest random-forest --max-features 0.33 --min-samples-leaf 5}
 else
-  TRAIN_ARGS=${TRAIN_ARGS:---max-features 0.33 --min-samples-leaf 2}
+  TRAIN_ARGS=${TRAIN_ARGS:---forest random-forest --max-features 0.33 --min-samples-leaf 2}
 fi
 SEARCH_ARGS=${SEARCH_ARGS:-}
 STRATEGY=${STRATEGY:-evolution}

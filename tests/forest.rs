@@ -148,7 +148,8 @@ fn save_load_round_trip_is_bit_identical() {
     assert_eq!(&bytes[..8], MAGIC);
     assert_eq!(
         u32::from_le_bytes(bytes[8..12].try_into().unwrap()),
-        FORMAT_VERSION
+        1,
+        "a random forest is written as version 1 (FORMAT_VERSION {FORMAT_VERSION} is for extra trees)"
     );
     let back = Model::load(&path).unwrap();
     assert_eq!(back, m);
@@ -175,23 +176,21 @@ fn broken_model_files_give_typed_errors() {
         p
     };
 
-    let mut v2 = good.clone();
-    v2[8..12].copy_from_slice(&2u32.to_le_bytes());
-    let e = Model::load(write("v2.gfm", &v2)).unwrap_err();
+    let mut v3 = good.clone();
+    v3[8..12].copy_from_slice(&3u32.to_le_bytes());
+    let e = Model::load(write("v3.gfm", &v3)).unwrap_err();
     assert!(
         matches!(
             e,
             ForestError::UnsupportedVersion {
-                found: 2,
-                supported: 1,
+                found: 3,
+                supported: 2,
                 ..
             }
         ),
         "{e}"
     );
-    assert!(e
-        .to_string()
-        .contains("model format version 2, this build reads version 1"));
+    assert!(e.to_string().contains("model format version 3"), "{e}");
 
     let mut magic = good.clone();
     magic[..8].copy_from_slice(b"PK\x03\x04abcd");
@@ -372,4 +371,53 @@ fn shipped_models_rewrite_byte_identically() {
             "{file} re-encodes differently"
         );
     }
+}
+
+/// Extremely randomized trees (Geurts et al. 2006): deterministic per seed, better than
+/// chance on real data, written as model format version 2 (which stores the splitter) and read
+/// back equal; a random forest's file stays version 1, byte for byte as before.
+#[test]
+fn extra_trees_fit_round_trip_as_version_2_and_random_forests_stay_version_1() {
+    use greenfactory::forest::Splitter;
+    let f = fixture();
+    let params = ForestParams {
+        n_trees: 20,
+        seed: 3,
+        bootstrap: false,
+        splitter: Splitter::Random,
+        max_features: greenfactory::forest::MaxFeatures::Fraction(0.5),
+        ..Default::default()
+    };
+    let a = Forest::fit(&f.train, &params).unwrap();
+    let b = Forest::fit(&f.train, &params).unwrap();
+    assert_eq!(a, b, "deterministic per seed");
+    let rf = Forest::fit(
+        &f.train,
+        &ForestParams {
+            splitter: Splitter::Best,
+            ..params.clone()
+        },
+    )
+    .unwrap();
+    assert_ne!(a, rf, "the random splitter grows other trees");
+    let pred: Vec<f64> = a
+        .predict(&f.test.x)
+        .unwrap()
+        .iter()
+        .map(|p| p.mean)
+        .collect();
+    let m = Metrics::compute(&f.test.y, &pred).unwrap();
+    assert!(m.kendall_tau > 0.6, "τ {}", m.kendall_tau);
+    let meta = ModelMeta {
+        params: params.clone(),
+        ..model(&f).meta().clone()
+    };
+    let et = Model::new(meta, a).unwrap();
+    let bytes = et.to_bytes().unwrap();
+    assert_eq!(&bytes[8..12], &2u32.to_le_bytes());
+    let back = Model::from_bytes(&bytes, std::path::Path::new("et.gfm")).unwrap();
+    assert_eq!(back.meta().params.splitter, Splitter::Random);
+    assert_eq!(back, et);
+    let rf_bytes = model(&f).to_bytes().unwrap();
+    assert_eq!(&rf_bytes[8..12], &1u32.to_le_bytes());
 }

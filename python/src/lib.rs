@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use greenfactory::forest::{
     self, Dataset, Forest, ForestError, ForestParams, MaxFeatures, Metrics, Protocol, SplitSize,
+    Splitter,
 };
 use greenfactory::provenance::Manifest;
 use greenfactory::space::{self, Arch, NatsDataset, Space};
@@ -134,6 +135,13 @@ fn max_features_text(m: MaxFeatures) -> String {
 
 fn params_dict<'py>(py: Python<'py>, p: &ForestParams) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
+    d.set_item(
+        "forest",
+        match p.splitter {
+            Splitter::Best => "random-forest",
+            Splitter::Random => "extra-trees",
+        },
+    )?;
     d.set_item("n_trees", p.n_trees)?;
     match p.max_features {
         MaxFeatures::Fraction(f) => d.set_item("max_features", f)?,
@@ -185,22 +193,44 @@ fn parse_max_features(v: &Bound<'_, PyAny>) -> PyResult<MaxFeatures> {
 
 #[allow(clippy::too_many_arguments)]
 fn forest_params(
+    forest: &str,
     n_trees: usize,
-    max_features: &Bound<'_, PyAny>,
+    max_features: Option<&Bound<'_, PyAny>>,
     max_depth: Option<usize>,
     min_samples_split: usize,
-    min_samples_leaf: usize,
-    bootstrap: bool,
+    min_samples_leaf: Option<usize>,
+    bootstrap: Option<bool>,
     seed: u64,
     n_threads: Option<usize>,
+    space: Option<Space>,
 ) -> PyResult<ForestParams> {
+    // The CLI's defaults: extremely randomized trees on half the features, every row per tree;
+    // "random-forest" is GreenFactory's forest (bootstrap samples).
+    let splitter = match forest {
+        "extra-trees" => Splitter::Random,
+        "random-forest" => Splitter::Best,
+        other => {
+            return Err(err(format!(
+                "forest {other:?}: expected \"extra-trees\" or \"random-forest\""
+            )))
+        }
+    };
+    let max_features = match max_features {
+        Some(m) => parse_max_features(m)?,
+        None => MaxFeatures::Fraction(0.5),
+    };
     ForestParams::builder()
+        .splitter(splitter)
         .n_trees(n_trees)
-        .max_features(parse_max_features(max_features)?)
+        .max_features(max_features)
         .max_depth(max_depth)
         .min_samples_split(min_samples_split)
-        .min_samples_leaf(min_samples_leaf)
-        .bootstrap(bootstrap)
+        // As `greenfactory train`: 3 on TSS, 5 on SSS (benches/README.md, "Forest").
+        .min_samples_leaf(min_samples_leaf.unwrap_or(match space {
+            Some(Space::Sss) => 5,
+            _ => 3,
+        }))
+        .bootstrap(bootstrap.unwrap_or(splitter == Splitter::Best))
         .seed(seed)
         .n_threads(n_threads)
         .build()
@@ -533,8 +563,8 @@ fn metrics<'py>(
 /// like a shipped one. `X` as in `Model.predict`; with a dict or DataFrame, `feature_names`
 /// picks the columns (default: every non-key column, in order).
 #[pyfunction]
-#[pyo3(signature = (X, y, feature_names=None, *, n_trees=100, max_features=None, max_depth=None,
-    min_samples_split=2, min_samples_leaf=1, bootstrap=true, seed=0, n_threads=None,
+#[pyo3(signature = (X, y, feature_names=None, *, forest="extra-trees", n_trees=100, max_features=None,
+    max_depth=None, min_samples_split=2, min_samples_leaf=None, bootstrap=None, seed=0, n_threads=None,
     space, dataset, target=None, config=None))]
 #[allow(non_snake_case, clippy::too_many_arguments)]
 fn train<'py>(
@@ -542,12 +572,13 @@ fn train<'py>(
     X: &Bound<'py, PyAny>,
     y: &Bound<'py, PyAny>,
     feature_names: Option<Vec<String>>,
+    forest: &str,
     n_trees: usize,
     max_features: Option<&Bound<'py, PyAny>>,
     max_depth: Option<usize>,
     min_samples_split: usize,
-    min_samples_leaf: usize,
-    bootstrap: bool,
+    min_samples_leaf: Option<usize>,
+    bootstrap: Option<bool>,
     seed: u64,
     n_threads: Option<usize>,
     space: &str,
@@ -555,16 +586,17 @@ fn train<'py>(
     target: Option<&str>,
     config: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<PyModel> {
-    let all = PyString::new(py, "all").into_any();
     let params = forest_params(
+        forest,
         n_trees,
-        max_features.unwrap_or(&all),
+        max_features,
         max_depth,
         min_samples_split,
         min_samples_leaf,
         bootstrap,
         seed,
         n_threads,
+        Some(parse_space(space)?),
     )?;
     let (names, arr) = as_matrix(py, X, feature_names.as_deref(), "X")?;
     let y = as_vector(py, y, "y")?;
@@ -635,8 +667,9 @@ fn train<'py>(
 /// forest's feature importances.
 #[pyfunction]
 #[pyo3(signature = (X, y, feature_names=None, *, protocol="random", groups=None, train_frac=None,
-    n_train=None, repeats=5, seed=0, n_trees=100, max_features=None, max_depth=None,
-    min_samples_split=2, min_samples_leaf=1, bootstrap=true, n_threads=None, predictions=false))]
+    n_train=None, repeats=5, seed=0, forest="extra-trees", n_trees=100, max_features=None,
+    max_depth=None, min_samples_split=2, min_samples_leaf=None, bootstrap=None, n_threads=None,
+    predictions=false, space=None))]
 #[allow(non_snake_case, clippy::too_many_arguments)]
 fn evaluate<'py>(
     py: Python<'py>,
@@ -649,25 +682,29 @@ fn evaluate<'py>(
     n_train: Option<usize>,
     repeats: usize,
     seed: u64,
+    forest: &str,
     n_trees: usize,
     max_features: Option<&Bound<'py, PyAny>>,
     max_depth: Option<usize>,
     min_samples_split: usize,
-    min_samples_leaf: usize,
-    bootstrap: bool,
+    min_samples_leaf: Option<usize>,
+    bootstrap: Option<bool>,
     n_threads: Option<usize>,
     predictions: bool,
+    space: Option<&str>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let all = PyString::new(py, "all").into_any();
+    let space = space.map(parse_space).transpose()?;
     let params = forest_params(
+        forest,
         n_trees,
-        max_features.unwrap_or(&all),
+        max_features,
         max_depth,
         min_samples_split,
         min_samples_leaf,
         bootstrap,
         seed,
         n_threads,
+        space,
     )?;
     let protocol = match protocol {
         "random" => Protocol::Random,

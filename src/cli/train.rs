@@ -48,41 +48,75 @@ pub struct DataArgs {
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Add the exact architecture features of the space (op-on-edge one-hot and live-graph
-    /// features for TSS, channel one-hot for SSS), computed from each row's arch string.
-    #[arg(long)]
+    /// features for TSS, channel one-hot for SSS), computed from each row's arch string: the
+    /// default (this flag only says so).
+    #[arg(long, overrides_with = "no_arch_features")]
     pub arch_features: bool,
+    /// Leave the architecture features out: the proxies alone.
+    #[arg(long)]
+    pub no_arch_features: bool,
 }
 
 /// Forest hyper-parameters (scikit-learn's meanings).
 #[derive(Args, Debug, Clone)]
 pub struct ForestArgs {
+    /// extra-trees (extremely randomized trees: one random threshold per feature, every row in
+    /// each tree; the default, which ranked best by cross-validation on the complete tables:
+    /// benches/README.md, "Forest") or random-forest (GreenFactory's: best thresholds,
+    /// bootstrap samples).
+    #[arg(long, value_enum, default_value_t = ForestKind::ExtraTrees)]
+    pub forest: ForestKind,
+    /// Trees in the forest.
     #[arg(long, default_value_t = 100)]
     pub n_trees: usize,
-    /// all, sqrt, log2, a fraction in (0,1] or a count.
-    #[arg(long, default_value = "all")]
+    /// Features each node considers: all, sqrt, log2, a fraction in (0,1] or a count.
+    #[arg(long, default_value = "0.5")]
     pub max_features: String,
     /// Deepest tree level (default: grow until the leaves are pure or --min-samples-leaf
     /// stops them).
     #[arg(long)]
     pub max_depth: Option<usize>,
-    #[arg(long, default_value_t = 1)]
-    pub min_samples_leaf: usize,
+    /// Fewest training archs in a leaf. Default: the best measured per space (benches/README.md,
+    /// "Forest"): 3 for TSS (within 0.002 τ of 1 at a quarter of the model size), 5 for SSS,
+    /// whose single-seed labels are noisy.
+    #[arg(long)]
+    pub min_samples_leaf: Option<usize>,
     /// Threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
 }
 
 impl ForestArgs {
-    pub fn params(&self, seed: u64) -> anyhow::Result<ForestParams> {
+    pub fn params(&self, seed: u64, space: crate::space::Space) -> anyhow::Result<ForestParams> {
+        let leaf = self.min_samples_leaf.unwrap_or(match space {
+            crate::space::Space::Tss => 3,
+            crate::space::Space::Sss => 5,
+        });
+        let extra = self.forest == ForestKind::ExtraTrees;
         Ok(ForestParams::builder()
+            .splitter(if extra {
+                crate::forest::Splitter::Random
+            } else {
+                crate::forest::Splitter::Best
+            })
+            .bootstrap(!extra)
             .n_trees(self.n_trees)
             .max_features(self.max_features.parse()?)
             .max_depth(self.max_depth)
-            .min_samples_leaf(self.min_samples_leaf)
+            .min_samples_leaf(leaf)
             .seed(seed)
             .n_threads(self.threads)
             .build()?)
     }
+}
+
+/// `--forest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ForestKind {
+    /// Random forest (Breiman 2001), as GreenFactory and scikit-learn's RandomForestRegressor.
+    RandomForest,
+    /// Extremely randomized trees (Geurts et al. 2006), scikit-learn's ExtraTreesRegressor.
+    ExtraTrees,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -159,7 +193,7 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
         dataset: Some(d.dataset.clone()),
     };
     let features = load_feature_tables(&d.features, &layout)?;
-    let features = if d.arch_features {
+    let features = if !d.no_arch_features {
         features.with_arch_features()?
     } else {
         features
@@ -273,7 +307,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         );
     }
     let (data, report, features, kind) = load_dataset(&a.data)?;
-    let params = a.forest.params(a.seed)?;
+    let params = a.forest.params(a.seed, report.space)?;
     let split = match (a.n_train, a.train_frac) {
         (Some(n), _) => Some(SplitSize::NTrain(n)),
         (None, Some(f)) if f < 1.0 => Some(SplitSize::TrainFrac(f)),
@@ -614,7 +648,7 @@ pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
         (None, Some(f)) => SplitSize::TrainFrac(f),
         (None, None) => SplitSize::TrainFrac(0.8),
     };
-    let params = a.forest.params(a.seed)?;
+    let params = a.forest.params(a.seed, report.space)?;
     if let Some(dir) = &a.plot {
         create_plot_dir(dir)?;
     }

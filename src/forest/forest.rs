@@ -166,6 +166,7 @@ impl Forest {
             min_samples_split: params.min_samples_split,
             min_samples_leaf: params.min_samples_leaf,
             bootstrap: params.bootstrap,
+            random_thresholds: params.splitter == super::Splitter::Random,
         };
         let seed = params.seed;
         let n_trees = params.n_trees;

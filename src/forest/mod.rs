@@ -90,7 +90,7 @@ pub use evaluate::{
 pub use forest::{Forest, Prediction};
 pub use metrics::{kendall_tau_b, mae, pearson, r2_score, rmse, spearman, Metrics};
 pub use model::{Model, ModelMeta, Written, FORMAT_VERSION, MAGIC};
-pub use params::{ForestParams, ForestParamsBuilder, MaxFeatures};
+pub use params::{ForestParams, ForestParamsBuilder, MaxFeatures, Splitter};
 pub use split::{Protocol, Split, SplitSize};
 pub use tree::Tree;
 
@@ -127,7 +127,7 @@ pub enum ForestError {
     },
     #[error("{path}: not a greenfactory model (bad magic bytes)")]
     NotAModel { path: PathBuf },
-    #[error("{path}: model format version {found}, this build reads version {supported}")]
+    #[error("{path}: model format version {found}, this build reads versions 1 to {supported}")]
     UnsupportedVersion {
         path: PathBuf,
         found: u32,

@@ -1,12 +1,15 @@
 //! The model file a search tool ships and loads.
 //!
-//! Layout (version 1):
+//! Layout:
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 0..8 | magic `b"GFFOREST"` |
-//! | 8..12 | format version, `u32` little-endian (this build: [`FORMAT_VERSION`]) |
-//! | 12.. | postcard 1.x encoding of `{ meta, forest: Forest }`, nothing after it |
+//! | 8..12 | format version, `u32` little-endian: 1, or 2 (this build reads both: [`FORMAT_VERSION`] is the newest) |
+//! | 12.. | version 1: postcard 1.x encoding of `{ meta, forest: Forest }`; version 2: `{ meta, splitter, forest }`; nothing after it |
+//!
+//! A forest of [`super::Splitter::Best`] (random forest) is written as version 1, so such files
+//! are unchanged; extremely randomized trees need version 2, which stores the splitter.
 //!
 //! `meta` holds [`ModelMeta`]'s fields in order, with the space and dataset as their names and
 //! the proxy configuration as the manifest's JSON text (empty for none).
@@ -28,8 +31,8 @@ use crate::space::{NatsDataset, Space};
 
 /// First 8 bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"GFFOREST";
-/// The model format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest model format version this build writes and reads (it reads version 1 too).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What a model was trained on and how: enough to check inputs and to reproduce it.
 ///
@@ -161,10 +164,24 @@ struct StoredModelRef<'a> {
     forest: &'a Forest,
 }
 
+#[derive(Serialize)]
+struct StoredModelRefV2<'a> {
+    meta: StoredMeta,
+    splitter: super::Splitter,
+    forest: &'a Forest,
+}
+
 /// Read side of the file: the forest stays in its file form until it is checked.
 #[derive(Deserialize)]
 struct StoredModel {
     meta: StoredMeta,
+    forest: ForestWire,
+}
+
+#[derive(Deserialize)]
+struct StoredModelV2 {
+    meta: StoredMeta,
+    splitter: super::Splitter,
     forest: ForestWire,
 }
 
@@ -220,12 +237,27 @@ impl Model {
     pub fn to_bytes(&self) -> Result<Vec<u8>, ForestError> {
         let mut out = Vec::with_capacity(1 << 20);
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        let stored = StoredModelRef {
-            meta: StoredMeta::from(&self.meta),
-            forest: &self.forest,
+        let meta = StoredMeta::from(&self.meta);
+        let encoded = match self.meta.params.splitter {
+            super::Splitter::Best => {
+                out.extend_from_slice(&1u32.to_le_bytes());
+                let stored = StoredModelRef {
+                    meta,
+                    forest: &self.forest,
+                };
+                postcard::to_io(&stored, &mut out).map(|_| ())
+            }
+            splitter => {
+                out.extend_from_slice(&2u32.to_le_bytes());
+                let stored = StoredModelRefV2 {
+                    meta,
+                    splitter,
+                    forest: &self.forest,
+                };
+                postcard::to_io(&stored, &mut out).map(|_| ())
+            }
         };
-        postcard::to_io(&stored, &mut out).map_err(|e| ForestError::Corrupt {
+        encoded.map_err(|e| ForestError::Corrupt {
             path: PathBuf::new(),
             detail: format!("cannot encode: {e}"),
         })?;
@@ -245,28 +277,48 @@ impl Model {
             });
         };
         let found = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
-        if found != FORMAT_VERSION {
-            return Err(ForestError::UnsupportedVersion {
-                path,
-                found,
-                supported: FORMAT_VERSION,
-            });
-        }
-        let (stored, rest): (StoredModel, &[u8]) = postcard::take_from_bytes(&bytes[12..])
-            .map_err(|e| ForestError::Corrupt {
-                path: path.clone(),
-                detail: e.to_string(),
-            })?;
+        let corrupt = |e: postcard::Error| ForestError::Corrupt {
+            path: path.clone(),
+            detail: e.to_string(),
+        };
+        let (stored, splitter, rest) = match found {
+            1 => {
+                let (s, rest): (StoredModel, &[u8]) =
+                    postcard::take_from_bytes(&bytes[12..]).map_err(corrupt)?;
+                (s, super::Splitter::Best, rest)
+            }
+            2 => {
+                let (s, rest): (StoredModelV2, &[u8]) =
+                    postcard::take_from_bytes(&bytes[12..]).map_err(corrupt)?;
+                (
+                    StoredModel {
+                        meta: s.meta,
+                        forest: s.forest,
+                    },
+                    s.splitter,
+                    rest,
+                )
+            }
+            _ => {
+                return Err(ForestError::UnsupportedVersion {
+                    path,
+                    found,
+                    supported: FORMAT_VERSION,
+                })
+            }
+        };
         if !rest.is_empty() {
             return Err(ForestError::Corrupt {
                 path,
                 detail: format!("{} unexpected bytes after the model", rest.len()),
             });
         }
-        let meta = ModelMeta::try_from(stored.meta).map_err(|detail| ForestError::Metadata {
-            path: path.clone(),
-            detail,
-        })?;
+        let mut meta =
+            ModelMeta::try_from(stored.meta).map_err(|detail| ForestError::Metadata {
+                path: path.clone(),
+                detail,
+            })?;
+        meta.params.splitter = splitter;
         let forest = Forest::try_from(stored.forest).map_err(|detail| ForestError::Corrupt {
             path: path.clone(),
             detail,
@@ -382,11 +434,11 @@ mod tests {
             Err(ForestError::NotAModel { .. })
         ));
         let mut b = MAGIC.to_vec();
-        b.extend_from_slice(&2u32.to_le_bytes());
+        b.extend_from_slice(&3u32.to_le_bytes());
         let e = Model::from_bytes(&b, p).unwrap_err();
         assert!(
             e.to_string()
-                .contains("model format version 2, this build reads version 1"),
+                .contains("model format version 3, this build reads versions 1 to 2"),
             "{e}"
         );
         assert!(matches!(

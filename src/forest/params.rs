@@ -61,6 +61,18 @@ impl MaxFeatures {
     }
 }
 
+/// How a node chooses its split among the features it considers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Splitter {
+    /// The best threshold of each feature (sklearn `RandomForestRegressor`, splitter "best").
+    #[default]
+    Best,
+    /// One threshold drawn uniformly between the node's minimum and maximum of each feature,
+    /// the best of those kept: extremely randomized trees (Geurts, Ernst & Wehenkel, "Extremely
+    /// randomized trees", Machine Learning 63, 2006; sklearn `ExtraTreesRegressor`).
+    Random,
+}
+
 /// Random forest parameters. Defaults (the one place they are written down) are those of
 /// scikit-learn's `RandomForestRegressor` in 1.x:
 ///
@@ -74,6 +86,7 @@ impl MaxFeatures {
 /// | `bootstrap` | true | `bootstrap=True` (sample `n` rows with replacement per tree) |
 /// | `seed` | 0 | `random_state` (the streams differ from numpy's; results are not bit-identical to sklearn) |
 /// | `n_threads` | `None` = all cores (rayon's global pool) | `n_jobs` |
+/// | `splitter` | [`Splitter::Best`] | `RandomForestRegressor`; [`Splitter::Random`] with `bootstrap` false is `ExtraTreesRegressor` |
 ///
 /// `min_samples_split` and `min_samples_leaf` count distinct training rows in a node, as sklearn
 /// does (a row drawn twice by the bootstrap counts once but weighs twice in the split criterion).
@@ -88,6 +101,10 @@ pub struct ForestParams {
     pub bootstrap: bool,
     pub seed: u64,
     pub n_threads: Option<usize>,
+    /// Stored apart from the other fields (model format version 2) so that the files of
+    /// [`Splitter::Best`] forests keep the version 1 layout byte for byte.
+    #[serde(skip)]
+    pub splitter: Splitter,
 }
 
 impl Default for ForestParams {
@@ -101,6 +118,7 @@ impl Default for ForestParams {
             bootstrap: true,
             seed: 0,
             n_threads: None,
+            splitter: Splitter::Best,
         }
     }
 }
@@ -176,6 +194,10 @@ impl ForestParamsBuilder {
     }
     pub fn seed(mut self, v: u64) -> Self {
         self.p.seed = v;
+        self
+    }
+    pub fn splitter(mut self, v: Splitter) -> Self {
+        self.p.splitter = v;
         self
     }
     pub fn n_threads(mut self, v: Option<usize>) -> Self {

@@ -299,6 +299,8 @@ pub(crate) struct TreeRules {
     pub min_samples_split: usize,
     pub min_samples_leaf: usize,
     pub bootstrap: bool,
+    /// Extremely randomized trees: one random threshold per considered feature.
+    pub random_thresholds: bool,
 }
 
 /// A row in a feature's sorted list.
@@ -490,6 +492,7 @@ fn best_split(
     let msl = rules.min_samples_leaf;
     let mut best: Option<(usize, usize)> = None;
     let mut best_proxy = f64::NEG_INFINITY;
+    let mut best_threshold: Option<f64> = None;
     let mut visited = 0;
     let mut found_nonconstant = false;
     let mut k = 0;
@@ -504,6 +507,34 @@ fn best_split(
             continue;
         }
         found_nonconstant = true;
+        if rules.random_thresholds {
+            // Geurts et al. 2006: a threshold uniform in [min, max) of the node's values; the
+            // rows at or below it go left. A draw that leaves fewer than min_samples_leaf rows
+            // on a side makes no split for this feature (as sklearn's random splitter).
+            let (lo, hi) = (list[0].v, list[count - 1].v);
+            let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            let mut t = lo + u * (hi - lo);
+            if !(t >= lo && t < hi) {
+                t = lo;
+            }
+            let n_left = list.partition_point(|en| en.v <= t);
+            if n_left < msl.max(1) || count - n_left < msl.max(1) {
+                continue;
+            }
+            let (mut wl, mut sl) = (0.0, 0.0);
+            for en in &list[..n_left] {
+                wl += wf[en.r as usize];
+                sl += wy[en.r as usize];
+            }
+            let (wr, sr) = (sw - wl, swy - sl);
+            let proxy = sl * sl / wl + sr * sr / wr;
+            if proxy > best_proxy {
+                best_proxy = proxy;
+                best = Some((f, n_left - 1));
+                best_threshold = Some(t);
+            }
+            continue;
+        }
         let (mut wl, mut sl) = (0.0, 0.0);
         // Positions i with i + 1 >= msl (left size) and count - i - 1 >= msl (right size).
         let last = count - msl; // exclusive bound on i + 1
@@ -520,8 +551,12 @@ fn best_split(
             if proxy > best_proxy {
                 best_proxy = proxy;
                 best = Some((f, i));
+                best_threshold = None;
             }
         }
+    }
+    if let (Some((f, i)), Some(t)) = (best, best_threshold) {
+        return Some((f, i, t));
     }
     best.map(|(f, i)| {
         let list = &lists[f * m + s..f * m + e];
@@ -548,6 +583,7 @@ mod tests {
             min_samples_split: 2,
             min_samples_leaf: 1,
             bootstrap: false,
+            random_thresholds: false,
         }
     }
 
