@@ -410,7 +410,7 @@ fn extra_trees_fit_round_trip_as_version_2_and_random_forests_stay_version_1() {
     assert!(m.kendall_tau > 0.6, "τ {}", m.kendall_tau);
     let meta = ModelMeta {
         params: params.clone(),
-        ..model(&f).meta().clone()
+        ..model(f).meta().clone()
     };
     let et = Model::new(meta, a).unwrap();
     let bytes = et.to_bytes().unwrap();
