@@ -418,6 +418,6 @@ fn extra_trees_fit_round_trip_as_version_2_and_random_forests_stay_version_1() {
     let back = Model::from_bytes(&bytes, std::path::Path::new("et.gfm")).unwrap();
     assert_eq!(back.meta().params.splitter, Splitter::Random);
     assert_eq!(back, et);
-    let rf_bytes = model(&f).to_bytes().unwrap();
+    let rf_bytes = model(f).to_bytes().unwrap();
     assert_eq!(&rf_bytes[8..12], &1u32.to_le_bytes());
 }
