@@ -2,24 +2,12 @@
 #![cfg(feature = "cli")]
 mod common;
 
-use common::gf;
+use common::{assert_one_line_error, gf};
 use greenfactory::space::Space;
 use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Bad input: non-zero exit, exactly one line on stderr starting with "error:", no panic.
-fn assert_one_line_error(o: &Output, want: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "should fail: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    // Progress lines (e.g. the join report) may come first; the error is one last line.
-    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "one error line expected: {err}");
-    assert_eq!(err.lines().last(), Some(errors[0]), "{err}");
-    assert!(errors[0].contains(want), "{err}");
 }
 
 #[test]

@@ -4,12 +4,11 @@
 #![cfg(feature = "cli")]
 mod common;
 
-use common::gf;
+use common::{assert_one_line_error, gf};
 use greenfactory::provenance::{Accuracy, LabelKind};
 use greenfactory::space::{NatsDataset, Space};
 use greenfactory::table::{self, read_labels, read_proxies, ImportCsvOptions, JoinOptions};
 use std::path::PathBuf;
-use std::process::Output;
 
 fn sss_csv() -> PathBuf {
     common::data_dir().join("nats_sss/nats_sss_valid_acc_hp90.csv")
@@ -17,6 +16,26 @@ fn sss_csv() -> PathBuf {
 
 fn tss_csv() -> PathBuf {
     common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv")
+}
+
+/// `greenfactory search --space sss` on `dataset` with its shipped model and complete table,
+/// plus `extra`.
+fn sss_search(dataset: &str, extra: &[&str]) -> std::process::Output {
+    let model = repo(&format!("models/sss_{dataset}.gfm"));
+    let table = repo(&format!("datasets/sss_{dataset}_all.parquet"));
+    let mut a = vec![
+        "search",
+        "--space",
+        "sss",
+        "--dataset",
+        dataset,
+        "--model",
+        &model,
+        "--features",
+        &table,
+    ];
+    a.extend_from_slice(extra);
+    gf(&a)
 }
 
 fn repo(rel: &str) -> String {
@@ -28,16 +47,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn assert_one_line_error(o: &Output, want: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "should fail: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "one error line expected: {err}");
-    assert_eq!(err.lines().last(), Some(errors[0]), "{err}");
-    assert!(errors[0].contains(want), "{err}");
 }
 
 const DATASETS: [(NatsDataset, &str); 3] = [
@@ -278,7 +287,6 @@ fn predict_sss_archs_with_the_shipped_model() {
 #[test]
 fn mixed_spaces_and_label_kinds_are_refused() {
     let tss_model = repo("models/tss_cifar10.gfm");
-    let sss_model = repo("models/sss_cifar10.gfm");
     // A TSS model and an SSS arch.
     let o = gf(&[
         "predict",
@@ -308,21 +316,10 @@ fn mixed_spaces_and_label_kinds_are_refused() {
     ]);
     assert_one_line_error(&o, "holds SSS labels and no TSS labels");
     // An SSS model scored against TSS labels, or against labels of another kind.
-    let o = gf(&[
-        "search",
-        "--space",
-        "sss",
-        "--dataset",
+    let o = sss_search(
         "cifar10",
-        "--model",
-        &sss_model,
-        "--features",
-        &repo("datasets/sss_cifar10_all.parquet"),
-        "--budget",
-        "20",
-        "--labels",
-        tss_csv().to_str().unwrap(),
-    ]);
+        &["--budget", "20", "--labels", tss_csv().to_str().unwrap()],
+    );
     assert_one_line_error(&o, "holds TSS labels and no SSS labels");
     let d = scratch("kinds");
     let wrong = d.join("sss_test.csv");
@@ -331,21 +328,10 @@ fn mixed_spaces_and_label_kinds_are_refused() {
         "space,dataset,arch_index,arch,hp,test_acc\nsss,cifar10,0,8:8:8:8:8,90,79.79\n",
     )
     .unwrap();
-    let o = gf(&[
-        "search",
-        "--space",
-        "sss",
-        "--dataset",
+    let o = sss_search(
         "cifar10",
-        "--model",
-        &sss_model,
-        "--features",
-        &repo("datasets/sss_cifar10_all.parquet"),
-        "--budget",
-        "20",
-        "--labels",
-        wrong.to_str().unwrap(),
-    ]);
+        &["--budget", "20", "--labels", wrong.to_str().unwrap()],
+    );
     assert_one_line_error(&o, "it holds hp=90 test accuracy");
 }
 
@@ -353,27 +339,21 @@ fn mixed_spaces_and_label_kinds_are_refused() {
 /// summary name the validation accuracy.
 #[test]
 fn search_sss_reports_validation_accuracy() {
-    let o = gf(&[
-        "search",
-        "--space",
-        "sss",
-        "--dataset",
+    let o = sss_search(
         "cifar10",
-        "--model",
-        &repo("models/sss_cifar10.gfm"),
-        "--features",
-        &repo("datasets/sss_cifar10_all.parquet"),
-        "--budget",
-        "50",
-        "--seed",
-        "3",
-        "--labels",
-        sss_csv().to_str().unwrap(),
-        "--format",
-        "csv",
-        "--top",
-        "3",
-    ]);
+        &[
+            "--budget",
+            "50",
+            "--seed",
+            "3",
+            "--labels",
+            sss_csv().to_str().unwrap(),
+            "--format",
+            "csv",
+            "--top",
+            "3",
+        ],
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     let out = String::from_utf8_lossy(&o.stdout);
@@ -393,29 +373,23 @@ fn sss_params_front() {
     let d = scratch("front");
     let out = d.join("front.csv");
     let png = d.join("front.png");
-    let o = gf(&[
-        "search",
-        "--space",
-        "sss",
-        "--dataset",
+    let o = sss_search(
         "imagenet16-120",
-        "--model",
-        &repo("models/sss_imagenet16-120.gfm"),
-        "--features",
-        &repo("datasets/sss_imagenet16-120_all.parquet"),
-        "--strategy",
-        "random",
-        "--budget",
-        "300",
-        "--objective",
-        "pareto-params",
-        "--format",
-        "csv",
-        "--out",
-        out.to_str().unwrap(),
-        "--plot",
-        png.to_str().unwrap(),
-    ]);
+        &[
+            "--strategy",
+            "random",
+            "--budget",
+            "300",
+            "--objective",
+            "pareto-params",
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().unwrap(),
+            "--plot",
+            png.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (h, rows) = common::read_csv(&out);
     let (pc, ac) = (common::col(&h, "params_m"), common::col(&h, "predicted"));
@@ -427,18 +401,6 @@ fn sss_params_front() {
     }
     assert_eq!(common::png_size(&png).0, 900);
     // The hardware-cost front stays TSS-only, said in one line.
-    let o = gf(&[
-        "search",
-        "--space",
-        "sss",
-        "--dataset",
-        "cifar10",
-        "--model",
-        &repo("models/sss_cifar10.gfm"),
-        "--features",
-        &repo("datasets/sss_cifar10_all.parquet"),
-        "--objective",
-        "pareto",
-    ]);
+    let o = sss_search("cifar10", &["--objective", "pareto"]);
     assert_one_line_error(&o, "HW-NAS-Bench");
 }

@@ -5,7 +5,7 @@ use super::{
     f64_col, i64_col, invalid, normalize_dataset, pe, str_col, ImportSummary, LabelRow, LabelTable,
     ProxyTable, Result, TableError, PROXY_CONFIG_KEY,
 };
-use crate::provenance::Manifest;
+use crate::provenance::{Accuracy, Manifest};
 use crate::space::Space;
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -216,42 +216,7 @@ pub fn read_tss_label_csv(path: &Path) -> Result<LabelTable> {
 }
 
 fn tss_wide_to_long(df: &DataFrame, p: &str, hp: &str) -> Result<LabelTable> {
-    let index = i64_col(df, "index", p)?;
-    let arch = str_col(df, "arch_str", p)?;
-    let mut rows = Vec::with_capacity(df.height() * 3);
-    for (col, ds) in TSS_WIDE {
-        if !has(df, col) {
-            continue;
-        }
-        let acc = f64_col(df, col, p)?;
-        for r in 0..df.height() {
-            let (Some(i), Some(a)) = (index[r], &arch[r]) else {
-                return Err(invalid(p, format!("row {r}: null index or arch_str")));
-            };
-            check_arch(Space::Tss, i, a, p)?;
-            let test_acc = Some(
-                acc[r]
-                    .ok_or_else(|| invalid(p, format!("row {r}: null {col} (arch_index {i})")))?,
-            );
-            rows.push(LabelRow {
-                space: "tss".into(),
-                dataset: ds.into(),
-                arch_index: i,
-                arch: a.clone(),
-                hp: hp.into(),
-                test_acc,
-                valid_acc: None,
-                valtest_acc: None,
-                train_acc: None,
-                params_m: None,
-                flops_m: None,
-                latency_s: None,
-            });
-        }
-    }
-    let mut t = LabelTable::from_rows(&rows)?;
-    t.source = p.to_string();
-    Ok(t)
+    wide_to_long(df, p, Space::Tss, hp, &TSS_WIDE, Accuracy::Test)
 }
 
 /// The SSS validation-accuracy CSV (`nats_sss/nats_sss_valid_acc_hp90.csv`, one column per
@@ -259,29 +224,45 @@ fn tss_wide_to_long(df: &DataFrame, p: &str, hp: &str) -> Result<LabelTable> {
 /// hp "90" and the values in `valid_acc` (`test_acc` null: these are not test accuracies); its
 /// row index must be the NATS index and the arch string the official one (both checked).
 fn sss_wide_to_long(df: &DataFrame, p: &str) -> Result<LabelTable> {
+    let hp = Space::Sss.final_hp();
+    wide_to_long(df, p, Space::Sss, hp, &SSS_WIDE, Accuracy::Valid)
+}
+
+/// A wide label CSV of `space` (`index, arch_str` and one accuracy column per dataset, named by
+/// `columns`) as a long label table with `hp`, the values stored as accuracy `acc`.
+fn wide_to_long(
+    df: &DataFrame,
+    p: &str,
+    space: Space,
+    hp: &str,
+    columns: &[(&str, &str)],
+    acc: Accuracy,
+) -> Result<LabelTable> {
     let index = i64_col(df, "index", p)?;
     let arch = str_col(df, "arch_str", p)?;
-    let mut rows = Vec::with_capacity(df.height() * 3);
-    for (col, ds) in SSS_WIDE {
+    let mut rows = Vec::with_capacity(df.height() * columns.len());
+    for &(col, ds) in columns {
         if !has(df, col) {
             continue;
         }
-        let acc = f64_col(df, col, p)?;
+        let values = f64_col(df, col, p)?;
         for r in 0..df.height() {
             let (Some(i), Some(a)) = (index[r], &arch[r]) else {
                 return Err(invalid(p, format!("row {r}: null index or arch_str")));
             };
-            check_arch(Space::Sss, i, a, p)?;
-            let valid = acc[r]
-                .ok_or_else(|| invalid(p, format!("row {r}: null {col} (arch_index {i})")))?;
+            check_arch(space, i, a, p)?;
+            let v = Some(
+                values[r]
+                    .ok_or_else(|| invalid(p, format!("row {r}: null {col} (arch_index {i})")))?,
+            );
             rows.push(LabelRow {
-                space: "sss".into(),
+                space: space.name().into(),
                 dataset: ds.into(),
                 arch_index: i,
                 arch: a.clone(),
-                hp: Space::Sss.final_hp().into(),
-                test_acc: None,
-                valid_acc: Some(valid),
+                hp: hp.into(),
+                test_acc: v.filter(|_| acc == Accuracy::Test),
+                valid_acc: v.filter(|_| acc == Accuracy::Valid),
                 valtest_acc: None,
                 train_acc: None,
                 params_m: None,

@@ -98,3 +98,16 @@ pub fn png_size(path: &Path) -> (u32, u32) {
     let be = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap());
     (be(16), be(20))
 }
+
+/// Bad input: non-zero exit, exactly one line on stderr starting with "error:" (and last), no
+/// panic, and that line contains `want`.
+pub fn assert_one_line_error(o: &std::process::Output, want: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "should fail: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // Progress lines (e.g. the join report) may come first; the error is one last line.
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected: {err}");
+    assert_eq!(err.lines().last(), Some(errors[0]), "{err}");
+    assert!(errors[0].contains(want), "{err}");
+}
