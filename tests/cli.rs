@@ -147,21 +147,24 @@ fn train_predict_evaluate_import_end_to_end_and_errors() {
         labels.to_str().unwrap(),
         model.to_str().unwrap(),
     );
-    let o = gf(&[
-        "train",
-        "--features",
-        f,
-        "--labels",
-        l,
-        "--dataset",
-        "cifar10",
-        "--n-trees",
-        "20",
-        "--cv",
-        "0",
-        "--out",
-        m,
-    ]);
+    let train = |trees: &str| {
+        gf(&[
+            "train",
+            "--features",
+            f,
+            "--labels",
+            l,
+            "--dataset",
+            "cifar10",
+            "--n-trees",
+            trees,
+            "--cv",
+            "0",
+            "--out",
+            m,
+        ])
+    };
+    let o = train("20");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = gf(&["predict", "--model", m, "--features", f, "--format", "csv"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -219,21 +222,7 @@ fn train_predict_evaluate_import_end_to_end_and_errors() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // A second train onto the same file is refused before any work, and the model is kept.
     let before = std::fs::read(&model).unwrap();
-    let again = gf(&[
-        "train",
-        "--features",
-        f,
-        "--labels",
-        l,
-        "--dataset",
-        "cifar10",
-        "--n-trees",
-        "3",
-        "--cv",
-        "0",
-        "--out",
-        m,
-    ]);
+    let again = train("3");
     assert_one_line_error(&again, "exists: pass --force");
     assert_eq!(std::fs::read(&model).unwrap(), before);
     let fresh_model = dir.join("never-written.gfm");
