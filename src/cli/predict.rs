@@ -111,7 +111,15 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     // An arch without a proxy value gets a row saying why and the others go on; the run
     // fails at the end, after every computed prediction is printed.
     let mut missing = 0;
+    // Each arch computes its proxies (up to a second on a CPU): a long list shows progress on
+    // a terminal (indicatif draws nothing when stderr is not one).
+    let bar = if archs.len() > 10 {
+        indicatif::ProgressBar::new(archs.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     for arch in &archs {
+        bar.inc(1);
         let outcome = match predict_arch(&engine, &model, arch) {
             Err(PredictError::NoProxyValue { reason, .. }) => Err(reason),
             other => Ok(other?),
@@ -119,6 +127,7 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         let row = prediction_row(arch.index(), &arch.to_string(), outcome, &mut missing);
         rows.push(row);
     }
+    bar.finish_and_clear();
     print_rows(a.format, &header, &rows)?;
     fail_if_missing(missing, archs.len())
 }

@@ -130,6 +130,23 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
     if strategy == Strategy::Exhaustive && a.budget.is_some() {
         bail!("--budget does not apply to --strategy exhaustive, which scores the whole space");
     }
+    if let Some(p) = &a.hw {
+        // Hardware costs of another dataset's networks (other heads and input sizes) would
+        // constrain the search silently wrong.
+        match HwCosts::dataset_of(p) {
+            Some(d) if d != a.dataset => bail!(
+                "--hw {} holds HW-NAS-Bench costs of {d}, but --dataset is {}",
+                p.display(),
+                a.dataset
+            ),
+            Some(_) => {}
+            None => eprintln!(
+                "notice: the name of {} does not say its dataset: use the HW-NAS-Bench file of {}",
+                p.display(),
+                a.dataset
+            ),
+        }
+    }
     let hw =
         a.hw.as_ref()
             .map(|p| HwCosts::read(p, &a.hw_metric))
@@ -199,7 +216,29 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
             Box::new(EngineScorer::new(engines, &model, a.space)?)
         }
     };
-    let outcome = search(a.space, scorer.as_mut(), &config)?;
+    // Computing proxies takes seconds per batch of archs: show how the budget is spent (on a
+    // terminal; looked-up tables finish in under a second and show nothing).
+    let total = match config.strategy {
+        Strategy::Exhaustive => a.space.size(),
+        _ => config.budget,
+    };
+    let bar = if a.features.is_some() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(total as u64)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} archs scored  {per_sec}  ETA {eta}",
+        )
+        .expect("valid template"),
+    );
+    let mut shown = Progressed {
+        inner: scorer.as_mut(),
+        bar: &bar,
+    };
+    let outcome = search(a.space, &mut shown, &config)?;
+    bar.finish_and_clear();
     let shown: Vec<&Candidate> = if config.objective.is_front() {
         outcome.front()
     } else {
@@ -229,6 +268,40 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
     }
     eprintln!("{}", summary(&config, &outcome, truth.as_ref(), &kind));
     Ok(())
+}
+
+/// A scorer that advances a progress bar by the archs it scores.
+struct Progressed<'s, 'b> {
+    inner: &'s mut (dyn Scorer + 's),
+    bar: &'b indicatif::ProgressBar,
+}
+
+impl Scorer for Progressed<'_, '_> {
+    fn predict(
+        &mut self,
+        arch: &crate::space::Arch,
+    ) -> Result<crate::predict::ArchPrediction, crate::predict::PredictError> {
+        let p = self.inner.predict(arch);
+        self.bar.inc(1);
+        p
+    }
+
+    fn predict_many(
+        &mut self,
+        archs: &[crate::space::Arch],
+    ) -> Vec<Result<crate::predict::ArchPrediction, crate::predict::PredictError>> {
+        let p = self.inner.predict_many(archs);
+        self.bar.inc(archs.len() as u64);
+        p
+    }
+
+    fn params_flops(&mut self, arch: &crate::space::Arch) -> Option<(f64, f64)> {
+        self.inner.params_flops(arch)
+    }
+
+    fn proxy_seconds(&self) -> f64 {
+        self.inner.proxy_seconds()
+    }
 }
 
 /// Every scored arch's predicted accuracy against its hardware cost, and the Pareto front.

@@ -85,6 +85,23 @@ impl HwCosts {
         Self::parse(&text, metric, path)
     }
 
+    /// The dataset an HW-NAS-Bench export is of, told by its file name (`…_cifar10.csv`,
+    /// `…_cifar100.csv`, `…_ImageNet16-120.csv`: the files have no dataset column); `None` when
+    /// the name does not say.
+    pub fn dataset_of(path: &Path) -> Option<crate::space::NatsDataset> {
+        use crate::space::NatsDataset;
+        let name = path.file_stem()?.to_string_lossy().to_ascii_lowercase();
+        if name.contains("imagenet16") {
+            Some(NatsDataset::ImageNet16_120)
+        } else if name.contains("cifar100") {
+            Some(NatsDataset::Cifar100)
+        } else if name.contains("cifar10") {
+            Some(NatsDataset::Cifar10)
+        } else {
+            None
+        }
+    }
+
     /// Parses the CSV text of [`HwCosts::read`]; `path` names it in errors.
     pub fn parse(text: &str, metric: &str, path: &Path) -> Result<HwCosts, HwError> {
         let format = |line: usize, detail: String| HwError::Format {
