@@ -31,7 +31,9 @@ fn readme_runnable_blocks_run_as_written() {
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let blocks = runnable_blocks(&readme);
     assert!(!blocks.is_empty(), "no `sh runnable` block in README.md");
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_greenfactory")).parent().unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_greenfactory"))
+        .parent()
+        .unwrap();
     let path = format!(
         "{}:{}",
         bin_dir.display(),
