@@ -191,9 +191,11 @@ fn parse_max_features(v: &Bound<'_, PyAny>) -> PyResult<MaxFeatures> {
     }
 }
 
+/// `ForestParams::recommended` for `space` (TSS when unknown), with what the arguments set
+/// (`None`: keep the recommended value), as `greenfactory train` builds them.
 #[allow(clippy::too_many_arguments)]
 fn forest_params(
-    forest: &str,
+    forest: Option<&str>,
     n_trees: usize,
     max_features: Option<&Bound<'_, PyAny>>,
     max_depth: Option<usize>,
@@ -204,37 +206,33 @@ fn forest_params(
     n_threads: Option<usize>,
     space: Option<Space>,
 ) -> PyResult<ForestParams> {
-    // The CLI's defaults: extremely randomized trees on half the features, every row per tree;
-    // "random-forest" is GreenFactory's forest (bootstrap samples).
-    let splitter = match forest {
-        "extra-trees" => Splitter::Random,
-        "random-forest" => Splitter::Best,
-        other => {
+    let mut p = ForestParams::recommended(space.unwrap_or(Space::Tss));
+    match forest {
+        None => {}
+        Some("extra-trees") => (p.splitter, p.bootstrap) = (Splitter::Random, false),
+        Some("random-forest") => (p.splitter, p.bootstrap) = (Splitter::Best, true),
+        Some(other) => {
             return Err(err(format!(
                 "forest {other:?}: expected \"extra-trees\" or \"random-forest\""
             )))
         }
-    };
-    let max_features = match max_features {
-        Some(m) => parse_max_features(m)?,
-        None => MaxFeatures::Fraction(0.5),
-    };
-    ForestParams::builder()
-        .splitter(splitter)
-        .n_trees(n_trees)
-        .max_features(max_features)
-        .max_depth(max_depth)
-        .min_samples_split(min_samples_split)
-        // As `greenfactory train`: 3 on TSS, 5 on SSS (benches/README.md, "Forest").
-        .min_samples_leaf(min_samples_leaf.unwrap_or(match space {
-            Some(Space::Sss) => 5,
-            _ => 3,
-        }))
-        .bootstrap(bootstrap.unwrap_or(splitter == Splitter::Best))
-        .seed(seed)
-        .n_threads(n_threads)
-        .build()
-        .map_err(ferr)
+    }
+    if let Some(m) = max_features {
+        p.max_features = parse_max_features(m)?;
+    }
+    if let Some(leaf) = min_samples_leaf {
+        p.min_samples_leaf = leaf;
+    }
+    if let Some(b) = bootstrap {
+        p.bootstrap = b;
+    }
+    p.n_trees = n_trees;
+    p.max_depth = max_depth;
+    p.min_samples_split = min_samples_split;
+    p.seed = seed;
+    p.n_threads = n_threads;
+    p.validate().map_err(ferr)?;
+    Ok(p)
 }
 
 /// `(mean, std)` arrays of `Model.predict`.
@@ -563,7 +561,7 @@ fn metrics<'py>(
 /// like a shipped one. `X` as in `Model.predict`; with a dict or DataFrame, `feature_names`
 /// picks the columns (default: every non-key column, in order).
 #[pyfunction]
-#[pyo3(signature = (X, y, feature_names=None, *, forest="extra-trees", n_trees=100, max_features=None,
+#[pyo3(signature = (X, y, feature_names=None, *, forest=None, n_trees=100, max_features=None,
     max_depth=None, min_samples_split=2, min_samples_leaf=None, bootstrap=None, seed=0, n_threads=None,
     space, dataset, target=None, config=None))]
 #[allow(non_snake_case, clippy::too_many_arguments)]
@@ -572,7 +570,7 @@ fn train<'py>(
     X: &Bound<'py, PyAny>,
     y: &Bound<'py, PyAny>,
     feature_names: Option<Vec<String>>,
-    forest: &str,
+    forest: Option<&str>,
     n_trees: usize,
     max_features: Option<&Bound<'py, PyAny>>,
     max_depth: Option<usize>,
@@ -667,7 +665,7 @@ fn train<'py>(
 /// forest's feature importances.
 #[pyfunction]
 #[pyo3(signature = (X, y, feature_names=None, *, protocol="random", groups=None, train_frac=None,
-    n_train=None, repeats=5, seed=0, forest="extra-trees", n_trees=100, max_features=None,
+    n_train=None, repeats=5, seed=0, forest=None, n_trees=100, max_features=None,
     max_depth=None, min_samples_split=2, min_samples_leaf=None, bootstrap=None, n_threads=None,
     predictions=false, space=None))]
 #[allow(non_snake_case, clippy::too_many_arguments)]
@@ -682,7 +680,7 @@ fn evaluate<'py>(
     n_train: Option<usize>,
     repeats: usize,
     seed: u64,
-    forest: &str,
+    forest: Option<&str>,
     n_trees: usize,
     max_features: Option<&Bound<'py, PyAny>>,
     max_depth: Option<usize>,

@@ -64,14 +64,15 @@ pub struct ForestArgs {
     /// each tree; the default, which ranked best by cross-validation on the complete tables:
     /// benches/README.md, "Forest") or random-forest (GreenFactory's: best thresholds,
     /// bootstrap samples).
-    #[arg(long, value_enum, default_value_t = ForestKind::ExtraTrees)]
-    pub forest: ForestKind,
+    #[arg(long, value_enum)]
+    pub forest: Option<ForestKind>,
     /// Trees in the forest.
     #[arg(long, default_value_t = 100)]
     pub n_trees: usize,
-    /// Features each node considers: all, sqrt, log2, a fraction in (0,1] or a count.
-    #[arg(long, default_value = "0.5")]
-    pub max_features: String,
+    /// Features each node considers: all, sqrt, log2, a fraction in (0,1] or a count
+    /// (default 0.5).
+    #[arg(long)]
+    pub max_features: Option<String>,
     /// Deepest tree level (default: grow until the leaves are pure or --min-samples-leaf
     /// stops them).
     #[arg(long)]
@@ -87,26 +88,30 @@ pub struct ForestArgs {
 }
 
 impl ForestArgs {
+    /// [`ForestParams::recommended`] for `space`, with what the options set.
     pub fn params(&self, seed: u64, space: crate::space::Space) -> anyhow::Result<ForestParams> {
-        let leaf = self.min_samples_leaf.unwrap_or(match space {
-            crate::space::Space::Tss => 3,
-            crate::space::Space::Sss => 5,
-        });
-        let extra = self.forest == ForestKind::ExtraTrees;
-        Ok(ForestParams::builder()
-            .splitter(if extra {
-                crate::forest::Splitter::Random
-            } else {
-                crate::forest::Splitter::Best
-            })
-            .bootstrap(!extra)
-            .n_trees(self.n_trees)
-            .max_features(self.max_features.parse()?)
-            .max_depth(self.max_depth)
-            .min_samples_leaf(leaf)
-            .seed(seed)
-            .n_threads(self.threads)
-            .build()?)
+        let mut p = ForestParams::recommended(space);
+        if let Some(kind) = self.forest {
+            p.splitter = match kind {
+                ForestKind::ExtraTrees => crate::forest::Splitter::Random,
+                ForestKind::RandomForest => crate::forest::Splitter::Best,
+            };
+            // Each forest's own sampling: bootstrap for the random forest, all rows for
+            // extra-trees (scikit-learn's defaults).
+            p.bootstrap = kind == ForestKind::RandomForest;
+        }
+        if let Some(m) = &self.max_features {
+            p.max_features = m.parse()?;
+        }
+        if let Some(leaf) = self.min_samples_leaf {
+            p.min_samples_leaf = leaf;
+        }
+        p.n_trees = self.n_trees;
+        p.max_depth = self.max_depth;
+        p.seed = seed;
+        p.n_threads = self.threads;
+        p.validate()?;
+        Ok(p)
     }
 }
 

@@ -87,9 +87,7 @@ fn read_frame(path: &Path) -> Result<(DataFrame, Option<Manifest>)> {
     }
 }
 
-fn has(df: &DataFrame, col: &str) -> bool {
-    df.get_column_names().iter().any(|c| c.as_str() == col)
-}
+use super::has_column as has;
 
 /// Column names of the official TSS label CSV (PROVENANCE §1), with their datasets.
 const TSS_WIDE: [(&str, &str); 3] = [

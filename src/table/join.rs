@@ -16,7 +16,6 @@
 use super::io::check_arch;
 use super::{
     f64_col, i64_col, invalid, parse_dataset, str_col, LabelTable, ProxyTable, Result, TableError,
-    TARGET_COLUMNS,
 };
 use crate::forest::Dataset;
 use crate::space::{NatsDataset, Space, TssArch};
@@ -111,13 +110,9 @@ pub fn join(
 ) -> Result<(Dataset, JoinReport)> {
     let dataset = parse_dataset(dataset)?;
     let ds = dataset.name();
-    let own = labels.label_columns().iter().any(|c| c.column() == target);
-    if !TARGET_COLUMNS.contains(&target) && !own {
-        let held: Vec<String> = labels
-            .label_columns()
-            .iter()
-            .map(|c| c.column().to_string())
-            .collect();
+    let columns = labels.label_columns();
+    if !columns.iter().any(|c| c.column() == target) {
+        let held: Vec<&str> = columns.iter().map(|c| c.column()).collect();
         return Err(invalid(
             &labels.source,
             format!(
@@ -129,7 +124,9 @@ pub fn join(
     let side = ProxySide::read(proxies, ds, options.expected_features.as_deref())?;
     let labelled = label_side(labels, side.space, ds, target, options.hp.as_deref())?;
     if labelled.is_empty() {
-        refuse_other_space(labels, side.space, ds)?;
+        if let Some(e) = labels.other_space(side.space)? {
+            return Err(e);
+        }
     }
     let mut report = JoinReport {
         dataset,
@@ -352,24 +349,6 @@ fn label_side(
         });
     }
     Ok(lab)
-}
-
-/// When `labels` hold no `space` labels of `dataset` but some of another space: the error that
-/// says so (a TSS table joined with the SSS labels, or the reverse).
-fn refuse_other_space(labels: &LabelTable, space: Space, dataset: &str) -> Result<()> {
-    let spaces = str_col(&labels.df, "space", &labels.source)?;
-    if let Some(other) = spaces.iter().flatten().find(|s| s.as_str() != space.name()) {
-        return Err(invalid(
-            &labels.source,
-            format!(
-                "holds {} labels and no {} labels for {dataset}: the features are {} archs",
-                other.to_uppercase(),
-                space.name().to_uppercase(),
-                space.name().to_uppercase()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// The first row left out of the join for each reason that is an error unless allowed.

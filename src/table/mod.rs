@@ -173,20 +173,6 @@ pub fn parse_dataset(name: &str) -> Result<crate::space::NatsDataset> {
         .map_err(|_| TableError::UnknownDataset(name.chars().take(60).collect()))
 }
 
-impl LabelRow {
-    /// The value of NATS-Bench accuracy `acc`, if the row has one (own label columns are not
-    /// part of a row: [`LabelTable::accuracies`] reads them).
-    pub fn accuracy(&self, acc: &Accuracy) -> Option<f64> {
-        match acc {
-            Accuracy::Test => self.test_acc,
-            Accuracy::Valid => self.valid_acc,
-            Accuracy::ValTest => self.valtest_acc,
-            Accuracy::Train => self.train_acc,
-            Accuracy::Own(_) => None,
-        }
-    }
-}
-
 /// One label-table row (see the module docs for the columns).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelRow {
@@ -312,7 +298,7 @@ fn require(df: &DataFrame, cols: &[&str], path: &str, kind: &'static str) -> Res
     Ok(())
 }
 
-fn has_column(df: &DataFrame, col: &str) -> bool {
+pub(crate) fn has_column(df: &DataFrame, col: &str) -> bool {
     df.get_column_names().iter().any(|c| c.as_str() == col)
 }
 
@@ -532,23 +518,33 @@ impl LabelTable {
         Ok(out)
     }
 
-    /// The error for a table without `what` of `space`/`dataset`, naming the other space when
-    /// the table holds that one's labels (the SSS labels given for TSS archs, or the reverse).
-    fn none_for(&self, space: Space, dataset: NatsDataset, what: &str) -> Result<TableError> {
+    /// When the table holds labels of another space than `space` (the SSS labels given for TSS
+    /// archs, or the reverse): the error that says so.
+    pub(crate) fn other_space(&self, space: Space) -> Result<Option<TableError>> {
         let spaces = str_col(&self.df, "space", &self.source)?;
-        let other = spaces.iter().flatten().find(|s| s.as_str() != space.name());
-        Ok(invalid(
-            &self.source,
-            match other {
-                Some(o) => format!(
-                    "holds {} labels and no {} labels: the archs are {} archs",
-                    o.to_uppercase(),
-                    space.name().to_uppercase(),
-                    space.name().to_uppercase()
-                ),
-                None => format!("no {space} {dataset} {what}"),
-            },
-        ))
+        Ok(spaces
+            .iter()
+            .flatten()
+            .find(|s| s.as_str() != space.name())
+            .map(|o| {
+                invalid(
+                    &self.source,
+                    format!(
+                        "holds {} labels and no {} labels: the archs are {} archs",
+                        o.to_uppercase(),
+                        space.name().to_uppercase(),
+                        space.name().to_uppercase()
+                    ),
+                )
+            }))
+    }
+
+    /// The error for a table without `what` of `space`/`dataset` ([`LabelTable::other_space`]'s
+    /// when it holds another space's labels).
+    fn none_for(&self, space: Space, dataset: NatsDataset, what: &str) -> Result<TableError> {
+        Ok(self
+            .other_space(space)?
+            .unwrap_or_else(|| invalid(&self.source, format!("no {space} {dataset} {what}"))))
     }
 
     /// The label kind to learn when none is asked for: the table's test accuracy, else its
