@@ -30,6 +30,7 @@ macro_rules! serde_as_text {
     };
 }
 
+pub mod atomic;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod forest;

@@ -4,7 +4,6 @@ use super::error::ExtractError;
 use crate::provenance::Manifest;
 use crate::proxy::ProxyVector;
 use crate::space::Arch;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Whether a row has its whole vector: `ok`, or `failed` (some proxy has no value; the reason
@@ -89,17 +88,9 @@ fn io_err(path: &Path, e: impl std::fmt::Display) -> ExtractError {
     ExtractError::Io(format!("{}: {e}", path.display()))
 }
 
-/// Writes `bytes` to `path` atomically: temporary file, fsync, rename.
+/// Writes `bytes` to `path` atomically ([`crate::atomic::write_atomic`]).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExtractError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| io_err(&tmp, e))?;
-        f.sync_all().map_err(|e| io_err(&tmp, e))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+    crate::atomic::write_atomic(path, bytes).map_err(|e| ExtractError::Io(e.to_string()))
 }
 
 pub(crate) fn write_manifest(parts: &Path, m: &Manifest) -> Result<(), ExtractError> {
