@@ -88,7 +88,7 @@ pub fn vector(
 pub struct ProxyTimes {
     pub archs: usize,
     /// Proxy names, in engine order.
-    pub names: Vec<&'static str>,
+    pub names: Vec<String>,
     /// Mean seconds per arch in each proxy's own code (shared passes excluded).
     pub own: Vec<f64>,
     /// Mean seconds per arch per pass.

@@ -34,6 +34,7 @@ pub mod atomic;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod forest;
+pub mod formula;
 pub mod rng;
 pub mod search;
 pub mod space;

@@ -35,6 +35,8 @@ pub enum Basis {
     Forest,
     /// Chance accuracy (100 / classes): the arch's output ignores its input.
     Chance,
+    /// One proxy's value, not an accuracy (`search --proxy`: ranking without a model).
+    Proxy,
 }
 
 impl Basis {
@@ -43,6 +45,7 @@ impl Basis {
         match self {
             Basis::Forest => "forest",
             Basis::Chance => "chance: output ignores input",
+            Basis::Proxy => "proxy value",
         }
     }
 }
@@ -174,7 +177,7 @@ pub fn predict_vector(
 pub fn predict_proxy_values(
     model: &Model,
     arch: &Arch,
-    names: &[&str],
+    names: &[impl AsRef<str>],
     values: &[f64],
 ) -> Result<ArchPrediction, ForestError> {
     let space = arch.space();
@@ -183,7 +186,7 @@ pub fn predict_proxy_values(
     let x: Vec<f64> = model
         .feature_names()
         .iter()
-        .map(|n| match names.iter().position(|m| m == n) {
+        .map(|n| match names.iter().position(|m| m.as_ref() == n) {
             Some(k) => Ok(values[k]),
             None => arch_names
                 .iter()

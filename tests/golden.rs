@@ -46,7 +46,8 @@ fn engine_matches_pytorch_reference() {
         data: serde_json::from_value::<DataSource>(cfg["data"].clone()).unwrap(),
         ..ProxyConfig::default()
     };
-    let known: Vec<&str> = all_proxies().iter().map(|p| p.name()).collect();
+    let all = all_proxies();
+    let known: Vec<&str> = all.iter().map(|p| p.name()).collect();
     let mut engines: HashMap<String, Engine> = HashMap::new();
     let mut worst: BTreeMap<String, f64> = BTreeMap::new();
     let mut failures = Vec::new();
@@ -81,7 +82,7 @@ fn engine_matches_pytorch_reference() {
         );
         for (i, name) in v.names.iter().enumerate() {
             let ours = v.values[i];
-            match values[*name].as_f64() {
+            match values[name.as_str()].as_f64() {
                 None => {
                     if !ours.is_nan() || v.errors[i].is_none() {
                         failures.push(format!(

@@ -45,7 +45,7 @@ fn forward_proxies_match_reference() {
         let arch = space.parse(a["arch"].as_str().unwrap()).unwrap();
         let v = engine.score(&arch).unwrap();
         for (i, n) in v.names.iter().enumerate() {
-            let r = &a["values"][*n];
+            let r = &a["values"][n.as_str()];
             let got = v.values[i];
             match r.as_f64() {
                 None => {
@@ -57,7 +57,7 @@ fn forward_proxies_match_reference() {
                     }
                 }
                 Some(want) => {
-                    let tol = match *n {
+                    let tol = match n.as_str() {
                         "ntk" => 1e-3,
                         "zico" => 2e-2,
                         _ => 1e-4,

@@ -38,7 +38,7 @@ pub enum BenchWhat {
         #[arg(long, value_delimiter = ',', default_value = "1,8")]
         workers: Vec<usize>,
         /// Only these proxies (default: all).
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long)]
         proxies: Vec<String>,
         #[arg(long, default_value = "auto")]
         device: String,
@@ -61,7 +61,7 @@ pub enum BenchWhat {
         )]
         naslib: std::path::PathBuf,
         /// Only these proxies (default: all).
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long)]
         proxies: Vec<String>,
         #[arg(long, default_value = "cpu")]
         device: String,
@@ -98,6 +98,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             device,
         } => {
             let dev = parse_device(&device)?;
+            let proxies = crate::formula::split_lists(&proxies);
             let proxies = (!proxies.is_empty()).then_some(proxies);
             if let Some(mode) = crate::net::gpu_worker_mode(dev) {
                 println!("{mode}");
@@ -184,6 +185,7 @@ fn proxies_vs_naslib(
     let dev = parse_device(device)?;
     let (indices, naslib) = naslib_times(naslib, dataset, n)?;
     tch::set_num_threads(threads);
+    let proxies = crate::formula::split_lists(&proxies);
     let proxies = (!proxies.is_empty()).then_some(proxies);
     let t = crate::bench::proxy_times(Space::Tss, dataset, &indices, dev, proxies)?;
     let naslib_of = |name: &str| naslib.iter().find(|(p, _)| p == name).map(|(_, s)| *s);

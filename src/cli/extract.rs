@@ -29,7 +29,7 @@ pub struct ExtractArgs {
     /// Comma-separated proxy names, `default` (the space's default vector: TSS params, flops,
     /// l2_norm, synflow, jacov, epe_nas, nwot, meco, meco_opt; SSS params, flops, synflow; each
     /// with the space's topology or channel counts) or `all`.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long)]
     pub proxies: Vec<String>,
     /// Archs scored at once: `auto` (one per CPU core; on CUDA at most 16) or a number.
     /// Threads, each with its own copy of the batch and one libtorch CPU thread. Values do not
@@ -95,7 +95,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
     if a.chunk_size == 0 {
         anyhow::bail!("--chunk-size must be at least 1");
     }
-    let proxies: Vec<String> = proxies_for_spec(a.space, &a.proxies)
+    let proxies: Vec<String> = proxies_for_spec(a.space, &crate::formula::split_lists(&a.proxies))
         .map_err(anyhow::Error::msg)?
         .iter()
         .map(|p| p.name().to_string())

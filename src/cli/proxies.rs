@@ -24,7 +24,7 @@ pub struct ProxiesArgs {
     #[arg(long)]
     pub arch_file: Option<PathBuf>,
     /// Comma-separated proxy names, `default` (the default vector) or `all`.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long)]
     pub only: Vec<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -34,7 +34,8 @@ pub struct ProxiesArgs {
 
 pub fn run(a: ProxiesArgs) -> anyhow::Result<()> {
     let archs = collect_archs(a.space, &a.archs, a.arch_file.as_ref())?;
-    let proxies = proxies_for_spec(a.space, &a.only).map_err(anyhow::Error::msg)?;
+    let proxies = proxies_for_spec(a.space, &crate::formula::split_lists(&a.only))
+        .map_err(anyhow::Error::msg)?;
     let device = parse_device(&a.engine.device)?;
     let mut config = a.engine.config(a.space, a.dataset, false)?;
     config.tf32 = crate::net::tf32_in_use(device);

@@ -45,7 +45,7 @@ pub struct DataArgs {
     #[arg(long)]
     pub drop_non_finite: bool,
     /// Only these features (comma-separated), in this order.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long)]
     pub only: Vec<String>,
     /// Add the exact architecture features of the space (op-on-edge one-hot and live-graph
     /// features for TSS, channel one-hot for SSS), computed from each row's arch string: the
@@ -213,14 +213,16 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
     // Labels for some of the archs are the normal case: the others are counted, not fatal.
     let opts = JoinOptions {
         drop_non_finite: d.drop_non_finite,
-        expected_features: (!d.only.is_empty()).then(|| d.only.clone()),
+        expected_features: (!d.only.is_empty()).then(|| crate::formula::split_lists(&d.only)),
         allow_missing_labels: true,
         ..JoinOptions::default()
     };
     let features = if d.only.is_empty() {
         features
     } else {
-        features.select_features(&d.only).context("--only")?
+        features
+            .select_features(&crate::formula::split_lists(&d.only))
+            .context("--only")?
     };
     let dataset = table::parse_dataset(&d.dataset)?;
     let kind = resolve_target(d.target.as_deref(), &labels, features.space()?, dataset)?;

@@ -3,7 +3,7 @@
 use super::chunks::{self, ChunkRow};
 use super::error::ExtractError;
 use crate::provenance::{DeviceKinds, Manifest};
-use crate::proxy::{proxies_by_name, Engine, Proxy};
+use crate::proxy::{proxies_by_name, Engine, ProxyRef};
 use crate::space::{NatsDataset, Space};
 use std::collections::VecDeque;
 use std::path::Path;
@@ -458,7 +458,7 @@ fn reconcile_work_folder(
 struct Plan<'a> {
     manifest: &'a Manifest,
     parts: std::path::PathBuf,
-    proxies: Vec<&'static dyn Proxy>,
+    proxies: Vec<ProxyRef>,
     work: Vec<usize>,
     size: usize,
 }

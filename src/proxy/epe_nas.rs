@@ -34,7 +34,7 @@ use tch::{Device, Tensor};
 pub struct EpeNas;
 
 impl Proxy for EpeNas {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "epe_nas"
     }
     fn pass(&self) -> Pass {

@@ -28,7 +28,7 @@ use tch::Kind;
 pub struct Fisher;
 
 impl Proxy for Fisher {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "fisher"
     }
     fn pass(&self) -> Pass {

@@ -7,7 +7,7 @@ use super::{ArchContext, Pass, Proxy, ProxyError};
 pub struct Flops;
 
 impl Proxy for Flops {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "flops"
     }
     fn pass(&self) -> Pass {

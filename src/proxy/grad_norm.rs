@@ -10,7 +10,7 @@ use super::{sum_f64, ArchContext, Pass, Proxy, ProxyError};
 pub struct GradNorm;
 
 impl Proxy for GradNorm {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "grad_norm"
     }
     fn pass(&self) -> Pass {

@@ -28,7 +28,7 @@ use tch::{Kind, Tensor};
 pub struct Grasp;
 
 impl Proxy for Grasp {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "grasp"
     }
     fn pass(&self) -> Pass {

@@ -48,7 +48,7 @@ pub(crate) fn to_vec(t: &Tensor) -> Result<Vec<f64>, ProxyError> {
 }
 
 impl Proxy for Jacov {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "jacov"
     }
     fn pass(&self) -> Pass {

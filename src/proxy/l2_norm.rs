@@ -13,7 +13,7 @@ use super::{sum_f64, ArchContext, Pass, Proxy, ProxyError};
 pub struct L2Norm;
 
 impl Proxy for L2Norm {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "l2_norm"
     }
     fn pass(&self) -> Pass {

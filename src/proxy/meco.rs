@@ -140,7 +140,7 @@ fn finite_sum(values: impl IntoIterator<Item = f64>) -> f64 {
 }
 
 impl Proxy for Meco {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "meco"
     }
     fn pass(&self) -> Pass {
@@ -153,7 +153,7 @@ impl Proxy for Meco {
 }
 
 impl Proxy for MecoOpt {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "meco_opt"
     }
     fn pass(&self) -> Pass {

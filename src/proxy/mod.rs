@@ -11,6 +11,7 @@
 //! | [`Pass::Jacobian`] | ∂(Σ logits)/∂input | jacov, epe_nas |
 //! | [`Pass::Forward`] | ReLU inputs of one forward without gradients | nwot |
 //! | [`Pass::LabelledGraph`] | the labelled pass with the loss gradient's graph kept, for a Hessian-gradient product | grasp |
+//! | [`Pass::Labelled`] or [`Pass::Static`] | per-layer tensors of those passes | formulas ([`crate::formula`], [`formula::FormulaProxy`]) |
 //! | [`Pass::Own`] | a private copy where the definition requires one | synflow (|W|, f64, BN off), zen (Gaussian re-init), zico, meco, ntk |
 //!
 //! NASLib and foresight copy and re-run the network for every proxy; sharing passes is where
@@ -23,6 +24,7 @@ mod registry;
 pub mod epe_nas;
 pub mod fisher;
 pub mod flops;
+pub mod formula;
 pub mod golden;
 pub mod grad_norm;
 pub mod grasp;
@@ -42,7 +44,7 @@ pub mod zico;
 pub use context::{ArchContext, GraspGraph, JacobianPass, LabelledPass, PassPlan, ReluPass};
 pub use registry::{
     all_proxies, all_proxies_for, default_proxies_for, default_proxy_names, proxies_by_name,
-    proxies_for_spec, Engine, ProxyVector, DEFAULT_PROXIES, SSS_DEFAULT_PROXIES,
+    proxies_for_spec, Engine, ProxyRef, ProxyVector, DEFAULT_PROXIES, SSS_DEFAULT_PROXIES,
 };
 
 use crate::net::NetworkError;
@@ -131,7 +133,7 @@ impl PassTimes {
 /// A zero-cost proxy: one number per arch.
 pub trait Proxy: Send + Sync {
     /// Name as in NASLib / the papers (`grad_norm`, `snip`, …) and the table column.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
     /// The pass whose results the proxy reads (see the module table): the engine plans the
     /// shared forward from these declarations and books the proxy's time to that pass. A
     /// proxy reads nothing else of the context than what its pass provides: labelled passes

@@ -27,7 +27,7 @@ pub struct Ntk;
 pub const NTK_BATCH: i64 = 16;
 
 impl Proxy for Ntk {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "ntk"
     }
     fn pass(&self) -> Pass {

@@ -42,7 +42,7 @@ pub fn nwot_kernel<'a>(
 }
 
 impl Proxy for Nwot {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "nwot"
     }
     fn pass(&self) -> Pass {

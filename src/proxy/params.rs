@@ -7,7 +7,7 @@ use super::{ArchContext, Pass, Proxy, ProxyError};
 pub struct Params;
 
 impl Proxy for Params {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "params"
     }
     fn pass(&self) -> Pass {

@@ -8,7 +8,7 @@ use tch::Kind;
 pub struct Plain;
 
 impl Proxy for Plain {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "plain"
     }
     fn pass(&self) -> Pass {

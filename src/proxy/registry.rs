@@ -5,11 +5,34 @@ use crate::data::Batch;
 use crate::net::Network;
 use crate::rng::derive_seed;
 use crate::space::{Arch, NatsDataset};
+use std::sync::Arc;
 use std::time::Instant;
 use tch::{Device, Kind};
 
-/// Every proxy, in table column order.
-pub fn all_proxies() -> Vec<&'static dyn Proxy> {
+/// A proxy as a value: a built-in (a static of this module's registry) or a parsed formula
+/// ([`crate::formula`]), shared by the engines that compute it.
+pub type ProxyRef = Arc<dyn Proxy>;
+
+/// A built-in proxy behind a [`ProxyRef`].
+struct Builtin(&'static dyn Proxy);
+
+impl Proxy for Builtin {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn pass(&self) -> Pass {
+        self.0.pass()
+    }
+    fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
+        self.0.compute(cx)
+    }
+    fn applies_to(&self, space: crate::space::Space) -> bool {
+        self.0.applies_to(space)
+    }
+}
+
+/// Every built-in proxy, in table column order.
+pub fn all_proxies() -> Vec<ProxyRef> {
     let mut v: Vec<&'static dyn Proxy> = vec![
         &super::params::Params,
         &super::flops::Flops,
@@ -34,12 +57,14 @@ pub fn all_proxies() -> Vec<&'static dyn Proxy> {
             .iter()
             .map(|t| t as &'static dyn Proxy),
     );
-    v
+    v.into_iter()
+        .map(|p| Arc::new(Builtin(p)) as ProxyRef)
+        .collect()
 }
 
 /// Every proxy that has a value for archs of `space`, in table column order: the default
 /// feature set of `proxies`, `extract` and the benchmarks.
-pub fn all_proxies_for(space: crate::space::Space) -> Vec<&'static dyn Proxy> {
+pub fn all_proxies_for(space: crate::space::Space) -> Vec<ProxyRef> {
     all_proxies()
         .into_iter()
         .filter(|p| p.applies_to(space))
@@ -68,7 +93,7 @@ pub fn default_proxy_names(space: crate::space::Space) -> &'static [&'static str
 
 /// The default vector for `space`: [`default_proxy_names`] and the space's topology features,
 /// in table column order.
-pub fn default_proxies_for(space: crate::space::Space) -> Vec<&'static dyn Proxy> {
+pub fn default_proxies_for(space: crate::space::Space) -> Vec<ProxyRef> {
     let names = default_proxy_names(space);
     all_proxies_for(space)
         .into_iter()
@@ -80,11 +105,11 @@ pub fn default_proxies_for(space: crate::space::Space) -> Vec<&'static dyn Proxy
 }
 
 /// The proxies a command line names: empty or `default` → [`default_proxies_for`], `all` →
-/// [`all_proxies_for`], else the names ([`proxies_by_name`]).
+/// [`all_proxies_for`], else the names and formulas ([`proxies_by_name`]).
 pub fn proxies_for_spec(
     space: crate::space::Space,
     names: &[String],
-) -> Result<Vec<&'static dyn Proxy>, String> {
+) -> Result<Vec<ProxyRef>, String> {
     match names {
         [] => Ok(default_proxies_for(space)),
         [one] if one == "default" => Ok(default_proxies_for(space)),
@@ -93,26 +118,44 @@ pub fn proxies_for_spec(
     }
 }
 
-/// The proxies named in `names` (comma lists are split by the caller), in registry order.
-/// An unknown name is an error listing the known ones.
-pub fn proxies_by_name(names: &[String]) -> Result<Vec<&'static dyn Proxy>, String> {
+/// The proxies named in `names` (comma lists are split by the caller,
+/// [`crate::formula::split_list`]): built-ins in registry order, then formulas
+/// ([`crate::formula`]) in the order given, each once. A formula's name is its canonical text.
+/// An unknown name is an error listing the known ones; a formula that does not parse is its
+/// parse error (with the position).
+pub fn proxies_by_name(names: &[String]) -> Result<Vec<ProxyRef>, String> {
     let all = all_proxies();
+    let mut formulas: Vec<ProxyRef> = Vec::new();
     for n in names {
-        if !all.iter().any(|p| p.name() == n) {
-            let known: Vec<&str> = all.iter().map(|p| p.name()).collect();
-            return Err(format!("unknown proxy {n:?} (known: {})", known.join(", ")));
+        if all.iter().any(|p| p.name() == n) {
+            continue;
         }
+        if crate::formula::Formula::looks_like(n) {
+            let f: crate::formula::Formula = n.parse().map_err(|e| format!("{e}"))?;
+            let p = super::formula::FormulaProxy::new(f);
+            if !formulas.iter().any(|q| q.name() == p.name()) {
+                formulas.push(Arc::new(p));
+            }
+            continue;
+        }
+        let known: Vec<&str> = all.iter().map(|p| p.name()).collect();
+        return Err(format!(
+            "unknown proxy {n:?} (known: {}; or a formula such as layer_sum(norm(G)))",
+            known.join(", ")
+        ));
     }
-    Ok(all
+    let mut out: Vec<ProxyRef> = all
         .into_iter()
         .filter(|p| names.iter().any(|n| n == p.name()))
-        .collect())
+        .collect();
+    out.extend(formulas);
+    Ok(out)
 }
 
 /// The proxy values of one arch, with a reason for each missing value and the time spent.
 #[derive(Debug, Clone)]
 pub struct ProxyVector {
-    pub names: Vec<&'static str>,
+    pub names: Vec<String>,
     /// NaN where the proxy has no value (see `errors`).
     pub values: Vec<f64>,
     pub errors: Vec<Option<String>>,
@@ -143,7 +186,7 @@ impl ProxyVector {
 
 /// Scores archs with a fixed set of proxies, configuration, batch and device.
 pub struct Engine {
-    pub proxies: Vec<&'static dyn Proxy>,
+    pub proxies: Vec<ProxyRef>,
     pub config: ProxyConfig,
     pub dataset: NatsDataset,
     pub device: Device,
@@ -153,7 +196,7 @@ pub struct Engine {
 impl Engine {
     /// Loads the batch once; every arch of the run sees the same batch.
     pub fn new(
-        proxies: Vec<&'static dyn Proxy>,
+        proxies: Vec<ProxyRef>,
         config: ProxyConfig,
         dataset: NatsDataset,
         device: Device,
@@ -208,8 +251,8 @@ impl Engine {
         }
     }
 
-    pub fn names(&self) -> Vec<&'static str> {
-        self.proxies.iter().map(|p| p.name()).collect()
+    pub fn names(&self) -> Vec<String> {
+        self.proxies.iter().map(|p| p.name().to_string()).collect()
     }
 
     /// Computes every proxy of `arch`. Only a failure to build the network is an `Err`; a
@@ -252,6 +295,19 @@ impl Engine {
     /// Computes the proxies selected by `mask`; the others are NaN without an error (the
     /// caller fills them in).
     fn score_masked(&self, arch: &Arch, mask: &[bool]) -> Result<ProxyVector, ProxyError> {
+        self.with_context(arch, self.plan_for(mask), |cx| self.score_in(cx, mask))
+    }
+
+    /// Runs `f` on the context of `arch` (its network, the initial weights drawn from the arch
+    /// seed, this engine's batch and configuration), sharing the passes of `plan`: what the
+    /// engine's proxies read, for code that reads the passes itself (the evolution's tensor
+    /// cache, `crate::evolve`).
+    pub fn with_context<T>(
+        &self,
+        arch: &Arch,
+        plan: PassPlan,
+        f: impl FnOnce(&ArchContext) -> Result<T, ProxyError>,
+    ) -> Result<T, ProxyError> {
         let net = Network::new(arch, self.dataset);
         let arch_seed = derive_seed(self.config.seed, arch.index() as u64);
         let init = net.init_weights(arch_seed, Kind::Float, self.device)?;
@@ -262,8 +318,12 @@ impl Engine {
             &self.config,
             self.device,
             arch_seed,
-        );
-        let cx = cx.with_plan(self.plan_for(mask));
+        )
+        .with_plan(plan);
+        f(&cx)
+    }
+
+    fn score_in(&self, cx: &ArchContext, mask: &[bool]) -> Result<ProxyVector, ProxyError> {
         let mut values = Vec::with_capacity(self.proxies.len());
         let mut errors = Vec::with_capacity(self.proxies.len());
         let mut seconds = PassTimes::default();
@@ -278,7 +338,7 @@ impl Engine {
             }
             let before = cx.pass_seconds.borrow().total();
             let t0 = Instant::now();
-            let r = p.compute(&cx).and_then(|v| {
+            let r = p.compute(cx).and_then(|v| {
                 if v.is_finite() {
                     Ok(v)
                 } else {

@@ -10,7 +10,7 @@ use tch::Kind;
 pub struct Snip;
 
 impl Proxy for Snip {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "snip"
     }
     fn pass(&self) -> Pass {

@@ -26,7 +26,7 @@ use tch::{Kind, Tensor};
 pub struct Synflow;
 
 impl Proxy for Synflow {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "synflow"
     }
     fn pass(&self) -> Pass {

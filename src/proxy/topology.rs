@@ -32,7 +32,7 @@ pub struct Topo {
 }
 
 impl Proxy for Topo {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         self.name
     }
     fn pass(&self) -> Pass {

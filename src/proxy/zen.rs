@@ -78,7 +78,7 @@ pub fn zen_draws(cx: &ArchContext) -> Result<ZenDraws, ProxyError> {
 }
 
 impl Proxy for Zen {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "zen"
     }
     fn pass(&self) -> Pass {

@@ -41,7 +41,7 @@ fn half_grads(
 }
 
 impl Proxy for Zico {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "zico"
     }
     fn pass(&self) -> Pass {

@@ -1,0 +1,276 @@
+//! A proxy formula ([`crate::formula`]) as a proxy: evaluated on the full per-layer tensors of
+//! the engine's labelled pass (or on the initial weights alone when it reads nothing else).
+
+use super::{ArchContext, Pass, Proxy, ProxyError};
+use crate::formula::{Formula, Node, Op, Signature, Terminal, Ty, EXP_MAX};
+use tch::{Kind, Tensor};
+
+/// A parsed formula; its name is its text.
+pub struct FormulaProxy {
+    formula: Formula,
+    name: String,
+}
+
+impl FormulaProxy {
+    pub fn new(formula: Formula) -> FormulaProxy {
+        FormulaProxy {
+            name: formula.to_string(),
+            formula,
+        }
+    }
+
+    pub fn formula(&self) -> &Formula {
+        &self.formula
+    }
+}
+
+impl Proxy for FormulaProxy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn pass(&self) -> Pass {
+        if self.formula.needs_data() {
+            Pass::Labelled
+        } else {
+            Pass::Static
+        }
+    }
+    fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
+        let layers = layer_tensors(cx, self.formula.needs_data())?;
+        evaluate(&self.formula, &layers)
+    }
+}
+
+/// The terminals of one layer (full tensors, float32), in [`Terminal::ALL`] order. `Z` is
+/// empty (0 elements) for a layer that did not run; gradients the loss does not reach are 0.
+pub struct LayerTensors {
+    pub terminals: [Tensor; 4],
+}
+
+impl LayerTensors {
+    pub fn get(&self, t: Terminal) -> &Tensor {
+        &self.terminals[t as usize]
+    }
+}
+
+/// The formula layers of the arch (its Conv2d and Linear weights, [`ArchContext::layer_weights`]).
+/// Without `with_data` only `W` is filled (the other terminals are empty) and no pass runs.
+pub fn layer_tensors(cx: &ArchContext, with_data: bool) -> Result<Vec<LayerTensors>, ProxyError> {
+    let layers = cx.layer_weights();
+    let empty = || Tensor::f_zeros([0], (Kind::Float, cx.device));
+    if !with_data {
+        return layers
+            .iter()
+            .map(|&i| {
+                Ok(LayerTensors {
+                    terminals: [
+                        cx.init.tensors[i].shallow_clone(),
+                        empty()?,
+                        empty()?,
+                        empty()?,
+                    ],
+                })
+            })
+            .collect();
+    }
+    // The pass records gradients: no guard before it runs.
+    let pass = cx.labelled()?;
+    let _guard = tch::no_grad_guard();
+    layers
+        .iter()
+        .map(|&i| {
+            let w = pass.weights.tensors[i].f_detach()?;
+            let g = if pass.grads[i].defined() {
+                pass.grads[i].shallow_clone()
+            } else {
+                w.f_zeros_like()?
+            };
+            let module = cx.init.names[i].trim_end_matches(".weight");
+            let (z, gz) = match pass.activations.iter().find(|(m, _, _)| m == module) {
+                Some((_, z, gz)) => {
+                    let gz = if gz.defined() {
+                        gz.shallow_clone()
+                    } else {
+                        z.f_zeros_like()?
+                    };
+                    (z.shallow_clone(), gz)
+                }
+                None => (empty()?, empty()?),
+            };
+            Ok(LayerTensors {
+                terminals: [w, g, z, gz],
+            })
+        })
+        .collect()
+}
+
+/// `mineig` of a terminal tensor: the smallest eigenvalue (float64) of the Pearson correlation
+/// matrix of its channels, NaN entries 0; 0 for an empty tensor or a single channel.
+pub fn min_eig(t: &Tensor, ty: Ty) -> Result<f64, ProxyError> {
+    let _guard = tch::no_grad_guard();
+    if t.numel() == 0 || t.dim() < 2 {
+        return Ok(0.0);
+    }
+    let rows = match ty {
+        Ty::Output => t.f_transpose(0, 1)?.f_contiguous()?,
+        _ => t.shallow_clone(),
+    };
+    let c = rows.size()[0];
+    if c < 2 {
+        return Ok(0.0);
+    }
+    let m = rows.f_reshape([c, -1])?;
+    let p = m
+        .f_corrcoef()?
+        .f_nan_to_num(0.0, 0.0, 0.0)?
+        .f_to_kind(Kind::Double)?
+        .f_to_device(tch::Device::Cpu)?;
+    let eig = p.f_linalg_eigvalsh("L")?;
+    Ok(eig.f_min()?.f_double_value(&[])?)
+}
+
+enum Val {
+    T(Tensor, Ty),
+    S(f64),
+}
+
+fn scalar(v: Val) -> f64 {
+    match v {
+        Val::S(x) => x,
+        Val::T(..) => f64::NAN,
+    }
+}
+
+fn read(t: Tensor) -> Result<f64, ProxyError> {
+    Ok(t.f_double_value(&[])?)
+}
+
+fn eval(node: &Node, layer: &LayerTensors) -> Result<Val, ProxyError> {
+    let Node::Op(op, args) = node else {
+        let Node::Term(t) = node else { unreachable!() };
+        return Ok(Val::T(layer.get(*t).shallow_clone(), t.ty()));
+    };
+    if op.signature() == Signature::OfTerminal {
+        let Node::Term(t) = &args[0] else {
+            return Ok(Val::S(f64::NAN));
+        };
+        return Ok(Val::S(min_eig(layer.get(*t), t.ty())?));
+    }
+    let a = eval(&args[0], layer)?;
+    Ok(match (op.signature(), a) {
+        (Signature::Map | Signature::TensorMap, Val::S(x)) => {
+            Val::S(crate::formula::map_f64(*op, x))
+        }
+        (Signature::Map | Signature::TensorMap, Val::T(x, ty)) => Val::T(map(*op, &x)?, ty),
+        (Signature::Zip, Val::S(x)) => {
+            let y = scalar(eval(&args[1], layer)?);
+            Val::S(crate::formula::zip_f64(*op, x, y))
+        }
+        (Signature::Zip, Val::T(x, ty)) => {
+            let Val::T(y, _) = eval(&args[1], layer)? else {
+                return Ok(Val::S(f64::NAN));
+            };
+            Val::T(zip(*op, &x, &y)?, ty)
+        }
+        (Signature::Reduce, Val::T(x, _)) => Val::S(match op {
+            Op::Sum => read(x.f_sum(Kind::Float)?)?,
+            Op::Mean if x.numel() == 0 => 0.0,
+            Op::Mean => read(x.f_mean(Kind::Float)?)?,
+            Op::Norm => read(x.f_norm()?)?,
+            Op::L1 => read(x.f_abs()?.f_sum(Kind::Float)?)?,
+            Op::Size => x.numel() as f64,
+            _ => f64::NAN,
+        }),
+        (Signature::Reduce2, Val::T(x, _)) => {
+            let Val::T(y, _) = eval(&args[1], layer)? else {
+                return Ok(Val::S(f64::NAN));
+            };
+            Val::S(match op {
+                Op::Cos => {
+                    let dot = read(x.f_mul(&y)?.f_sum(Kind::Float)?)?;
+                    let (na, nb) = (read(x.f_norm()?)?, read(y.f_norm()?)?);
+                    if na == 0.0 || nb == 0.0 {
+                        0.0
+                    } else {
+                        dot / (na * nb)
+                    }
+                }
+                _ if x.numel() == 0 => 0.0,
+                _ => read(
+                    x.f_sign()?
+                        .f_ne_tensor(&y.f_sign()?)?
+                        .f_to_kind(Kind::Float)?
+                        .f_mean(Kind::Float)?,
+                )?,
+            })
+        }
+        _ => Val::S(f64::NAN),
+    })
+}
+
+/// `where(keep, x, 0)`.
+fn masked(x: Tensor, keep: &Tensor) -> Result<Tensor, ProxyError> {
+    let zeros = x.f_zeros_like()?;
+    Ok(x.f_where_self(keep, &zeros)?)
+}
+
+fn map(op: Op, x: &Tensor) -> Result<Tensor, ProxyError> {
+    Ok(match op {
+        Op::Abs => x.f_abs()?,
+        Op::Neg => x.f_neg()?,
+        Op::Sq => x.f_mul(x)?,
+        Op::Sqrt => x.f_abs()?.f_sqrt()?,
+        Op::Log => {
+            let a = x.f_abs()?;
+            masked(a.f_log()?, &a.f_gt(0.0)?)?
+        }
+        Op::Exp => x.f_clamp_max(f64::from(EXP_MAX))?.f_exp()?,
+        Op::Inv => masked(x.f_reciprocal()?, &x.f_ne(0.0)?)?,
+        Op::Relu => x.f_relu()?,
+        Op::Sign => x.f_sign()?,
+        Op::Step => x.f_gt(0.0)?.f_to_kind(Kind::Float)?,
+        Op::Sigmoid => x.f_sigmoid()?,
+        Op::Tanh => x.f_tanh()?,
+        Op::Zscore => {
+            if x.numel() == 0 {
+                return Ok(x.shallow_clone());
+            }
+            let xd = x.f_to_kind(Kind::Double)?;
+            let mean = read(xd.f_mean(Kind::Double)?)?;
+            let sd = read(xd.f_sub_scalar(mean)?.f_square()?.f_mean(Kind::Double)?)?.sqrt();
+            if sd > 0.0 {
+                xd.f_sub_scalar(mean)?
+                    .f_div_scalar(sd)?
+                    .f_to_kind(Kind::Float)?
+            } else {
+                x.f_zeros_like()?
+            }
+        }
+        _ => x.shallow_clone(),
+    })
+}
+
+fn zip(op: Op, a: &Tensor, b: &Tensor) -> Result<Tensor, ProxyError> {
+    Ok(match op {
+        Op::Add => a.f_add(b)?,
+        Op::Sub => a.f_sub(b)?,
+        Op::Mul => a.f_mul(b)?,
+        Op::Div => masked(a.f_div(b)?, &b.f_ne(0.0)?)?,
+        _ => a.shallow_clone(),
+    })
+}
+
+/// The formula's value on full per-layer tensors; a per-layer number or a score that is not
+/// finite is [`ProxyError::NonFinite`].
+pub fn evaluate(formula: &Formula, layers: &[LayerTensors]) -> Result<f64, ProxyError> {
+    let _guard = tch::no_grad_guard();
+    let mut per_layer = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let v = scalar(eval(&formula.body, layer)?);
+        if !v.is_finite() {
+            return Err(ProxyError::NonFinite(v));
+        }
+        per_layer.push(v);
+    }
+    Ok(formula.aggregate.apply(&per_layer))
+}

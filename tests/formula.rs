@@ -1,0 +1,131 @@
+//! Formulas as proxies: the formulas of snip, grad_norm, plain and l2_norm computed by the
+//! formula evaluator equal the built-in proxies, the element-sample evaluator of the evolution's
+//! cache equals the engine's when it keeps every element, and formula names go through
+//! `proxies_by_name` as written.
+#![cfg(feature = "torch")]
+
+use greenfactory::evolve::cache::{build_cache, CacheOptions};
+use greenfactory::formula::{sample, Formula};
+use greenfactory::proxy::{proxies_by_name, Engine, ProxyConfig};
+use greenfactory::space::{NatsDataset, Space};
+use tch::Device;
+
+const EQUIVALENT: [(&str, &str); 4] = [
+    ("snip", "layer_sum(sum(abs(mul(W,G))))"),
+    ("grad_norm", "layer_sum(norm(G))"),
+    ("plain", "layer_sum(sum(mul(G,W)))"),
+    ("l2_norm", "layer_sum(norm(W))"),
+];
+
+fn engine(names: &[String], space: Space) -> Engine {
+    let config = ProxyConfig {
+        batch_size: 8,
+        share_isomorphic: false,
+        ..ProxyConfig::default()
+    };
+    let _ = space;
+    Engine::new(
+        proxies_by_name(names).unwrap(),
+        config,
+        NatsDataset::Cifar10,
+        Device::Cpu,
+    )
+    .unwrap()
+}
+
+#[test]
+fn built_in_formulas_equal_the_built_in_proxies_on_24_archs() {
+    let mut names: Vec<String> = EQUIVALENT.iter().map(|(b, _)| b.to_string()).collect();
+    names.extend(EQUIVALENT.iter().map(|(_, f)| f.to_string()));
+    let mut compared = [0usize; 4];
+    for (space, n) in [(Space::Tss, 16), (Space::Sss, 8)] {
+        let e = engine(&names, space);
+        for index in space.sample_indices(n, 11) {
+            let arch = space.arch(index).unwrap();
+            let v = e.score(&arch).unwrap();
+            for (k, (builtin, formula)) in EQUIVALENT.into_iter().enumerate() {
+                let at = |name: &str| v.names.iter().position(|n| n == name).unwrap();
+                let (b, f) = (v.values[at(builtin)], v.values[at(formula)]);
+                if b.is_nan() {
+                    // The built-in has no value where a layer's gradient is undefined; the
+                    // formula reads that gradient as 0.
+                    continue;
+                }
+                let rel = (b - f).abs() / b.abs().max(1e-300);
+                assert!(
+                    rel <= 1e-9,
+                    "{arch}: {builtin} {b} vs {formula} {f} ({rel:e})"
+                );
+                compared[k] += 1;
+            }
+        }
+    }
+    assert!(compared.iter().all(|&c| c >= 20), "{compared:?}");
+}
+
+#[test]
+fn the_cache_keeping_every_element_equals_the_engine() {
+    let formulas = [
+        "layer_sum(sum(abs(mul(W,G))))",
+        "layer_mean(cos(Z,GZ))",
+        "layer_sum(mul(mineig(Z),norm(GZ)))",
+        "layer_sum(log(l1(div(zscore(Z),GZ))))",
+        "layer_mean(hamming(relu(Z),GZ))",
+        "layer_sum(sub(mineig(W),mineig(G)))",
+    ];
+    let names: Vec<String> = formulas.iter().map(|s| s.to_string()).collect();
+    let e = engine(&names, Space::Tss);
+    let archs: Vec<_> = Space::Tss
+        .sample_indices(6, 3)
+        .into_iter()
+        .map(|i| Space::Tss.arch(i).unwrap())
+        .collect();
+    let cache = build_cache(
+        &e,
+        &archs,
+        &CacheOptions {
+            elements: usize::MAX,
+            seed: 0,
+        },
+        |_| {},
+    )
+    .unwrap();
+    for (arch, kept) in archs.iter().zip(&cache.archs) {
+        let v = e.score(arch).unwrap();
+        for (k, text) in formulas.iter().enumerate() {
+            let f: Formula = text.parse().unwrap();
+            let from_cache = sample::evaluate(&f, kept).unwrap();
+            let from_engine = v.values[k];
+            let rel = (from_cache - from_engine).abs() / from_engine.abs().max(1e-6);
+            assert!(
+                rel < 1e-4,
+                "{arch}: {text}: cache {from_cache} engine {from_engine}"
+            );
+        }
+    }
+}
+
+#[test]
+fn formulas_are_proxy_names_in_given_order_after_built_ins() {
+    let names: Vec<String> = [
+        "layer_mean( cos(Z,GZ) )",
+        "params",
+        "layer_sum(norm(W))",
+        "layer_mean(cos(Z,GZ))",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let p = proxies_by_name(&names).unwrap();
+    let got: Vec<&str> = p.iter().map(|p| p.name()).collect();
+    assert_eq!(
+        got,
+        ["params", "layer_mean(cos(Z,GZ))", "layer_sum(norm(W))"]
+    );
+    let e = proxies_by_name(&["layer_sum(norm(Q))".into()])
+        .err()
+        .unwrap();
+    assert!(e.contains("at 15"), "{e}");
+    let e = proxies_by_name(&["nwot2".into()]).err().unwrap();
+    assert!(e.contains("unknown proxy \"nwot2\""), "{e}");
+}
