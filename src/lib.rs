@@ -43,6 +43,8 @@ pub mod space;
 pub mod bench;
 #[cfg(feature = "torch")]
 pub mod data;
+#[cfg(feature = "torch")]
+pub mod evolve;
 #[cfg(all(feature = "torch", feature = "table"))]
 pub mod extract;
 #[cfg(feature = "table")]

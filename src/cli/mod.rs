@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod combine;
 mod demo;
+mod evolve;
 mod extract;
 mod import;
 mod output;
@@ -55,6 +56,10 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Measure throughput (forward+backward, full proxy vector) on CPU or GPU.
     Bench(bench::BenchArgs),
+    /// Evolve zero-cost proxy formulas (GreenMachine): genetic programming on formulas over
+    /// per-layer tensors, fitness Kendall tau on a labelled sample, best formulas scored on
+    /// held-out archs. The formulas are then proxies for extract, proxies and search --proxy.
+    Evolve(evolve::EvolveArgs),
 }
 
 /// The error and its causes on one line, joined by ": ". A cause whose text the line already
@@ -137,5 +142,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Predict(a) => predict::run(a),
         Command::Evaluate(a) => train::evaluate_cmd(a),
         Command::Search(a) => search::run(a),
+        Command::Evolve(a) => evolve::run(a),
     }
 }

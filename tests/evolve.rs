@@ -1,0 +1,238 @@
+//! The evolution of proxy formulas on labels whose best formula is known: each arch's parameter
+//! count, which `layer_sum(size(W))` (the conv and linear weights, all but BN and biases) ranks
+//! almost exactly. Determinism per seed, resume from a checkpoint (library and a killed CLI
+//! run), and bad input. Runs without ../shared/data (synthetic batch).
+#![cfg(feature = "torch")]
+
+use greenfactory::data::DataSource;
+use greenfactory::evolve::{evolve, EvolveError, EvolveSettings, Progress, SampleSpec};
+use greenfactory::net::Network;
+use greenfactory::proxy::{Engine, ProxyConfig};
+use greenfactory::space::{NatsDataset, Space};
+use std::collections::HashMap;
+use tch::Device;
+
+fn engine() -> Engine {
+    let config = ProxyConfig {
+        batch_size: 4,
+        data: DataSource::Synthetic { seed: 0 },
+        share_isomorphic: false,
+        ..ProxyConfig::default()
+    };
+    Engine::new(Vec::new(), config, NatsDataset::Cifar10, Device::Cpu).unwrap()
+}
+
+/// Parameter counts (M) of 400 random TSS archs.
+fn params_labels() -> HashMap<usize, f64> {
+    Space::Tss
+        .sample_indices(400, 5)
+        .into_iter()
+        .map(|i| {
+            let arch = Space::Tss.arch(i).unwrap();
+            (i, Network::new(&arch, NatsDataset::Cifar10).params_m())
+        })
+        .collect()
+}
+
+fn settings() -> EvolveSettings {
+    EvolveSettings {
+        sample: SampleSpec::Stratified(40),
+        holdout: 30,
+        population: 24,
+        generations: 4,
+        seed: 3,
+        elements: 64,
+        report: 3,
+        ..EvolveSettings::new(Space::Tss, NatsDataset::Cifar10)
+    }
+}
+
+#[test]
+fn evolution_finds_the_parameter_count_deterministically_and_resumes() {
+    let (e, labels) = (engine(), params_labels());
+    let quiet = &mut |_: Progress| {};
+    let a = evolve(&e, &labels, "params", &settings(), None, quiet).unwrap();
+    let best = &a.best[0];
+    assert!(best.fitness > 0.95, "{best:?}");
+    assert!(
+        best.tau_random > 0.9 && best.tau_stratified > 0.9,
+        "{best:?}"
+    );
+    assert_eq!(a.best.len(), 3);
+    assert!(a.cache_bytes > 0 && a.history.len() == 4);
+    // Held-out archs are never in the fitness sample.
+    for i in a.holdout_archs.0.iter().chain(&a.holdout_archs.1) {
+        assert!(!a.fitness_archs.contains(i));
+    }
+    // Same seed, same run.
+    let b = evolve(&e, &labels, "params", &settings(), None, quiet).unwrap();
+    assert_eq!(a.history, b.history);
+    assert_eq!(
+        a.best
+            .iter()
+            .map(|h| (&h.formula, h.tau_random))
+            .collect::<Vec<_>>(),
+        b.best
+            .iter()
+            .map(|h| (&h.formula, h.tau_random))
+            .collect::<Vec<_>>()
+    );
+    // Stopped after 2 generations, then resumed to 4: the uninterrupted run's result.
+    let dir = std::env::temp_dir().join(format!("gf-evolve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cp = dir.join("run.checkpoint");
+    let _ = std::fs::remove_file(&cp);
+    let two = EvolveSettings {
+        generations: 2,
+        ..settings()
+    };
+    evolve(&e, &labels, "params", &two, Some(&cp), quiet).unwrap();
+    let resumed = evolve(&e, &labels, "params", &settings(), Some(&cp), quiet).unwrap();
+    assert_eq!(resumed.resumed_at, 2);
+    assert_eq!(resumed.history, a.history);
+    assert_eq!(resumed.best[0].formula, a.best[0].formula);
+    // A checkpoint of other settings is refused.
+    let other = EvolveSettings {
+        population: 30,
+        ..settings()
+    };
+    let err = evolve(&e, &labels, "params", &other, Some(&cp), quiet).unwrap_err();
+    assert!(matches!(err, EvolveError::OtherRun { .. }), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_settings_are_one_line_errors() {
+    let (e, labels) = (engine(), params_labels());
+    let quiet = &mut |_: Progress| {};
+    for (s, want) in [
+        (
+            EvolveSettings {
+                population: 0,
+                ..settings()
+            },
+            "population of 0",
+        ),
+        (
+            EvolveSettings {
+                sample: SampleSpec::Random(5000),
+                ..settings()
+            },
+            "labelled live archs",
+        ),
+        (
+            EvolveSettings {
+                elements: 0,
+                ..settings()
+            },
+            "0 elements",
+        ),
+    ] {
+        let err = evolve(&e, &labels, "params", &s, None, quiet)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{err}");
+        assert_eq!(err.lines().count(), 1);
+    }
+    for bad in ["random", "stratified:x", "uniform:10", "random:1"] {
+        assert!(bad.parse::<SampleSpec>().is_err(), "{bad}");
+    }
+    assert_eq!(
+        "stratified:300".parse::<SampleSpec>(),
+        Ok(SampleSpec::Stratified(300))
+    );
+}
+
+/// The formula lines and τ of an output file (its cost lines hold timings).
+fn results(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("# cost") && !l.starts_with("# command"))
+        .map(|l| l.split("; own").next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_killed_cli_run_resumes_to_the_uninterrupted_result() {
+    let dir = std::env::temp_dir().join(format!("gf-evolve-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let labels = dir.join("params.csv");
+    let mut csv = String::from("index,my_params\n");
+    for (i, p) in params_labels() {
+        csv += &format!("{i},{p}\n");
+    }
+    std::fs::write(&labels, csv).unwrap();
+    let run = |out: &std::path::Path| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"));
+        c.args([
+            "evolve",
+            "--space",
+            "tss",
+            "--dataset",
+            "cifar10",
+            "--data",
+            "synthetic",
+        ])
+        .args([
+            "--batch-size",
+            "4",
+            "--sample",
+            "random:30",
+            "--holdout",
+            "20",
+        ])
+        .args([
+            "--population",
+            "16",
+            "--generations",
+            "40",
+            "--seed",
+            "1",
+            "--elements",
+            "32",
+        ])
+        .arg("--labels")
+        .arg(&labels)
+        .args(["--target", "my_params", "--report", "2", "--device", "cpu"])
+        .arg("--out")
+        .arg(out);
+        c
+    };
+    let whole = dir.join("whole.txt");
+    let st = run(&whole).output().unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let killed = dir.join("killed.txt");
+    let cp = dir.join("killed.txt.checkpoint");
+    let mut child = run(&killed)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !cp.exists() && t0.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!killed.exists(), "the run finished before it was killed");
+    let st = run(&killed).output().unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert!(String::from_utf8_lossy(&st.stderr).contains("resuming from"));
+    assert_eq!(results(&killed), results(&whole));
+    assert!(!cp.exists(), "the checkpoint of a finished run is removed");
+    // Nothing overwritten without --force.
+    let st = run(&killed).output().unwrap();
+    assert!(!st.status.success());
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(err.contains("exists: pass --force"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
