@@ -778,3 +778,76 @@ fn own_labels_for_some_archs_in_plain_layouts_train() {
     let (o, _) = train(&by_arch, &["--target", "acc"], "none.gfm");
     assert_one_line_error(&o, "acc");
 }
+
+/// `search --proxy`: ranking by one proxy without a model or labels, computed or looked up in
+/// a committed table (the same values, so the same archs in the same order), and by a formula.
+#[test]
+fn zero_shot_search_by_proxy_computes_or_looks_up_the_same_ranking() {
+    let base = [
+        "search",
+        "--space",
+        "tss",
+        "--dataset",
+        "cifar10",
+        "--budget",
+        "12",
+        "--seed",
+        "3",
+        "--top",
+        "12",
+        "--format",
+        "csv",
+        "--device",
+        "cpu",
+        "--workers",
+        "2",
+    ];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let o = gf(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("no model, no labels"));
+        stdout(&o)
+    };
+    let computed = with(&["--proxy", "nwot"]);
+    let looked_up = with(&[
+        "--proxy",
+        "nwot",
+        "--features",
+        "datasets/tss_cifar10_all.parquet",
+    ]);
+    let indices = |csv: &str| -> Vec<String> {
+        csv.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().to_string())
+            .collect()
+    };
+    assert!(computed.lines().next().unwrap().contains("proxy"));
+    assert!(indices(&computed).len() >= 10, "{computed}");
+    assert_eq!(indices(&computed), indices(&looked_up));
+    // A formula is a proxy: params' count through the formula language ranks like params.
+    let by_params = with(&[
+        "--proxy",
+        "params",
+        "--features",
+        "datasets/tss_cifar10_all.parquet",
+    ]);
+    let by_formula = with(&["--proxy", "layer_sum(size(W))"]);
+    assert_eq!(indices(&by_params), indices(&by_formula));
+    // No model and no proxy, or two proxies: refused.
+    let o = gf(&["search", "--space", "tss", "--dataset", "cifar10"]);
+    assert!(!o.status.success());
+    assert_one_line_error(
+        &gf(&[
+            "search",
+            "--space",
+            "tss",
+            "--dataset",
+            "cifar10",
+            "--proxy",
+            "nwot,meco",
+        ]),
+        "--proxy takes one proxy name or formula, found 2",
+    );
+}

@@ -26,8 +26,15 @@ pub struct SearchArgs {
     pub dataset: NatsDataset,
     /// Model file written by `train`, for this space and dataset. Use one that did not see the
     /// searched archs' accuracies (e.g. `train --n-train 200`), or the search only recalls them.
+    #[arg(long, required_unless_present = "proxy", conflicts_with = "proxy")]
+    pub model: Option<PathBuf>,
+    /// Rank by one proxy or formula instead of a model: no labels at all (true zero-shot
+    /// search), e.g. `--proxy meco` or `--proxy "$(grep -v '^#' models/evolved_proxies.txt |
+    /// head -1)"`. Higher is better; archs whose output ignores the input get no score. The
+    /// proxy is computed with the default configuration (foolbox images, batch 20, seed 0), or
+    /// looked up in the --features table's column of that name.
     #[arg(long)]
-    pub model: PathBuf,
+    pub proxy: Option<String>,
     #[arg(long, value_enum, default_value_t = StrategyArg::Evolution)]
     pub strategy: StrategyArg,
     /// Distinct archs to score (random, evolution; default 200). `exhaustive` scores them all.
@@ -71,8 +78,9 @@ pub struct SearchArgs {
     /// front against the parameter count or the FLOPs (any space; SSS has no hardware costs).
     #[arg(long, value_enum, default_value_t = ObjectiveArg::Accuracy)]
     pub objective: ObjectiveArg,
-    /// A proxy table of the model's configuration holding every arch the search may score:
-    /// values are looked up instead of computed.
+    /// A proxy table of the model's configuration holding every arch the search may score
+    /// (with --proxy: a table with that proxy's column): values are looked up instead of
+    /// computed.
     #[arg(long)]
     pub features: Option<PathBuf>,
     /// Label table: adds each arch's true NATS-Bench accuracy, of the kind the model learnt
@@ -116,8 +124,15 @@ pub enum ObjectiveArg {
 }
 
 pub fn run(a: SearchArgs) -> anyhow::Result<()> {
-    let model = Model::load(&a.model)?;
-    check_model(&model, a.space, a.dataset).with_context(|| format!("{}", a.model.display()))?;
+    let model = match &a.model {
+        Some(path) => {
+            let model = Model::load(path)?;
+            check_model(&model, a.space, a.dataset)
+                .with_context(|| format!("{}", path.display()))?;
+            Some(model)
+        }
+        None => None,
+    };
     let strategy = match a.strategy {
         StrategyArg::Exhaustive => Strategy::Exhaustive,
         StrategyArg::Random => Strategy::Random,
@@ -177,32 +192,97 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
     {
         bail!("--plot draws accuracy against a cost: give --hw FILE, or --objective pareto-params or pareto-flops");
     }
-    let truth = a
+    // The label kind shown: the model's target, or the labels' default kind.
+    let labels = a
         .labels
         .as_ref()
-        .map(|p| crate::table::read_labels(p)?.accuracies(a.space, a.dataset, &model.meta().target))
+        .map(|p| crate::table::read_labels(p))
         .transpose()
         .context("--labels")?;
-    let kind = model.meta().target.clone();
-    let mut scorer: Box<dyn Scorer + '_> = match &a.features {
-        Some(f) => {
+    let kind = match (&model, &labels) {
+        (Some(m), _) => m.meta().target.clone(),
+        (None, Some(l)) => l.default_kind(a.space, a.dataset).context("--labels")?,
+        (None, None) => crate::provenance::LabelKind::new(crate::provenance::Accuracy::Test, None),
+    };
+    let truth = labels
+        .as_ref()
+        .map(|l| l.accuracies(a.space, a.dataset, &kind))
+        .transpose()
+        .context("--labels")?;
+    let by_proxy = a.proxy.is_some();
+    let mut scorer: Box<dyn Scorer + '_> = match (&a.features, &model) {
+        (None, None) => {
+            let names = crate::formula::split_list(a.proxy.as_deref().unwrap_or_default());
+            if names.len() != 1 {
+                bail!(
+                    "--proxy takes one proxy name or formula, found {}",
+                    names.len()
+                );
+            }
+            let device = parse_device(&a.device)?;
+            let workers = match a.workers {
+                Some(0) => bail!("--workers must be at least 1"),
+                Some(n) => n,
+                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            };
+            let engine_args = super::args::EngineArgs {
+                device: a.device.clone(),
+                data: "auto".into(),
+                batch_size: 20,
+                seed: 0,
+                isomorphic: super::args::Isomorphic::Share,
+            };
+            let mut config = engine_args.config(a.space, a.dataset, false)?;
+            config.tf32 = crate::net::tf32_in_use(device);
+            let engines = (0..workers)
+                .map(|_| {
+                    let proxies = crate::proxy::proxies_by_name(&names)
+                        .map_err(anyhow::Error::msg)
+                        .context("--proxy")?;
+                    Ok(crate::proxy::Engine::new(
+                        proxies,
+                        config.clone(),
+                        a.dataset,
+                        device,
+                    )?)
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Box::new(EngineScorer::by_proxy(engines)?)
+        }
+        (Some(f), Some(model)) => {
             let layout = crate::table::PlainLayout {
                 space: Some(a.space),
                 dataset: Some(a.dataset.name().to_string()),
             };
             let table = crate::table::read_proxies_as(f, &layout)?;
-            if !check_table_config(&table, &model)? {
+            if !check_table_config(&table, model)? {
                 eprintln!(
-                    "notice: {} records no proxy configuration: its values cannot be checked against {}'s",
+                    "notice: {} records no proxy configuration: its values cannot be checked against the model's",
                     f.display(),
-                    a.model.display()
                 );
             }
             Box::new(FeatureScorer::from_table(
-                &model, a.space, a.dataset, &table,
+                model, a.space, a.dataset, &table,
             )?)
         }
-        None => {
+        (Some(f), None) => {
+            // Ranking by a column of a table: the proxy looked up, not computed.
+            let name = a.proxy.as_deref().unwrap_or_default().trim();
+            let layout = crate::table::PlainLayout {
+                space: Some(a.space),
+                dataset: Some(a.dataset.name().to_string()),
+            };
+            let table = crate::table::read_proxies_as(f, &layout)?;
+            let name = match name.parse::<crate::formula::Formula>() {
+                Ok(formula) => formula.to_string(),
+                Err(_) => name.to_string(),
+            };
+            Box::new(
+                crate::search::ProxyColumnScorer::from_table(&table, a.space, a.dataset, &name)
+                    .with_context(|| format!("--features {}", f.display()))?,
+            )
+        }
+        (None, Some(model)) => {
             let device = parse_device(&a.device)?;
             let workers = match a.workers {
                 Some(0) => bail!("--workers must be at least 1"),
@@ -210,10 +290,10 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
                 None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             };
             let engines = (0..workers)
-                .map(|_| engine_for(&model, device).map(|(e, _, _)| e))
+                .map(|_| engine_for(model, device).map(|(e, _, _)| e))
                 .collect::<Result<Vec<_>, _>>()
-                .with_context(|| format!("{}", a.model.display()))?;
-            Box::new(EngineScorer::new(engines, &model, a.space)?)
+                .context("--model")?;
+            Box::new(EngineScorer::new(engines, model, a.space)?)
         }
     };
     // Computing proxies takes seconds per batch of archs: show how the budget is spent (on a
@@ -244,7 +324,18 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
     } else {
         outcome.ranked()
     };
-    let (header, rows) = candidate_rows(&shown, hw.as_ref(), truth.as_ref(), &kind);
+    let (mut header, mut rows) = candidate_rows(&shown, hw.as_ref(), truth.as_ref(), &kind);
+    if by_proxy {
+        // A proxy value is not an accuracy: its own column, full precision, no spread.
+        header[3] = "proxy".into();
+        header.remove(4);
+        for row in &mut rows {
+            if let Cell::Acc(v) = row[3] {
+                row[3] = Cell::Num(v);
+            }
+            row.remove(4);
+        }
+    }
     let printed = if config.objective.is_front() {
         &rows[..]
     } else {
@@ -266,7 +357,10 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         };
         plot_front(png, &outcome, &axis, a.space, a.dataset, &kind)?;
     }
-    eprintln!("{}", summary(&config, &outcome, truth.as_ref(), &kind));
+    eprintln!(
+        "{}",
+        summary(&config, &outcome, truth.as_ref(), &kind, by_proxy)
+    );
     Ok(())
 }
 
@@ -402,8 +496,12 @@ fn summary(
     outcome: &SearchOutcome,
     truth: Option<&HashMap<usize, f64>>,
     kind: &crate::provenance::LabelKind,
+    by_proxy: bool,
 ) -> String {
     let mut s = format!("{}: scored {} archs", config.strategy, outcome.scored.len());
+    if by_proxy {
+        s += " by proxy value, no model, no labels";
+    }
     if config.strategy != Strategy::Exhaustive {
         s += &format!(" (budget {}, seed {})", config.budget, config.seed);
     }
@@ -421,7 +519,8 @@ fn summary(
         if let Some(&acc) = t.get(&best.arch.index()) {
             let better = t.values().filter(|&&v| v > acc).count();
             s += &format!(
-                "; best predicted arch {}: true {} {acc:.2} %, {} archs of {} are better",
+                "; best {} arch {}: true {} {acc:.2} %, {} archs of {} are better",
+                if by_proxy { "scoring" } else { "predicted" },
                 best.arch.index(),
                 kind.describe(),
                 better,

@@ -20,7 +20,8 @@ use crate::space::{Arch, Space};
 pub struct EngineScorer<'m> {
     /// One per worker; all compute the same configuration.
     engines: Vec<Engine>,
-    model: &'m Model,
+    /// The model's forest, or `None`: the engines' one proxy is the score.
+    model: Option<&'m Model>,
     /// Representative index → its full vector.
     representatives: HashMap<usize, ProxyVector>,
     seconds: f64,
@@ -48,7 +49,33 @@ impl<'m> EngineScorer<'m> {
         tch::set_num_threads(1);
         Ok(EngineScorer {
             engines,
-            model,
+            model: Some(model),
+            representatives: HashMap::new(),
+            seconds: 0.0,
+        })
+    }
+
+    /// A scorer ranking by the value of the engines' one proxy (a built-in or a formula)
+    /// without a model or labels: true zero-shot search. Archs whose output ignores the input
+    /// have no score (a proxy value is not an accuracy, so chance accuracy would not compare).
+    pub fn by_proxy(engines: Vec<Engine>) -> Result<EngineScorer<'static>, PredictError> {
+        let Some(first) = engines.first() else {
+            return Err(PredictError::Mismatch {
+                engine: "no engine".into(),
+                model: "one engine per worker".into(),
+            });
+        };
+        if engines.iter().any(|e| e.proxies.len() != 1) {
+            return Err(PredictError::Mismatch {
+                engine: format!("{} proxies", first.proxies.len()),
+                model: "one proxy to rank by".into(),
+            });
+        }
+        crate::net::load_cuda_linalg(first.device).map_err(ProxyError::from)?;
+        tch::set_num_threads(1);
+        Ok(EngineScorer {
+            engines,
+            model: None,
             representatives: HashMap::new(),
             seconds: 0.0,
         })
@@ -125,6 +152,12 @@ impl Scorer for EngineScorer<'_> {
             .iter()
             .map(|a| {
                 if let Some(p) = by_rule(a, dataset) {
+                    if self.model.is_none() {
+                        return Err(PredictError::NoProxyValue {
+                            arch: a.to_string(),
+                            reason: "none: the output ignores the input".into(),
+                        });
+                    }
                     return Ok(p);
                 }
                 let target = if share { a.representative() } else { *a };
@@ -147,7 +180,20 @@ impl Scorer for EngineScorer<'_> {
                         }
                     },
                 };
-                predict_vector(self.model, a, &v)
+                match self.model {
+                    Some(model) => predict_vector(model, a, &v),
+                    None => match (v.values[0], v.errors[0].as_ref()) {
+                        (x, None) if x.is_finite() => Ok(ArchPrediction {
+                            mean: x,
+                            std: 0.0,
+                            basis: crate::predict::Basis::Proxy,
+                        }),
+                        (_, reason) => Err(PredictError::NoProxyValue {
+                            arch: a.to_string(),
+                            reason: reason.cloned().unwrap_or_else(|| "not finite".into()),
+                        }),
+                    },
+                }
             })
             .collect();
         self.seconds += t0.elapsed().as_secs_f64();

@@ -40,6 +40,8 @@ pub use engine::EngineScorer;
 pub use evolution::mutate;
 pub use hw::{HwCosts, HwError, HW_METRICS};
 pub use pareto::{pareto_front, pareto_front_by};
+#[cfg(feature = "table")]
+pub use scorer::ProxyColumnScorer;
 pub use scorer::{FeatureScorer, Scorer};
 
 use std::collections::HashMap;

@@ -138,3 +138,107 @@ impl Scorer for FeatureScorer<'_> {
         self.costs.get(&arch.index()).copied()
     }
 }
+
+/// Ranks archs by one proxy column of a table, without a model or labels: true zero-shot
+/// search over looked-up values (`EngineScorer::by_proxy` computes them instead, with the same
+/// results when the table was extracted with the engine's default configuration). Archs whose
+/// output ignores the input have no score, as there: a proxy value is not an accuracy.
+#[cfg(feature = "table")]
+pub struct ProxyColumnScorer {
+    dataset: NatsDataset,
+    /// Official index → the proxy's value, or why it has none.
+    values: HashMap<usize, Result<f64, String>>,
+    costs: HashMap<usize, (f64, f64)>,
+    source: String,
+}
+
+#[cfg(feature = "table")]
+impl ProxyColumnScorer {
+    /// The scorer of column `proxy` of `table`, which must be of `space` and hold `dataset`
+    /// (its rows of other datasets are ignored).
+    pub fn from_table(
+        table: &crate::table::ProxyTable,
+        space: crate::space::Space,
+        dataset: NatsDataset,
+        proxy: &str,
+    ) -> Result<ProxyColumnScorer, SearchError> {
+        let have = table.space()?;
+        if have != space {
+            return Err(SearchError::ModelMismatch {
+                model: format!("a table of the {have} space"),
+                wanted: format!("the {space} space"),
+            });
+        }
+        let table = table.filter_dataset(dataset.name())?;
+        if table.height() == 0 {
+            return Err(SearchError::MissingCost {
+                what: format!("ranking by {proxy} on {dataset}"),
+                needs: format!("rows of {dataset} in {}", table.source),
+            });
+        }
+        let column = table.feature(proxy)?;
+        let indices = table.arch_indices()?;
+        let names = table.feature_names();
+        let cost_cols = if names.iter().any(|n| n == "params") && names.iter().any(|n| n == "flops")
+        {
+            Some((table.feature("params")?, table.feature("flops")?))
+        } else {
+            None
+        };
+        let mut values = HashMap::new();
+        let mut costs = HashMap::new();
+        for (r, (&index, v)) in indices.iter().zip(&column).enumerate() {
+            let index = index as usize;
+            let value = match v {
+                Some(x) if x.is_finite() => Ok(*x),
+                _ => Err(format!("{proxy} has no value in {}", table.source)),
+            };
+            values.insert(index, value);
+            if let Some((p, f)) = &cost_cols {
+                if let (Some(p), Some(f)) = (p[r], f[r]) {
+                    if p.is_finite() && f.is_finite() {
+                        costs.insert(index, (p, f));
+                    }
+                }
+            }
+        }
+        Ok(ProxyColumnScorer {
+            dataset,
+            values,
+            costs,
+            source: table.source.clone(),
+        })
+    }
+}
+
+#[cfg(feature = "table")]
+impl Scorer for ProxyColumnScorer {
+    fn predict(&mut self, arch: &Arch) -> Result<ArchPrediction, PredictError> {
+        if by_rule(arch, self.dataset).is_some() {
+            return Err(PredictError::NoProxyValue {
+                arch: arch.to_string(),
+                reason: "none: the output ignores the input".into(),
+            });
+        }
+        match self.values.get(&arch.index()) {
+            Some(Ok(v)) => Ok(ArchPrediction {
+                mean: *v,
+                std: 0.0,
+                basis: crate::predict::Basis::Proxy,
+            }),
+            Some(Err(reason)) => Err(PredictError::NoProxyValue {
+                arch: arch.to_string(),
+                reason: reason.clone(),
+            }),
+            None => Err(PredictError::NotInTable {
+                index: arch.index(),
+                arch: arch.to_string(),
+                source_name: self.source.clone(),
+            }),
+        }
+    }
+
+    fn params_flops(&mut self, arch: &Arch) -> Option<(f64, f64)> {
+        self.costs.get(&arch.index()).copied()
+    }
+}
