@@ -72,6 +72,10 @@ pub struct EvolveArgs {
     /// Formulas written (the best distinct ones by fitness, each scored on the held-out archs).
     #[arg(long, default_value_t = 5)]
     pub report: usize,
+    /// Proxies or formulas scored on the same held-out archs for comparison, comma-separated
+    /// (e.g. `meco,nwot,synflow`); they take no part in the evolution.
+    #[arg(long, default_value = "")]
+    pub compare: String,
     /// Device: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: String,
@@ -136,6 +140,7 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
         },
         elements: a.elements,
         report: a.report,
+        compare: crate::formula::split_list(&a.compare),
         ..EvolveSettings::new(a.space, a.dataset)
     };
     let engine = Engine::new(Vec::new(), config, a.dataset, device)?;
@@ -195,6 +200,15 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
         outcome.cache_bytes as f64 / 1e6
     ));
     text.push_str(&format!("# command: {}\n", command.join(" ")));
+    for h in &outcome.compared {
+        text.push_str(&format!(
+            "# compare {}: held-out τ random {:.4}, stratified {:.4}; own {:.1} ms/arch\n",
+            h.formula,
+            h.tau_random,
+            h.tau_stratified,
+            1e3 * h.own_seconds
+        ));
+    }
     for h in &outcome.best {
         text.push_str(&format!(
             "# fitness τ {:.4}; held-out τ random {:.4}, stratified {:.4}; own {:.1} ms/arch{}\n{}\n",
@@ -232,6 +246,17 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
             out,
             "{:>9.4} {:>10.4} {:>10.4} {:>8.1}  {}",
             h.fitness,
+            h.tau_random,
+            h.tau_stratified,
+            1e3 * h.own_seconds,
+            h.formula
+        )?;
+    }
+    for h in &outcome.compared {
+        writeln!(
+            out,
+            "{:>9} {:>10.4} {:>10.4} {:>8.1}  {} (compared, not evolved)",
+            "",
             h.tau_random,
             h.tau_stratified,
             1e3 * h.own_seconds,

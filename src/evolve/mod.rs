@@ -147,6 +147,12 @@ pub struct EvolveSettings {
     pub elements: usize,
     /// Formulas scored on the held-out archs (the best distinct ones by fitness).
     pub report: usize,
+    /// Proxies or formulas scored on the same held-out archs for comparison (e.g. `meco`);
+    /// they take no part in the evolution.
+    pub compare: Vec<String>,
+    /// Engines computing the fitness cache and the held-out values in parallel, one libtorch
+    /// thread each (as `extract` computes tables); the results do not depend on it.
+    pub workers: usize,
 }
 
 impl EvolveSettings {
@@ -171,6 +177,8 @@ impl EvolveSettings {
             init_depth: 6,
             elements: 256,
             report: 5,
+            compare: Vec::new(),
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 
@@ -198,11 +206,17 @@ impl EvolveSettings {
         {
             return bad("crossover and mutation rates must be ≥ 0 and sum to at most 1".into());
         }
+        if self.workers == 0 {
+            return bad("0 workers".into());
+        }
         if self.elements == 0 {
             return bad("0 elements kept per tensor".into());
         }
         if self.limits.max_depth < 3 || self.limits.max_size < 3 {
             return bad("formulas need depth and size of at least 3".into());
+        }
+        if let Err(e) = crate::proxy::proxies_by_name(&self.compare) {
+            return bad(format!("compare: {e}"));
         }
         if self.sample.size() > labelled_live {
             return bad(format!(
@@ -220,6 +234,8 @@ impl EvolveSettings {
     fn fingerprint(&self, engine: &Engine, target: &str) -> String {
         let s = EvolveSettings {
             generations: 0,
+            compare: Vec::new(),
+            workers: 0,
             ..self.clone()
         };
         format!("{s:?} config {:?} target {target}", engine.config)
@@ -298,6 +314,8 @@ pub struct EvolveOutcome {
     pub history: Vec<GenerationStats>,
     /// The best distinct formulas, by fitness, scored on the held-out archs.
     pub best: Vec<HeldOut>,
+    /// The settings' `compare` proxies on the same held-out archs (fitness 0: not evolved).
+    pub compared: Vec<HeldOut>,
     /// The fitness sample (official indices).
     pub fitness_archs: Vec<usize>,
     /// The held-out samples (official indices): random, stratified.
@@ -412,17 +430,15 @@ pub fn evolve(
         seed: settings.seed,
     };
     let total = archs.len();
-    let mut cached = Vec::with_capacity(total);
     let t0 = std::time::Instant::now();
-    for (k, a) in archs.iter().enumerate() {
-        cached.push(cache::arch_sample(engine, a, &options).map_err(|source| {
-            EvolveError::Proxy {
-                arch: a.to_string(),
-                source,
-            }
-        })?);
-        progress(Progress::Cache { done: k + 1, total });
-    }
+    let mut workers = worker_engines(engine, &[], settings.workers)?;
+    let cached = on_workers(
+        &mut workers,
+        &archs,
+        |e, a| cache::arch_sample(e, a, &options),
+        &mut |done| progress(Progress::Cache { done, total }),
+    )?;
+    drop(workers);
     let cache_seconds = t0.elapsed().as_secs_f64();
     let cache_bytes = cached.iter().map(sample::ArchSample::bytes).sum();
 
@@ -600,16 +616,18 @@ pub fn evolve(
     hall.truncate(settings.report);
 
     // Exact values on the held-out archs.
-    let names: Vec<String> = hall.iter().map(|s| s.formula.clone()).collect();
-    let (best, pass_seconds) = held_out(
+    let mut names: Vec<String> = hall.iter().map(|s| s.formula.clone()).collect();
+    names.extend(settings.compare.iter().cloned());
+    let (mut best, pass_seconds) = held_out(
         engine,
+        settings.workers,
         space,
         &names,
-        &hold_random,
-        &hold_strat,
+        [&hold_random, &hold_strat],
         labels,
         progress,
     )?;
+    let compared = best.split_off(hall.len());
     let best = best
         .into_iter()
         .zip(&hall)
@@ -621,6 +639,7 @@ pub fn evolve(
     Ok(EvolveOutcome {
         history,
         best,
+        compared,
         fitness_archs,
         holdout_archs: (hold_random, hold_strat),
         pass_seconds,
@@ -631,29 +650,20 @@ pub fn evolve(
 }
 
 /// Scores `names` (formulas or proxies) exactly with `engine`'s configuration on the union of
-/// the two held-out samples; τ on each. Returns one [`HeldOut`] per name (fitness 0) and the
+/// the two held-out samples (random, stratified) on `workers` engines; τ on each. Returns one [`HeldOut`] per name (fitness 0) and the
 /// mean seconds per arch of the shared passes.
 pub fn held_out(
     engine: &Engine,
+    workers: usize,
     space: Space,
     names: &[String],
-    random: &[usize],
-    stratified: &[usize],
+    [random, stratified]: [&[usize]; 2],
     labels: &HashMap<usize, f64>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Vec<HeldOut>, f64), EvolveError> {
     let proxies = crate::proxy::proxies_by_name(names).map_err(EvolveError::Settings)?;
+    let mut scorers = worker_engines(engine, &proxies, workers.max(1))?;
     // proxies_by_name orders built-ins first: index by name.
-    let scorer = Engine::new(
-        proxies,
-        engine.config.clone(),
-        engine.dataset,
-        engine.device,
-    )
-    .map_err(|source| EvolveError::Proxy {
-        arch: "(none)".into(),
-        source,
-    })?;
     let at: Vec<usize> = names
         .iter()
         .map(|n| {
@@ -664,7 +674,7 @@ pub fn held_out(
             } else {
                 n.clone()
             };
-            scorer
+            scorers[0]
                 .names()
                 .iter()
                 .position(|m| *m == canonical)
@@ -674,26 +684,24 @@ pub fn held_out(
     let mut all: Vec<usize> = random.iter().chain(stratified).copied().collect();
     all.sort_unstable();
     all.dedup();
+    let archs = all
+        .iter()
+        .map(|&i| space.arch(i))
+        .collect::<Result<Vec<Arch>, _>>()
+        .map_err(|e| EvolveError::Settings(e.to_string()))?;
+    let total = all.len();
+    let vectors = on_workers(&mut scorers, &archs, |e, a| e.score(a), &mut |done| {
+        progress(Progress::HeldOut { done, total })
+    })?;
     let mut values: HashMap<usize, Vec<f64>> = HashMap::new();
     let mut own = vec![0.0; names.len()];
     let mut pass = 0.0;
-    for (k, &i) in all.iter().enumerate() {
-        let arch = space
-            .arch(i)
-            .map_err(|e| EvolveError::Settings(e.to_string()))?;
-        let v = scorer.score(&arch).map_err(|source| EvolveError::Proxy {
-            arch: arch.to_string(),
-            source,
-        })?;
+    for (&i, v) in all.iter().zip(&vectors) {
         for (j, &p) in at.iter().enumerate() {
             own[j] += v.proxy_seconds[p];
         }
         pass += v.seconds.total() - v.proxy_seconds.iter().sum::<f64>();
         values.insert(i, at.iter().map(|&p| v.values[p]).collect());
-        progress(Progress::HeldOut {
-            done: k + 1,
-            total: all.len(),
-        });
     }
     let n = all.len().max(1) as f64;
     let tau = |set: &[usize], j: usize| -> (f64, usize) {
@@ -727,4 +735,92 @@ pub fn held_out(
         })
         .collect();
     Ok((out, pass / n))
+}
+
+/// `workers` engines of `engine`'s configuration computing `proxies`.
+fn worker_engines(
+    engine: &Engine,
+    proxies: &[crate::proxy::ProxyRef],
+    workers: usize,
+) -> Result<Vec<Engine>, EvolveError> {
+    (0..workers)
+        .map(|_| {
+            Engine::new(
+                proxies.to_vec(),
+                engine.config.clone(),
+                engine.dataset,
+                engine.device,
+            )
+            .map_err(|source| EvolveError::Proxy {
+                arch: "(none)".into(),
+                source,
+            })
+        })
+        .collect()
+}
+
+/// `f` of each arch, computed on the engines in parallel (one libtorch thread each, so the
+/// values are those `extract` computes), in arch order; `progress(done)` on this thread. The
+/// first failing arch (in arch order among those computed) stops the run.
+fn on_workers<T: Send>(
+    engines: &mut [Engine],
+    archs: &[Arch],
+    f: impl Fn(&Engine, &Arch) -> Result<T, ProxyError> + Sync,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<T>, EvolveError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if engines.len() > 1 {
+        tch::set_num_threads(1);
+    }
+    let next = AtomicUsize::new(0);
+    let mut out: Vec<Option<T>> = (0..archs.len()).map(|_| None).collect();
+    let mut failed: Option<(usize, ProxyError)> = None;
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for engine in engines.iter_mut() {
+            let (tx, next, f) = (tx.clone(), &next, &f);
+            s.spawn(move || {
+                crate::net::use_private_stream(engine.device);
+                crate::net::use_own_backward_thread(engine.device);
+                loop {
+                    let k = next.fetch_add(1, Ordering::SeqCst);
+                    if k >= archs.len() {
+                        break;
+                    }
+                    let r = f(engine, &archs[k]);
+                    let stop = r.is_err();
+                    if tx.send((k, r)).is_err() || stop {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut done = 0;
+        for (k, r) in rx {
+            match r {
+                Ok(v) => {
+                    out[k] = Some(v);
+                    done += 1;
+                    progress(done);
+                }
+                Err(e) => {
+                    next.store(archs.len(), Ordering::SeqCst);
+                    if failed.as_ref().is_none_or(|(j, _)| k < *j) {
+                        failed = Some((k, e));
+                    }
+                }
+            }
+        }
+    });
+    if let Some((k, source)) = failed {
+        return Err(EvolveError::Proxy {
+            arch: archs[k].to_string(),
+            source,
+        });
+    }
+    Ok(out
+        .into_iter()
+        .map(|v| v.expect("every arch computed"))
+        .collect())
 }
