@@ -851,3 +851,92 @@ fn zero_shot_search_by_proxy_computes_or_looks_up_the_same_ranking() {
         "--proxy takes one proxy name or formula, found 2",
     );
 }
+
+/// `correlate`: each proxy's Kendall τ with accuracy over the live labelled archs of a complete
+/// table, equal to τ computed here from the table and the label CSV; MeCo ranks TSS CIFAR-10
+/// better than nwot and params, as its paper reports.
+#[test]
+fn correlate_gives_each_proxys_tau_over_the_live_archs() {
+    let labels = common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv");
+    let o = gf(&[
+        "correlate",
+        "--features",
+        "datasets/tss_cifar10_all.parquet",
+        "--labels",
+        labels.to_str().unwrap(),
+        "--dataset",
+        "cifar10",
+        "--only",
+        "meco,nwot,params",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let row = |name: &str| -> (f64, usize) {
+        let l = out
+            .lines()
+            .find(|l| l.ends_with(&format!("  {name}")))
+            .unwrap();
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f[0].parse().unwrap(), f[1].parse().unwrap())
+    };
+    let (meco, n) = row("meco");
+    // The live TSS cells (a path from input to output through a parametric or pooling op).
+    let live = (0..15_625)
+        .filter(|&i| {
+            Space::Tss
+                .arch(i)
+                .unwrap()
+                .known_accuracy(greenfactory::space::NatsDataset::Cifar10)
+                .is_none()
+        })
+        .count();
+    assert_eq!(n, live);
+    // The same τ from the table and the labels read here.
+    let table =
+        greenfactory::table::read_proxies(std::path::Path::new("datasets/tss_cifar10_all.parquet"))
+            .unwrap();
+    let acc: std::collections::HashMap<usize, f64> = std::fs::read_to_string(&labels)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].parse().unwrap(), f[3].parse().unwrap())
+        })
+        .collect();
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for (i, v) in table
+        .arch_indices()
+        .unwrap()
+        .iter()
+        .zip(table.feature("meco").unwrap())
+    {
+        let i = *i as usize;
+        let dead = Space::Tss
+            .arch(i)
+            .unwrap()
+            .known_accuracy(greenfactory::space::NatsDataset::Cifar10)
+            .is_some();
+        if let (false, Some(v)) = (dead, v) {
+            x.push(v);
+            y.push(acc[&i]);
+        }
+    }
+    let tau = greenfactory::forest::kendall_tau_b(&x, &y);
+    assert!((meco - tau).abs() < 5e-4, "{meco} vs {tau}");
+    assert!(meco > row("nwot").0 && meco > row("params").0, "{out}");
+    assert_one_line_error(
+        &gf(&[
+            "correlate",
+            "--features",
+            "datasets/tss_cifar10_all.parquet",
+            "--labels",
+            labels.to_str().unwrap(),
+            "--dataset",
+            "cifar10",
+            "--only",
+            "no_such_proxy",
+        ]),
+        "no_such_proxy",
+    );
+}

@@ -4,6 +4,7 @@ mod archs;
 mod args;
 mod bench;
 mod combine;
+mod correlate;
 mod demo;
 mod evolve;
 mod extract;
@@ -60,6 +61,10 @@ pub enum Command {
     /// per-layer tensors, fitness Kendall tau on a labelled sample, best formulas scored on
     /// held-out archs. The formulas are then proxies for extract, proxies and search --proxy.
     Evolve(evolve::EvolveArgs),
+    /// Kendall tau of each proxy column of a table with accuracy, on the live labelled archs:
+    /// how well each proxy alone ranks the networks (the statistic zero-cost proxy papers
+    /// report).
+    Correlate(correlate::CorrelateArgs),
 }
 
 /// The error and its causes on one line, joined by ": ". A cause whose text the line already
@@ -143,5 +148,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Evaluate(a) => train::evaluate_cmd(a),
         Command::Search(a) => search::run(a),
         Command::Evolve(a) => evolve::run(a),
+        Command::Correlate(a) => correlate::run(a),
     }
 }

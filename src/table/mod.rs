@@ -47,9 +47,11 @@
 //! naslib_val_acc, nats_test_acc_hp200`; §6b). Parquet files are written atomically
 //! (`<out>.tmp`, then rename), so a file that exists is complete.
 
+mod correlate;
 mod io;
 mod join;
 
+pub use correlate::{proxy_taus, ProxyTau};
 pub use io::{
     import_csv, import_nats, read_any, read_labels, read_labels_as, read_naslib_timings, read_nats,
     read_proxies, read_proxies_as, read_suite_zero_csv, read_tss_label_csv, write_labels,
