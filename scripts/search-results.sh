@@ -9,6 +9,9 @@
 #   scripts/search-results.sh                      # the README table (proxies looked up)
 #   MODE=compute SEEDS=3 scripts/search-results.sh # proxies computed by the engine (wall time)
 #   SPACE=sss scripts/search-results.sh            # the SSS table
+#   PROXY=meco scripts/search-results.sh           # zero-shot: rank by one proxy, no labels
+#   PROXY='layer_sum(...)' MODE=compute scripts/search-results.sh   # by an evolved formula
+#   PROXY=F FEATURES=table.parquet DATASETS=cifar10 scripts/search-results.sh   # F looked up
 #
 # MODE=table looks the proxies up in datasets/tss_<dataset>_all.parquet, computed by this
 # engine with the shipped configuration; MODE=compute computes them as a search without a
@@ -35,6 +38,8 @@ fi
 SEARCH_ARGS=${SEARCH_ARGS:-}
 STRATEGY=${STRATEGY:-evolution}
 MODE=${MODE:-table}
+# Zero-shot: rank by this proxy or formula (search --proxy), no model, no labels seen.
+PROXY=${PROXY:-}
 DATASETS=${DATASETS:-cifar10 cifar100 imagenet16-120}
 [ -x "$BIN" ] || { echo "error: $BIN not built (make build)" >&2; exit 1; }
 [ -f "$LABELS" ] || { echo "error: $LABELS not found" >&2; exit 1; }
@@ -44,16 +49,21 @@ trap 'rm -rf "$work"' EXIT
 echo "| dataset | strategy | budget | labelled archs | true $ACC of the returned arch (mean ± std, ${SEEDS} seeds) | min | wall s/search | proxies |"
 echo "|---|---|---|---|---|---|---|---|"
 for ds in $DATASETS; do
-  table=datasets/${SPACE}_${ds}_all.parquet
+  table=${FEATURES:-datasets/${SPACE}_${ds}_all.parquet}
   : > "$work/acc"
   for ((s = SEED0; s < SEED0 + SEEDS; s++)); do
-    "$BIN" train --features "$table" --labels "$LABELS" --dataset "$ds" --arch-features \
-      $TRAIN_ARGS --n-train "$N_TRAIN" --seed "$s" --cv 0 --force \
-      --out "$work/model.gfm" 2>"$work/train.err" || { cat "$work/train.err" >&2; exit 1; }
+    if [ -n "$PROXY" ]; then
+      scorer=(--proxy "$PROXY")
+    else
+      "$BIN" train --features "$table" --labels "$LABELS" --dataset "$ds" --arch-features \
+        $TRAIN_ARGS --n-train "$N_TRAIN" --seed "$s" --cv 0 --force \
+        --out "$work/model.gfm" 2>"$work/train.err" || { cat "$work/train.err" >&2; exit 1; }
+      scorer=(--model "$work/model.gfm")
+    fi
     features=()
     [ "$MODE" = table ] && features=(--features "$table")
     t0=$(date +%s.%N)
-    "$BIN" search --space "$SPACE" --dataset "$ds" --model "$work/model.gfm" "${features[@]}" \
+    "$BIN" search --space "$SPACE" --dataset "$ds" "${scorer[@]}" "${features[@]}" \
       --labels "$LABELS" --strategy "$STRATEGY" --budget "$BUDGET" --seed "$s" --top 1 $SEARCH_ARGS \
       --format csv --device cpu >"$work/best.csv" 2>"$work/search.err" \
       || { cat "$work/search.err" >&2; exit 1; }
@@ -62,7 +72,9 @@ for ds in $DATASETS; do
     awk -v a="$acc" -v t0="$t0" -v t1="$t1" 'BEGIN { print a, t1 - t0 }' >>"$work/acc"
     echo "$ds seed $s: index $(tail -1 "$work/best.csv" | cut -d, -f2) true $acc ($(cat "$work/search.err"))" >&2
   done
-  awk -v ds="$ds" -v st="$STRATEGY" -v b="$BUDGET" -v n="$N_TRAIN" -v mode="$MODE" '
+  n=$N_TRAIN
+  [ -n "$PROXY" ] && n=0
+  awk -v ds="$ds" -v st="$STRATEGY" -v b="$BUDGET" -v n="$n" -v mode="$MODE" '
     { a[NR] = $1; s += $1; w += $2; if (NR == 1 || $1 < min) min = $1 }
     END {
       m = s / NR; for (i = 1; i <= NR; i++) v += (a[i] - m) ^ 2

@@ -129,3 +129,122 @@ fn formulas_are_proxy_names_in_given_order_after_built_ins() {
     let e = proxies_by_name(&["nwot2".into()]).err().unwrap();
     assert!(e.contains("unknown proxy \"nwot2\""), "{e}");
 }
+
+/// A formula is a model feature: a table extracted with one trains a model, and `predict
+/// --arch` recomputes the formula from its text in the model file, giving the prediction
+/// the extracted value gives.
+#[cfg(feature = "cli")]
+#[test]
+fn a_model_trained_on_a_formula_recomputes_it_for_predict_arch() {
+    let gf = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let dir = std::env::temp_dir().join(format!("gf-formula-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let table = dir.join("t.parquet");
+    let formula = "layer_sum(mul(norm(log(G)),mineig(GZ)))";
+    gf(&[
+        "extract",
+        "--space",
+        "tss",
+        "--dataset",
+        "cifar10",
+        "--archs",
+        "range:0..40",
+        "--proxies",
+        &format!("params,{formula}"),
+        "--data",
+        "synthetic",
+        "--batch-size",
+        "4",
+        "--isomorphic",
+        "each",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        table.to_str().unwrap(),
+    ]);
+    // Own labels: any numbers serve to fit a forest.
+    let labels = dir.join("labels.csv");
+    let rows: String = (0..40)
+        .map(|i| format!("{i},{}\n", 50 + (i * 7) % 40))
+        .collect();
+    std::fs::write(&labels, format!("index,my_acc\n{rows}")).unwrap();
+    let model = dir.join("m.gfm");
+    gf(&[
+        "train",
+        "--features",
+        table.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--dataset",
+        "cifar10",
+        "--target",
+        "my_acc",
+        "--cv",
+        "0",
+        "--no-arch-features",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    let by_table = gf(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--features",
+        table.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    let arch = Space::Tss.arch(17).unwrap().to_string();
+    let by_arch = gf(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--arch",
+        &arch,
+        "--format",
+        "csv",
+        "--device",
+        "cpu",
+    ]);
+    let prediction = |csv: &str| -> String {
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let at = header
+            .iter()
+            .position(|h| h.starts_with("predicted"))
+            .unwrap();
+        csv.lines()
+            .find(|l| l.contains(&arch))
+            .unwrap_or_else(|| panic!("{arch} not in {csv}"))
+            .split(',')
+            .nth(at)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(prediction(&by_arch), prediction(&by_table));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The shipped formulas parse as written, are in canonical form (their text is their name) and
+/// survive the comma list `--proxies` takes.
+#[test]
+fn shipped_evolved_formulas_parse_as_written() {
+    let text = std::fs::read_to_string("models/evolved_proxies.txt").unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(lines.len() >= 3);
+    for l in &lines {
+        let f: Formula = l.parse().unwrap_or_else(|e| panic!("{l}: {e}"));
+        assert_eq!(f.to_string(), *l);
+    }
+    let joined = lines.join(",");
+    assert_eq!(greenfactory::formula::split_list(&joined), lines);
+    let names: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    assert_eq!(proxies_by_name(&names).unwrap().len(), lines.len());
+}
