@@ -51,7 +51,8 @@ pub enum Command {
     /// accuracy, marking the archs each model was trained on.
     Demo(demo::DemoArgs),
     /// Search with a trained model as the fitness (zero-shot in proxies, not in labels: the
-    /// model learnt from labelled archs): the archs it predicts best (evolution, random or
+    /// model learnt from labelled archs), or with one proxy or formula (--proxy: truly
+    /// zero-shot, no labels at all): the archs it scores best (evolution, random or
     /// exhaustive), under params/FLOPs/hardware constraints, or a Pareto front of predicted
     /// accuracy against hardware cost, params or FLOPs.
     Search(search::SearchArgs),
