@@ -530,130 +530,51 @@ pub fn split_lists(items: &[String]) -> Vec<String> {
     items.iter().flat_map(|s| split_list(s)).collect()
 }
 
-/// The elementwise operations on one number, in the precision of the caller (tensors are
-/// float32; per-layer numbers f64). The definitions of the module documentation.
-pub fn map_f64(op: Op, x: f64) -> f64 {
-    match op {
-        Op::Abs => x.abs(),
-        Op::Neg => -x,
-        Op::Sq => x * x,
-        Op::Sqrt => x.abs().sqrt(),
-        Op::Log => {
-            if x == 0.0 {
-                0.0
-            } else {
-                x.abs().ln()
+// The elementwise operations once, for float64 (per-layer numbers) and float32 (tensor
+// elements, as libtorch computes them): the definitions of the module documentation.
+macro_rules! elementwise {
+    ($map:ident, $zip:ident, $t:ty) => {
+        /// The elementwise operation `op` on one number (NaN for an operation that is not
+        /// elementwise).
+        pub fn $map(op: Op, x: $t) -> $t {
+            match op {
+                Op::Abs => x.abs(),
+                Op::Neg => -x,
+                Op::Sq => x * x,
+                Op::Sqrt => x.abs().sqrt(),
+                Op::Log if x == 0.0 => 0.0,
+                Op::Log => x.abs().ln(),
+                Op::Exp => x.min(EXP_MAX as $t).exp(),
+                Op::Inv if x == 0.0 => 0.0,
+                Op::Inv => 1.0 / x,
+                Op::Relu => x.max(0.0),
+                Op::Sign if x > 0.0 => 1.0,
+                Op::Sign if x < 0.0 => -1.0,
+                Op::Sign => 0.0,
+                Op::Step if x > 0.0 => 1.0,
+                Op::Step => 0.0,
+                Op::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+                Op::Tanh => x.tanh(),
+                _ => <$t>::NAN,
             }
         }
-        Op::Exp => x.min(EXP_MAX as f64).exp(),
-        Op::Inv => {
-            if x == 0.0 {
-                0.0
-            } else {
-                1.0 / x
+
+        /// The binary operation `op` on two numbers (NaN for an operation that is not binary).
+        pub fn $zip(op: Op, a: $t, b: $t) -> $t {
+            match op {
+                Op::Add => a + b,
+                Op::Sub => a - b,
+                Op::Mul => a * b,
+                Op::Div if b == 0.0 => 0.0,
+                Op::Div => a / b,
+                _ => <$t>::NAN,
             }
         }
-        Op::Relu => x.max(0.0),
-        Op::Sign => {
-            if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }
-        }
-        Op::Step => {
-            if x > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        }
-        Op::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-        Op::Tanh => x.tanh(),
-        _ => f64::NAN,
-    }
+    };
 }
 
-/// [`map_f64`] in float32.
-pub fn map_f32(op: Op, x: f32) -> f32 {
-    match op {
-        Op::Abs => x.abs(),
-        Op::Neg => -x,
-        Op::Sq => x * x,
-        Op::Sqrt => x.abs().sqrt(),
-        Op::Log => {
-            if x == 0.0 {
-                0.0
-            } else {
-                x.abs().ln()
-            }
-        }
-        Op::Exp => x.min(EXP_MAX).exp(),
-        Op::Inv => {
-            if x == 0.0 {
-                0.0
-            } else {
-                1.0 / x
-            }
-        }
-        Op::Relu => x.max(0.0),
-        Op::Sign => {
-            if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }
-        }
-        Op::Step => {
-            if x > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        }
-        Op::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-        Op::Tanh => x.tanh(),
-        _ => f32::NAN,
-    }
-}
-
-/// The binary operations on two numbers.
-pub fn zip_f64(op: Op, a: f64, b: f64) -> f64 {
-    match op {
-        Op::Add => a + b,
-        Op::Sub => a - b,
-        Op::Mul => a * b,
-        Op::Div => {
-            if b == 0.0 {
-                0.0
-            } else {
-                a / b
-            }
-        }
-        _ => f64::NAN,
-    }
-}
-
-/// [`zip_f64`] in float32.
-pub fn zip_f32(op: Op, a: f32, b: f32) -> f32 {
-    match op {
-        Op::Add => a + b,
-        Op::Sub => a - b,
-        Op::Mul => a * b,
-        Op::Div => {
-            if b == 0.0 {
-                0.0
-            } else {
-                a / b
-            }
-        }
-        _ => f32::NAN,
-    }
-}
+elementwise!(map_f64, zip_f64, f64);
+elementwise!(map_f32, zip_f32, f32);
 
 /// `exp` clips its argument here: e^30 ≈ 1.1e13 still sums over a million elements in float32.
 pub const EXP_MAX: f32 = 30.0;
