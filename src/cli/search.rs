@@ -220,11 +220,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
                 );
             }
             let device = parse_device(&a.device)?;
-            let workers = match a.workers {
-                Some(0) => bail!("--workers must be at least 1"),
-                Some(n) => n,
-                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            };
+            let workers = workers(a.workers)?;
             let engine_args = super::args::EngineArgs {
                 device: a.device.clone(),
                 data: "auto".into(),
@@ -284,11 +280,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         }
         (None, Some(model)) => {
             let device = parse_device(&a.device)?;
-            let workers = match a.workers {
-                Some(0) => bail!("--workers must be at least 1"),
-                Some(n) => n,
-                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            };
+            let workers = workers(a.workers)?;
             let engines = (0..workers)
                 .map(|_| engine_for(model, device).map(|(e, _, _)| e))
                 .collect::<Result<Vec<_>, _>>()
@@ -532,4 +524,13 @@ fn summary(
         }
     }
     s
+}
+
+/// `--workers`: at least 1; default one per core.
+fn workers(n: Option<usize>) -> anyhow::Result<usize> {
+    match n {
+        Some(0) => bail!("--workers must be at least 1"),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
 }

@@ -115,23 +115,33 @@ impl<'m> FeatureScorer<'m> {
     }
 }
 
+/// The row a table holds for `arch` (by official index), or why there is none.
+fn looked_up<'r, T>(
+    rows: &'r HashMap<usize, Result<T, String>>,
+    arch: &Arch,
+    source: &str,
+) -> Result<&'r T, PredictError> {
+    match rows.get(&arch.index()) {
+        Some(Ok(x)) => Ok(x),
+        Some(Err(reason)) => Err(PredictError::NoProxyValue {
+            arch: arch.to_string(),
+            reason: reason.clone(),
+        }),
+        None => Err(PredictError::NotInTable {
+            index: arch.index(),
+            arch: arch.to_string(),
+            source_name: source.to_string(),
+        }),
+    }
+}
+
 impl Scorer for FeatureScorer<'_> {
     fn predict(&mut self, arch: &Arch) -> Result<ArchPrediction, PredictError> {
         if let Some(p) = by_rule(arch, self.dataset) {
             return Ok(p);
         }
-        match self.rows.get(&arch.index()) {
-            Some(Ok(x)) => Ok(ArchPrediction::forest(self.model.predict_ordered(x)?[0])),
-            Some(Err(reason)) => Err(PredictError::NoProxyValue {
-                arch: arch.to_string(),
-                reason: reason.clone(),
-            }),
-            None => Err(PredictError::NotInTable {
-                index: arch.index(),
-                arch: arch.to_string(),
-                source_name: self.source.clone(),
-            }),
-        }
+        let x = looked_up(&self.rows, arch, &self.source)?;
+        Ok(ArchPrediction::forest(self.model.predict_ordered(x)?[0]))
     }
 
     fn params_flops(&mut self, arch: &Arch) -> Option<(f64, f64)> {
@@ -220,22 +230,11 @@ impl Scorer for ProxyColumnScorer {
                 reason: "none: the output ignores the input".into(),
             });
         }
-        match self.values.get(&arch.index()) {
-            Some(Ok(v)) => Ok(ArchPrediction {
-                mean: *v,
-                std: 0.0,
-                basis: crate::predict::Basis::Proxy,
-            }),
-            Some(Err(reason)) => Err(PredictError::NoProxyValue {
-                arch: arch.to_string(),
-                reason: reason.clone(),
-            }),
-            None => Err(PredictError::NotInTable {
-                index: arch.index(),
-                arch: arch.to_string(),
-                source_name: self.source.clone(),
-            }),
-        }
+        Ok(ArchPrediction {
+            mean: *looked_up(&self.values, arch, &self.source)?,
+            std: 0.0,
+            basis: crate::predict::Basis::Proxy,
+        })
     }
 
     fn params_flops(&mut self, arch: &Arch) -> Option<(f64, f64)> {
