@@ -64,7 +64,14 @@ fn bad_input_gives_one_line_errors() {
     // 100 KB: over any arch length, under the OS argument limit (10 MB strings are covered in
     // the unit tests of `space`).
     let garbage = "x".repeat(100 << 10);
+    let empty = std::env::temp_dir().join(format!("gf-empty-archs-{}.csv", std::process::id()));
+    std::fs::write(&empty, "").unwrap();
+    let empty = empty.to_str().unwrap().to_string();
     for (args, want) in [
+        (
+            vec!["proxies", "--space", "tss", "--arch-file", &empty],
+            "no archs in the file",
+        ),
         (vec!["archs", "--space", "foo"], "unknown search space"),
         (
             vec![
@@ -777,6 +784,15 @@ fn own_labels_for_some_archs_in_plain_layouts_train() {
     // A label column that is not there is named with the ones that are.
     let (o, _) = train(&by_arch, &["--target", "acc"], "none.gfm");
     assert_one_line_error(&o, "acc");
+    // A column named like a cost (params_m) is a cost, not a label: the error says so.
+    let costs = dir.join("costs.csv");
+    std::fs::write(
+        &costs,
+        "arch,params_m\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,1\n",
+    )
+    .unwrap();
+    let (o, _) = train(&costs, &[], "costs.gfm");
+    assert_one_line_error(&o, "params_m is the label schema's cost name, not a label");
 }
 
 /// `search --proxy`: ranking by one proxy without a model or labels, computed or looked up in

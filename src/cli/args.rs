@@ -117,6 +117,9 @@ pub fn collect_archs(
         let list = space
             .parse_arch_list(&text)
             .map_err(|(n, e)| anyhow::anyhow!("{} line {n}: {e}", f.display()))?;
+        if list.is_empty() {
+            bail!("--arch-file {}: no archs in the file", f.display());
+        }
         out.extend(list);
     }
     if out.is_empty() {

@@ -88,6 +88,8 @@ pub const LABEL_COLUMNS: [&str; 12] = [
 ];
 /// The label columns that may be used as a join target.
 pub const TARGET_COLUMNS: [&str; 4] = ["test_acc", "valid_acc", "valtest_acc", "train_acc"];
+/// The label columns that hold an arch's cost (HW-NAS-Bench), never a label.
+pub const COST_COLUMNS: [&str; 3] = ["params_m", "flops_m", "latency_s"];
 
 /// Why a table could not be read, written, validated or joined. One line; names the file
 /// (or `<memory>` for a table built in memory) and, for join problems, an example arch.
@@ -406,6 +408,24 @@ impl LabelTable {
             })
             .collect();
         if own.is_empty() && !TARGET_COLUMNS.iter().any(|c| has_column(&df, c)) {
+            let costs: Vec<&str> = COST_COLUMNS
+                .into_iter()
+                .filter(|c| has_column(&df, c))
+                .collect();
+            if !costs.is_empty() {
+                return Err(invalid(
+                    source,
+                    format!(
+                        "no label column: {} {} the label schema's cost name{}, not a label; \
+                         a label is an accuracy column ({}) or a numeric column of another name \
+                         (e.g. my_acc)",
+                        costs.join(", "),
+                        if costs.len() == 1 { "is" } else { "are" },
+                        if costs.len() == 1 { "" } else { "s" },
+                        TARGET_COLUMNS.join(", ")
+                    ),
+                ));
+            }
             return Err(TableError::MissingColumn {
                 path: source.into(),
                 column: "test_acc (or valid_acc, valtest_acc, train_acc)".into(),
