@@ -107,7 +107,7 @@ pub fn proxy_times(
     proxies: Option<Vec<String>>,
 ) -> anyhow::Result<ProxyTimes> {
     let list = match proxies {
-        Some(names) => crate::proxy::proxies_by_name(&names).map_err(anyhow::Error::msg)?,
+        Some(names) => crate::proxy::proxies_by_name(&names)?,
         None => all_proxies_for(space),
     };
     // As an extraction worker: backward passes launched by this thread, not the engine's.

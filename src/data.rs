@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use tch::{Device, Kind, Tensor};
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DataError {
     #[error("{path}: {why}")]
     File { path: PathBuf, why: String },

@@ -81,6 +81,7 @@ pub fn series_color(i: usize) -> RGBColor {
 
 /// Everything that can go wrong while plotting; each message is one line.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlotError {
     #[error("{path}: {source}")]
     Io {

@@ -71,6 +71,7 @@ impl ArchPrediction {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PredictError {
     /// One arch has no prediction; other archs may well have one.
     #[error("{arch}: no prediction, proxy {reason}")]
@@ -88,7 +89,7 @@ pub enum PredictError {
     #[error("{what} is unreadable: {detail}")]
     Unreadable { what: String, detail: String },
     /// The model was trained on a plain or Suite-Zero table: no engine computes its features.
-    #[error("the model was trained on external features (no proxy configuration): predict with --features")]
+    #[error("the model was trained on external features (no proxy configuration): predict from a table of those features")]
     ExternalFeatures,
     #[error("{table} was computed with another proxy configuration than the model was trained on ({diff}): their values do not mix")]
     OtherConfiguration { table: String, diff: String },
@@ -218,12 +219,11 @@ pub fn engine_for(
             model: format!("features {}", model.feature_names().join(",")),
         });
     }
-    let proxies = crate::proxy::proxies_by_name(&manifest.proxies).map_err(|detail| {
-        PredictError::Unreadable {
+    let proxies =
+        crate::proxy::proxies_by_name(&manifest.proxies).map_err(|e| PredictError::Unreadable {
             what: "the model's proxy list".into(),
-            detail,
-        }
-    })?;
+            detail: e.to_string(),
+        })?;
     let engine = Engine::new(proxies, manifest.config.clone(), dataset, device)?;
     Ok((engine, space, dataset))
 }

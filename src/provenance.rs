@@ -105,7 +105,7 @@ impl ProxyConfig {
         } else if self.share_isomorphic != other.share_isomorphic {
             let word = |s: bool| if s { "share" } else { "each" };
             Some(format!(
-                "--isomorphic {} vs {}",
+                "isomorphism sharing {} vs {}",
                 word(self.share_isomorphic),
                 word(other.share_isomorphic)
             ))

@@ -6,7 +6,7 @@
 
 use greenfactory::evolve::cache::{build_cache, CacheOptions};
 use greenfactory::formula::{sample, Formula};
-use greenfactory::proxy::{proxies_by_name, Engine, ProxyConfig};
+use greenfactory::proxy::{proxies_by_name, Engine, ProxyConfig, ProxyNameError};
 use greenfactory::space::{NatsDataset, Space};
 use tch::Device;
 
@@ -125,9 +125,17 @@ fn formulas_are_proxy_names_in_given_order_after_built_ins() {
     let e = proxies_by_name(&["layer_sum(norm(Q))".into()])
         .err()
         .unwrap();
-    assert!(e.contains("at 15"), "{e}");
+    assert!(
+        matches!(&e, ProxyNameError::Formula(f) if f.position == 15),
+        "{e}"
+    );
+    assert!(e.to_string().contains("at 15"), "{e}");
     let e = proxies_by_name(&["nwot2".into()]).err().unwrap();
-    assert!(e.contains("unknown proxy \"nwot2\""), "{e}");
+    assert!(
+        matches!(&e, ProxyNameError::Unknown { name, known } if name == "nwot2" && known.iter().any(|k| k == "nwot")),
+        "{e}"
+    );
+    assert!(e.to_string().contains("unknown proxy \"nwot2\""), "{e}");
 }
 
 /// A formula is a model feature: a table extracted with one trains a model, and `predict

@@ -2,13 +2,13 @@
 
 use super::args::EngineArgs;
 use crate::extract::{
-    extract, shard_archs, ArchSelection, ExtractOptions, Manifest, Progress, Shard,
+    extract, shard_archs, ArchSelection, ExtractError, ExtractOptions, Manifest, Progress, Shard,
 };
 use crate::net::parse_device;
 use crate::provenance::{DeviceKind, DeviceKinds};
 use crate::proxy::proxies_for_spec;
 use crate::space::{NatsDataset, Space};
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -86,9 +86,28 @@ fn parse_shard(spec: &str) -> anyhow::Result<(usize, usize)> {
     }
 }
 
+/// The library's error with the flags that act on it.
+fn with_flags(e: ExtractError) -> anyhow::Error {
+    match &e {
+        ExtractError::ConfigMismatch { field, .. } => {
+            let device = if field.starts_with("device") {
+                " (or --allow-device-change to finish it on this device)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("{e}; use another --out or delete it to start over{device}")
+        }
+        ExtractError::NotAnExtraction { .. } => anyhow::anyhow!("{e}; choose another --out"),
+        ExtractError::Selection { .. } | ExtractError::ArchList { .. } => {
+            anyhow::Error::new(e).context("--archs")
+        }
+        _ => e.into(),
+    }
+}
+
 pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
-    let selection = ArchSelection::parse(&a.archs)?;
-    let archs = selection.indices(a.space)?;
+    let selection = ArchSelection::parse(&a.archs).map_err(with_flags)?;
+    let archs = selection.indices(a.space).map_err(with_flags)?;
     if archs.is_empty() {
         anyhow::bail!("--archs {} selects no archs", a.archs);
     }
@@ -96,7 +115,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         anyhow::bail!("--chunk-size must be at least 1");
     }
     let proxies: Vec<String> = proxies_for_spec(a.space, &crate::formula::split_lists(&a.proxies))
-        .map_err(anyhow::Error::msg)?
+        .context("--proxies")?
         .iter()
         .map(|p| p.name().to_string())
         .collect();
@@ -154,7 +173,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         workers,
         allow_device_change: a.allow_device_change,
     };
-    let summary = extract(manifest, &opts, &a.out, &on_progress)?;
+    let summary = extract(manifest, &opts, &a.out, &on_progress).map_err(with_flags)?;
     bar.finish_and_clear();
     let p = &summary.progress;
     if summary.already_complete {

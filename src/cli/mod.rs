@@ -83,6 +83,16 @@ pub fn one_line_error(e: &anyhow::Error) -> String {
         }
         line.push_str(&text);
     }
+    // The library says what is missing; the command line says which option gives it.
+    let needs = e
+        .chain()
+        .find_map(|c| match c.downcast_ref::<crate::table::TableError>() {
+            Some(crate::table::TableError::LayoutNeeds { what, .. }) => Some(*what),
+            _ => None,
+        });
+    if let Some(what) = needs {
+        line.push_str(&format!(" (--{what})"));
+    }
     line
 }
 

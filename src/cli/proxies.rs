@@ -5,6 +5,7 @@ use super::output::{print_rows, Cell, Format};
 use crate::net::parse_device;
 use crate::proxy::{proxies_for_spec, Engine};
 use crate::space::{NatsDataset, Space};
+use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -34,8 +35,8 @@ pub struct ProxiesArgs {
 
 pub fn run(a: ProxiesArgs) -> anyhow::Result<()> {
     let archs = collect_archs(a.space, &a.archs, a.arch_file.as_ref())?;
-    let proxies = proxies_for_spec(a.space, &crate::formula::split_lists(&a.only))
-        .map_err(anyhow::Error::msg)?;
+    let proxies =
+        proxies_for_spec(a.space, &crate::formula::split_lists(&a.only)).context("--only")?;
     let device = parse_device(&a.engine.device)?;
     let mut config = a.engine.config(a.space, a.dataset, false)?;
     config.tf32 = crate::net::tf32_in_use(device);

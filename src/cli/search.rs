@@ -7,7 +7,7 @@ use crate::net::parse_device;
 use crate::predict::{check_table_config, engine_for};
 use crate::search::{
     check_model, search, Candidate, Constraints, EngineScorer, FeatureScorer, HwCosts, Objective,
-    Scorer, SearchConfig, SearchOutcome, Strategy,
+    Scorer, SearchConfig, SearchError, SearchOutcome, Strategy,
 };
 use crate::space::{NatsDataset, Space};
 use anyhow::{bail, Context};
@@ -232,9 +232,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
             config.tf32 = crate::net::tf32_in_use(device);
             let engines = (0..workers)
                 .map(|_| {
-                    let proxies = crate::proxy::proxies_by_name(&names)
-                        .map_err(anyhow::Error::msg)
-                        .context("--proxy")?;
+                    let proxies = crate::proxy::proxies_by_name(&names).context("--proxy")?;
                     Ok(crate::proxy::Engine::new(
                         proxies,
                         config.clone(),
@@ -309,7 +307,13 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         inner: scorer.as_mut(),
         bar: &bar,
     };
-    let outcome = search(a.space, &mut shown, &config)?;
+    let outcome = search(a.space, &mut shown, &config).map_err(|e| match e {
+        SearchError::ZeroBudget => anyhow::Error::new(e).context("--budget"),
+        SearchError::MissingCost { ref needs, .. } if needs.starts_with("HW-NAS-Bench") => {
+            anyhow::anyhow!("{e} (--hw FILE --hw-metric NAME)")
+        }
+        e => e.into(),
+    })?;
     bar.finish_and_clear();
     let shown: Vec<&Candidate> = if config.objective.is_front() {
         outcome.front()

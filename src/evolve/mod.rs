@@ -661,7 +661,8 @@ pub fn held_out(
     labels: &HashMap<usize, f64>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Vec<HeldOut>, f64), EvolveError> {
-    let proxies = crate::proxy::proxies_by_name(names).map_err(EvolveError::Settings)?;
+    let proxies =
+        crate::proxy::proxies_by_name(names).map_err(|e| EvolveError::Settings(e.to_string()))?;
     let mut scorers = worker_engines(engine, &proxies, workers.max(1))?;
     // proxies_by_name orders built-ins first: index by name.
     let at: Vec<usize> = names

@@ -84,17 +84,20 @@ pub(crate) fn chunk_path(parts: &Path, k: usize) -> PathBuf {
     parts.join(format!("chunk-{k:06}.jsonl"))
 }
 
-fn io_err(path: &Path, e: impl std::fmt::Display) -> ExtractError {
-    ExtractError::Io(format!("{}: {e}", path.display()))
-}
-
-/// Writes `bytes` to `path` atomically ([`crate::atomic::write_atomic`]).
+/// Writes `bytes` to `path` atomically ([`crate::atomic::write_atomic_with`]).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExtractError> {
-    crate::atomic::write_atomic(path, bytes).map_err(|e| ExtractError::Io(e.to_string()))
+    use std::io::Write;
+    let tmp = crate::atomic::tmp_path(path);
+    crate::atomic::write_atomic_with(
+        path,
+        |f| f.write_all(bytes).map_err(ExtractError::io(&tmp)),
+        |p, source| ExtractError::io(p)(source),
+    )
 }
 
 pub(crate) fn write_manifest(parts: &Path, m: &Manifest) -> Result<(), ExtractError> {
-    let text = serde_json::to_vec_pretty(m).map_err(|e| io_err(parts, e))?;
+    let text =
+        serde_json::to_vec_pretty(m).map_err(|e| ExtractError::file(parts, e.to_string()))?;
     write_atomic(&parts.join("manifest.json"), &text)
 }
 
@@ -102,20 +105,20 @@ pub(crate) fn read_manifest(parts: &Path) -> Result<Option<Manifest>, ExtractErr
     let p = parts.join("manifest.json");
     match std::fs::read(&p) {
         Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
-            io_err(
+            ExtractError::file(
                 &p,
                 format!("unreadable manifest ({e}); remove the folder to start over"),
             )
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err(&p, e)),
+        Err(e) => Err(ExtractError::io(&p)(e)),
     }
 }
 
 pub(crate) fn write_chunk(parts: &Path, k: usize, rows: &[ChunkRow]) -> Result<(), ExtractError> {
     let mut buf = Vec::new();
     for r in rows {
-        serde_json::to_writer(&mut buf, r).map_err(|e| io_err(parts, e))?;
+        serde_json::to_writer(&mut buf, r).map_err(|e| ExtractError::file(parts, e.to_string()))?;
         buf.push(b'\n');
     }
     write_atomic(&chunk_path(parts, k), &buf)
@@ -129,13 +132,13 @@ pub(crate) fn read_chunk(
     expected: usize,
 ) -> Result<Vec<ChunkRow>, ExtractError> {
     let p = chunk_path(parts, k);
-    let text = std::fs::read_to_string(&p).map_err(|e| io_err(&p, e))?;
+    let text = std::fs::read_to_string(&p).map_err(ExtractError::io(&p))?;
     let rows: Vec<ChunkRow> = text
         .lines()
-        .map(|l| serde_json::from_str(l).map_err(|e| io_err(&p, e)))
+        .map(|l| serde_json::from_str(l).map_err(|e| ExtractError::file(&p, e.to_string())))
         .collect::<Result<_, _>>()?;
     if rows.len() != expected {
-        return Err(io_err(
+        return Err(ExtractError::file(
             &p,
             format!("{} rows where {expected} are expected", rows.len()),
         ));

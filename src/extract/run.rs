@@ -95,17 +95,20 @@ impl ArchSelection {
                 (*start..*end).collect()
             }
             ArchSelection::File(f) => {
-                let text = std::fs::read_to_string(f)
-                    .map_err(|e| ExtractError::Io(format!("{f}: {e}")))?;
+                let text = std::fs::read_to_string(f).map_err(ExtractError::io(f))?;
                 let v: Vec<usize> = space
                     .parse_arch_list(&text)
-                    .map_err(|(n, e)| ExtractError::Io(format!("{f} line {n}: {e}")))?
+                    .map_err(|(line, source)| ExtractError::ArchList {
+                        path: f.into(),
+                        line,
+                        source,
+                    })?
                     .iter()
                     .map(|a| a.index())
                     .collect();
                 let mut seen = std::collections::HashSet::new();
                 if let Some(d) = v.iter().find(|i| !seen.insert(**i)) {
-                    return Err(ExtractError::Io(format!("{f}: arch {d} listed twice")));
+                    return Err(ExtractError::file(f, format!("arch {d} listed twice")));
                 }
                 v
             }
@@ -235,8 +238,8 @@ pub struct RunRecord {
 impl RunRecord {
     /// Writes the record as pretty JSON, atomically.
     pub fn write(&self, path: &Path) -> Result<(), ExtractError> {
-        let text = serde_json::to_vec_pretty(self)
-            .map_err(|e| ExtractError::Io(format!("{}: {e}", path.display())))?;
+        let text =
+            serde_json::to_vec_pretty(self).map_err(|e| ExtractError::file(path, e.to_string()))?;
         chunks::write_atomic(path, &text)
     }
 }
@@ -294,8 +297,7 @@ pub fn extract(
         return finished_table(manifest, opts, out);
     }
     let parts = chunks::parts_dir(out);
-    std::fs::create_dir_all(&parts)
-        .map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
+    std::fs::create_dir_all(&parts).map_err(ExtractError::io(&parts))?;
     let _lock = WorkLock::acquire(&parts, out)?;
     let manifest = reconcile_work_folder(manifest, opts, &parts)?;
     let plan = Plan::new(&manifest, parts)?;
@@ -319,8 +321,7 @@ pub fn extract(
         wall_seconds: t0.elapsed().as_secs_f64(),
     };
     record.write(&run_record_path(out))?;
-    std::fs::remove_dir_all(&plan.parts)
-        .map_err(|e| ExtractError::Io(format!("{}: {e}", plan.parts.display())))?;
+    std::fs::remove_dir_all(&plan.parts).map_err(ExtractError::io(&plan.parts))?;
     Ok(ExtractSummary {
         progress,
         wall_seconds: t0.elapsed().as_secs_f64(),
@@ -340,7 +341,7 @@ impl WorkLock {
     fn acquire(parts: &Path, out: &Path) -> Result<WorkLock, ExtractError> {
         use std::io::Write;
         let path = parts.join("lock");
-        let io = |e: std::io::Error| ExtractError::Io(format!("{}: {e}", path.display()));
+        let io = |e: std::io::Error| ExtractError::io(&path)(e);
         for _ in 0..2 {
             match std::fs::OpenOptions::new()
                 .write(true)
@@ -367,10 +368,7 @@ impl WorkLock {
                 Err(e) => return Err(io(e)),
             }
         }
-        Err(ExtractError::Io(format!(
-            "{}: could not take the lock",
-            path.display()
-        )))
+        Err(ExtractError::file(&path, "could not take the lock"))
     }
 }
 
@@ -399,10 +397,9 @@ fn finished_table(
     out: &Path,
 ) -> Result<ExtractSummary, ExtractError> {
     let existing = crate::extract::table_out::read_manifest(out)?.ok_or_else(|| {
-        ExtractError::Io(format!(
-            "{} exists and is not a greenfactory extraction (no manifest); choose another --out",
-            out.display()
-        ))
+        ExtractError::NotAnExtraction {
+            path: out.to_path_buf(),
+        }
     })?;
     if opts.allow_device_change && existing.differs_in_device_only(&manifest) {
         manifest.device_kind.clone_from(&existing.device_kind);
@@ -434,8 +431,7 @@ fn reconcile_work_folder(
     opts: &ExtractOptions,
     parts: &Path,
 ) -> Result<Manifest, ExtractError> {
-    std::fs::create_dir_all(parts)
-        .map_err(|e| ExtractError::Io(format!("{}: {e}", parts.display())))?;
+    std::fs::create_dir_all(parts).map_err(ExtractError::io(parts))?;
     match chunks::read_manifest(parts)? {
         Some(m) => {
             if opts.allow_device_change && m.differs_in_device_only(&manifest) {
@@ -466,7 +462,7 @@ struct Plan<'a> {
 impl<'a> Plan<'a> {
     fn new(manifest: &'a Manifest, parts: std::path::PathBuf) -> Result<Plan<'a>, ExtractError> {
         Ok(Plan {
-            proxies: proxies_by_name(&manifest.proxies).map_err(ExtractError::Proxies)?,
+            proxies: proxies_by_name(&manifest.proxies)?,
             work: work_list(manifest)?,
             size: manifest.chunk_size.max(1),
             manifest,
@@ -644,10 +640,10 @@ fn assemble_rows(plan: &Plan, opts: &ExtractOptions) -> Result<Vec<ChunkRow>, Ex
         let want = plan.chunk(k);
         let chunk = chunks::read_chunk(&plan.parts, k, want.len())?;
         if chunk.iter().map(|r| r.index).ne(want.iter().copied()) {
-            return Err(ExtractError::Io(format!(
-                "{}: its archs are not those of chunk {k} of this run; remove the folder to start over",
-                chunks::chunk_path(&plan.parts, k).display()
-            )));
+            return Err(ExtractError::file(
+                chunks::chunk_path(&plan.parts, k),
+                format!("its archs are not those of chunk {k} of this run; remove the folder to start over"),
+            ));
         }
         rows.extend(chunk);
     }

@@ -23,10 +23,9 @@ pub fn shard_archs(
     n: usize,
 ) -> Result<Vec<usize>, ExtractError> {
     if n == 0 || k >= n {
-        return Err(ExtractError::Selection {
-            spec: format!("{k}/{n}"),
-            why: "expected K/N with 0 <= K < N".into(),
-        });
+        return Err(ExtractError::Shards(format!(
+            "shard {k}/{n}: expected K/N with 0 <= K < N"
+        )));
     }
     let mut unit_of: HashMap<usize, usize> = HashMap::new();
     let mut mine = Vec::new();
@@ -53,10 +52,6 @@ pub struct CombineSummary {
     pub archs: usize,
 }
 
-fn terr(e: impl std::fmt::Display) -> ExtractError {
-    ExtractError::Table(e.to_string())
-}
-
 /// Combines the finished tables of all N shards of one sharded extraction into `out`: the
 /// rows in the selection's order and the manifest of the unsharded run, so the table equals
 /// the one an unsharded run writes. Refuses shards of different runs, a missing or repeated
@@ -70,7 +65,7 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
     }
     let mut parts: Vec<(Manifest, ProxyTable)> = Vec::with_capacity(shards.len());
     for p in shards {
-        let t = table::read_proxies(p).map_err(terr)?;
+        let t = table::read_proxies(p)?;
         let Some(m) = t.config.clone() else {
             return Err(ExtractError::Shards(format!(
                 "{} is not a greenfactory extraction (no manifest)",
@@ -79,7 +74,7 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
         };
         if m.shard.is_none() {
             return Err(ExtractError::Shards(format!(
-                "{} is not a shard (made without --shard)",
+                "{} is not a shard of a sharded extraction",
                 p.display()
             )));
         }
@@ -131,7 +126,7 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
     }
     let mut df = parts[0].1.df.clone();
     for (_, t) in &parts[1..] {
-        df.vstack_mut(&t.df).map_err(terr)?;
+        df.vstack_mut(&t.df).map_err(ExtractError::polars(out))?;
     }
     let position: HashMap<usize, usize> = first_shard
         .selection
@@ -142,7 +137,7 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
     let index: Vec<Option<i64>> = df
         .column("arch_index")
         .and_then(|c| c.i64().map(|ca| ca.iter().collect()))
-        .map_err(terr)?;
+        .map_err(ExtractError::polars(out))?;
     let mut order: Vec<(usize, u32)> = Vec::with_capacity(df.height());
     for (row, i) in index.into_iter().enumerate() {
         let i = i.unwrap_or(-1);
@@ -163,7 +158,7 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
         )));
     }
     let take = IdxCa::from_vec("take".into(), order.iter().map(|&(_, r)| r).collect());
-    let mut df = df.take(&take).map_err(terr)?;
+    let mut df = df.take(&take).map_err(ExtractError::polars(out))?;
     df.rechunk_mut();
     let mut manifest = first.clone();
     manifest.archs = first_shard.selection.clone();
@@ -176,7 +171,7 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
         config: Some(manifest.clone()),
         source: out.display().to_string(),
     };
-    table::write_proxies(&t, out).map_err(terr)?;
+    table::write_proxies(&t, out)?;
     // The shards' run records, summed: the work is what they did together.
     let records: Vec<RunRecord> = shards
         .iter()

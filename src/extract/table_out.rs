@@ -8,10 +8,6 @@ use crate::table::{self, ProxyTable};
 use polars::prelude::*;
 use std::path::Path;
 
-fn terr(e: impl std::fmt::Display) -> ExtractError {
-    ExtractError::Table(e.to_string())
-}
-
 /// Writes `rows` (in arch-list order) to `out` atomically.
 pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result<(), ExtractError> {
     let n = rows.len();
@@ -46,16 +42,16 @@ pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result
         })
         .collect();
     cols.push(Column::new("error".into(), errors));
-    let df = DataFrame::new(n, cols).map_err(terr)?;
+    let df = DataFrame::new(n, cols).map_err(ExtractError::polars(out))?;
     let t = ProxyTable {
         df,
         config: Some(m.clone()),
         source: out.display().to_string(),
     };
-    table::write_proxies(&t, out).map_err(terr)
+    Ok(table::write_proxies(&t, out)?)
 }
 
 /// The manifest stored in a finished table; `None` for a proxy table that is not an extraction.
 pub(crate) fn read_manifest(path: &Path) -> Result<Option<Manifest>, ExtractError> {
-    Ok(table::read_proxies(path).map_err(terr)?.config)
+    Ok(table::read_proxies(path)?.config)
 }

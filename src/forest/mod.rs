@@ -98,6 +98,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in the forest module; each message is one line.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ForestError {
     #[error("invalid forest parameter {name}: {reason}")]
     InvalidParam { name: &'static str, reason: String },

@@ -337,26 +337,18 @@ impl Model {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ForestError> {
         let path = path.as_ref();
         let bytes = self.to_bytes()?;
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let io = |p: &Path| {
-            let p = p.to_path_buf();
-            move |source| ForestError::Io { path: p, source }
+        let io = |p: &Path, source| ForestError::Io {
+            path: p.to_path_buf(),
+            source,
         };
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()
-        };
-        if let Err(e) = write() {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io(&tmp)(e));
-        }
-        std::fs::rename(&tmp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io(path)(e)
-        })
+        crate::atomic::write_atomic_with(
+            path,
+            |f| {
+                f.write_all(&bytes)
+                    .map_err(|e| io(&crate::atomic::tmp_path(path), e))
+            },
+            io,
+        )
     }
 
     /// Reads a model file written by [`Model::save`].

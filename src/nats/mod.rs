@@ -22,6 +22,7 @@ use std::path::PathBuf;
 
 /// Why an archive, or a file in it, could not be read. Every message names the file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NatsError {
     #[error("{}: cannot read: {source}", path.display())]
     Io {

@@ -103,6 +103,7 @@ impl Value {
 
 /// Why a pickle stream was rejected. Offsets are byte offsets into the (decompressed) stream.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PickleError {
     #[error("truncated pickle: opcode {opcode} at byte {offset} needs more data")]
     Truncated { opcode: String, offset: usize },

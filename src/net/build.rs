@@ -8,6 +8,7 @@ use tch::{Device, Kind, Tensor};
 /// Errors from building or running a network (libtorch errors such as CUDA out-of-memory
 /// arrive here as `Torch`).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NetworkError {
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

@@ -3,6 +3,7 @@
 use tch::Device;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DeviceError {
     #[error("unknown device {0:?} (expected auto, cpu, cuda or cuda:N)")]
     Unknown(String),

@@ -44,7 +44,8 @@ pub mod zico;
 pub use context::{ArchContext, GraspGraph, JacobianPass, LabelledPass, PassPlan, ReluPass};
 pub use registry::{
     all_proxies, all_proxies_for, default_proxies_for, default_proxy_names, proxies_by_name,
-    proxies_for_spec, Engine, ProxyRef, ProxyVector, DEFAULT_PROXIES, SSS_DEFAULT_PROXIES,
+    proxies_for_spec, Engine, ProxyNameError, ProxyRef, ProxyVector, DEFAULT_PROXIES,
+    SSS_DEFAULT_PROXIES,
 };
 
 use crate::net::NetworkError;
@@ -153,6 +154,7 @@ pub trait Proxy: Send + Sync {
 
 /// Why a proxy has no value for an arch. Recorded in the arch's row; the run goes on.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProxyError {
     #[error("network: {0}")]
     Network(NetworkError),

@@ -109,7 +109,7 @@ pub fn default_proxies_for(space: crate::space::Space) -> Vec<ProxyRef> {
 pub fn proxies_for_spec(
     space: crate::space::Space,
     names: &[String],
-) -> Result<Vec<ProxyRef>, String> {
+) -> Result<Vec<ProxyRef>, ProxyNameError> {
     match names {
         [] => Ok(default_proxies_for(space)),
         [one] if one == "default" => Ok(default_proxies_for(space)),
@@ -118,12 +118,23 @@ pub fn proxies_for_spec(
     }
 }
 
+/// Why a name is not a proxy: no built-in has it and it is not a formula.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProxyNameError {
+    #[error("unknown proxy {name:?} (known: {}; or a formula such as layer_sum(norm(G)))", known.join(", "))]
+    Unknown { name: String, known: Vec<String> },
+    /// It looks like a formula (it has a parenthesis) but does not parse.
+    #[error(transparent)]
+    Formula(#[from] crate::formula::FormulaError),
+}
+
 /// The proxies named in `names` (comma lists are split by the caller,
 /// [`crate::formula::split_list`]): built-ins in registry order, then formulas
 /// ([`crate::formula`]) in the order given, each once. A formula's name is its canonical text.
 /// An unknown name is an error listing the known ones; a formula that does not parse is its
 /// parse error (with the position).
-pub fn proxies_by_name(names: &[String]) -> Result<Vec<ProxyRef>, String> {
+pub fn proxies_by_name(names: &[String]) -> Result<Vec<ProxyRef>, ProxyNameError> {
     let all = all_proxies();
     let mut formulas: Vec<ProxyRef> = Vec::new();
     for n in names {
@@ -131,18 +142,17 @@ pub fn proxies_by_name(names: &[String]) -> Result<Vec<ProxyRef>, String> {
             continue;
         }
         if crate::formula::Formula::looks_like(n) {
-            let f: crate::formula::Formula = n.parse().map_err(|e| format!("{e}"))?;
+            let f: crate::formula::Formula = n.parse()?;
             let p = super::formula::FormulaProxy::new(f);
             if !formulas.iter().any(|q| q.name() == p.name()) {
                 formulas.push(Arc::new(p));
             }
             continue;
         }
-        let known: Vec<&str> = all.iter().map(|p| p.name()).collect();
-        return Err(format!(
-            "unknown proxy {n:?} (known: {}; or a formula such as layer_sum(norm(G)))",
-            known.join(", ")
-        ));
+        return Err(ProxyNameError::Unknown {
+            name: n.clone(),
+            known: all.iter().map(|p| p.name().to_string()).collect(),
+        });
     }
     let mut out: Vec<ProxyRef> = all
         .into_iter()

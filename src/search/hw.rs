@@ -42,6 +42,7 @@ const NASLIB_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3
 
 /// What can be wrong with a hardware-cost file; each message is one line.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HwError {
     #[error("{path}: {source}")]
     Io {

@@ -55,8 +55,9 @@ use crate::space::{Arch, NatsDataset, Space};
 
 /// Everything that stops a search; each message is one line.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SearchError {
-    #[error("a budget of 0 scores nothing: give --budget 1 or more")]
+    #[error("a budget of 0 scores nothing: the budget is 1 or more archs")]
     ZeroBudget,
     #[error("invalid search parameter {name}: {reason}")]
     InvalidParam { name: &'static str, reason: String },
@@ -445,7 +446,7 @@ fn validate(space: Space, config: &SearchConfig) -> Result<(), SearchError> {
             } else {
                 "a hardware-cost constraint".into()
             },
-            needs: "HW-NAS-Bench costs (--hw FILE --hw-metric NAME)".into(),
+            needs: "HW-NAS-Bench costs".into(),
         }),
         _ => Ok(()),
     }

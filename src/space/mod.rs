@@ -22,6 +22,7 @@ use std::str::FromStr;
 
 /// Why an arch string, index or space name was rejected. The message names what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SpaceError {
     #[error("empty arch string")]
     Empty,

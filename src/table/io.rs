@@ -8,7 +8,7 @@ use super::{
 use crate::provenance::{Accuracy, Manifest};
 use crate::space::Space;
 use polars::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Either kind of table, as recognised by [`read_any`].
 #[derive(Debug, Clone)]
@@ -483,7 +483,7 @@ fn plain_to_proxies(df: &DataFrame, layout: &PlainLayout, p: &str) -> Result<Pro
                 if given.is_some_and(|g| g != s) {
                     return Err(bad(
                         "space",
-                        format!("{s} but --space is {}", given.unwrap()),
+                        format!("{s} but the given space is {}", given.unwrap()),
                     ));
                 }
                 s
@@ -494,10 +494,11 @@ fn plain_to_proxies(df: &DataFrame, layout: &PlainLayout, p: &str) -> Result<Pro
                 Some(Some(a)) if a.starts_with('|') => Space::Tss,
                 Some(Some(_)) => Space::Sss,
                 _ => {
-                    return Err(invalid(
-                        p,
-                        "no space column and no arch strings: say which space with --space",
-                    ))
+                    return Err(TableError::LayoutNeeds {
+                        path: p.to_string(),
+                        what: "space",
+                        why: "no space column and no arch strings",
+                    })
                 }
             },
         };
@@ -541,10 +542,11 @@ fn plain_to_proxies(df: &DataFrame, layout: &PlainLayout, p: &str) -> Result<Pro
             (Some(None), _) => return Err(bad("dataset", "empty".into())),
             (None, Some(g)) => g,
             (None, None) => {
-                return Err(invalid(
-                    p,
-                    "no dataset column: say which dataset with --dataset",
-                ))
+                return Err(TableError::LayoutNeeds {
+                    path: p.to_string(),
+                    what: "dataset",
+                    why: "no dataset column",
+                })
             }
         };
         out_space.push(space.name());
@@ -623,45 +625,30 @@ pub fn read_proxies_as(path: &Path, layout: &PlainLayout) -> Result<ProxyTable> 
     Ok(t)
 }
 
-/// `<out>.tmp` beside `out`.
-fn tmp_path(out: &Path) -> PathBuf {
-    let mut s = out.as_os_str().to_owned();
-    s.push(".tmp");
-    PathBuf::from(s)
-}
-
-/// Writes `df` to `out` atomically: into `<out>.tmp`, flushed to disk, then renamed, so a file
-/// at `out` is always complete. `out` must end in `.parquet`.
+/// Writes `df` to `out` atomically ([`crate::atomic::write_atomic_with`]), so a file at `out`
+/// is always complete. `out` must end in `.parquet`.
 fn write_parquet_atomic(df: &mut DataFrame, out: &Path, config: Option<String>) -> Result<()> {
     let p = disp(out);
     if ext(out)? != Ext::Parquet {
         return Err(invalid(&p, "tables are written as Parquet (.parquet)"));
     }
-    let tmp = tmp_path(out);
-    let io = |source| TableError::Io {
-        path: disp(&tmp),
-        source,
-    };
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        let kv = config
-            .as_ref()
-            .map(|c| KeyValueMetadata::from_static(vec![(PROXY_CONFIG_KEY.into(), c.clone())]));
-        ParquetWriter::new(&mut f)
-            .with_key_value_metadata(kv)
-            .finish(df)
-            .map_err(pe(&p))?;
-        f.sync_all().map_err(io)?;
-        drop(f);
-        std::fs::rename(&tmp, out).map_err(|source| TableError::Io {
-            path: p.clone(),
+    let kv = config
+        .as_ref()
+        .map(|c| KeyValueMetadata::from_static(vec![(PROXY_CONFIG_KEY.into(), c.clone())]));
+    crate::atomic::write_atomic_with(
+        out,
+        |f| {
+            ParquetWriter::new(f)
+                .with_key_value_metadata(kv)
+                .finish(df)
+                .map(|_| ())
+                .map_err(pe(&p))
+        },
+        |path, source| TableError::Io {
+            path: disp(path),
             source,
-        })
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        },
+    )
 }
 
 /// Writes a label table as Parquet, atomically.

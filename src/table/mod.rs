@@ -94,6 +94,7 @@ pub const COST_COLUMNS: [&str; 3] = ["params_m", "flops_m", "latency_s"];
 /// Why a table could not be read, written, validated or joined. One line; names the file
 /// (or `<memory>` for a table built in memory) and, for join problems, an example arch.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TableError {
     #[error("{path}: {source}")]
     Polars { path: String, source: PolarsError },
@@ -119,6 +120,14 @@ pub enum TableError {
     },
     #[error("{path}: {what}")]
     Invalid { path: String, what: String },
+    /// A plain table that does not say its space or dataset, read without the layout saying it.
+    #[error("{path}: {why}: the {what} must be given")]
+    LayoutNeeds {
+        path: String,
+        /// `space` or `dataset`.
+        what: &'static str,
+        why: &'static str,
+    },
     #[error("unknown dataset {0:?} (expected cifar10, cifar100 or imagenet16-120)")]
     UnknownDataset(String),
     #[error("{path}: duplicate arch in the {side} table: arch_index {index} ({arch}) appears {count} times for {dataset}")]
