@@ -59,6 +59,9 @@ lint: setup
 	cargo fmt --check
 	$(CARGO_ENV) cargo clippy --all-targets -- -D warnings
 	$(CARGO_ENV) cargo clippy --no-default-features --lib -- -D warnings
+	@# The binding's crate (its own workspace): the library API it uses is linted with it.
+	cargo fmt --check --manifest-path python/Cargo.toml
+	cd python && PYO3_PYTHON=$$(command -v python3) cargo clippy --all-targets -- -D warnings
 
 # The Python binding (python/, its own cargo workspace and target dir): a venv outside the repo
 # (~/.cache/greenfactory/venv-python, pinned PyPI packages), wheel built by maturin and installed.

@@ -22,21 +22,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use greenfactory::forest::Model;
-use greenfactory::search::{
-    check_model, search, Constraints, FeatureScorer, SearchConfig, Strategy,
-};
-use greenfactory::table::{read_proxies_as, PlainLayout};
+use greenfactory::predict::read_table_for;
+use greenfactory::search::{search, Constraints, FeatureScorer, SearchConfig, Strategy};
 
 fn run(model: &Path, table: &Path, seed: u64) -> Result<(), Box<dyn std::error::Error>> {
     let model = Model::load(model)?;
-    let (space, dataset) = (model.meta().space, model.meta().dataset);
-    check_model(&model, space, dataset)?;
-    let layout = PlainLayout {
-        space: Some(space),
-        dataset: Some(dataset.name().to_string()),
-    };
-    let table = read_proxies_as(table, &layout)?;
-    let mut scorer = FeatureScorer::from_table(&model, space, dataset, &table)?;
+    // The table's configuration is checked against the model's; a mismatch is an error.
+    let (table, _) = read_table_for(&model, table)?;
+    let mut scorer = FeatureScorer::for_model(&model, &table)?;
     let config = SearchConfig {
         // Networks under 1 M parameters (NATS-Bench TSS spans 0.07–1.53 M).
         constraints: Constraints {
@@ -45,7 +38,7 @@ fn run(model: &Path, table: &Path, seed: u64) -> Result<(), Box<dyn std::error::
         },
         ..SearchConfig::new(Strategy::EVOLUTION, 200, seed)
     };
-    let outcome = search(space, &mut scorer, &config)?;
+    let outcome = search(model.meta().space, &mut scorer, &config)?;
     println!("index  predicted  ± std  params M  arch");
     for c in outcome.ranked().into_iter().take(5) {
         let p = c

@@ -59,3 +59,5 @@ pub mod provenance;
 pub mod proxy;
 #[cfg(feature = "table")]
 pub mod table;
+#[cfg(feature = "table")]
+pub mod training;

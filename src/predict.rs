@@ -228,31 +228,58 @@ pub fn engine_for(
     Ok((engine, space, dataset))
 }
 
+/// What [`check_table_config`] could check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigCheck {
+    /// The table's values were computed with the model's proxy configuration.
+    Same,
+    /// The table records no configuration (a plain or Suite-Zero table): nothing could be
+    /// checked, which a tool should tell its user.
+    TableHasNone,
+    /// The model was trained on a table without one: there is nothing to compare with.
+    ModelHasNone,
+}
+
 /// Whether a proxy table's values were computed with the model's proxy configuration (batch,
 /// input, seed, engine version, isomorphism sharing): values of another configuration would be
 /// scored silently wrong, so that is an error. (The proxies themselves are checked by name
 /// against the model's features when the rows are read, [`crate::table::features_for_predict`].)
-/// `Ok(false)`: the table (or the model) records no configuration, so nothing could be
-/// checked; the caller says so.
 #[cfg(feature = "table")]
 pub fn check_table_config(
     table: &crate::table::ProxyTable,
     model: &Model,
-) -> Result<bool, PredictError> {
+) -> Result<ConfigCheck, PredictError> {
     let Some(theirs) = &table.config else {
-        return Ok(false);
+        return Ok(ConfigCheck::TableHasNone);
     };
     // A model made from another kind of table (e.g. Suite-Zero's) has no manifest to compare.
     let Some(ours) = &model.meta().proxy_config else {
-        return Ok(false);
+        return Ok(ConfigCheck::ModelHasNone);
     };
     match theirs.config.first_difference(&ours.config) {
         Some(diff) => Err(PredictError::OtherConfiguration {
             table: table.source.clone(),
             diff,
         }),
-        None => Ok(true),
+        None => Ok(ConfigCheck::Same),
     }
+}
+
+/// Reads the proxy table at `path` for `model`: a plain table's space and dataset are the
+/// model's, and its configuration is checked against the model's ([`check_table_config`], whose
+/// answer comes with it). The rows are not filtered: [`model_table`] and the scorers do that.
+#[cfg(feature = "table")]
+pub fn read_table_for(
+    model: &Model,
+    path: &std::path::Path,
+) -> Result<(crate::table::ProxyTable, ConfigCheck), PredictError> {
+    let layout = crate::table::PlainLayout {
+        space: Some(model.meta().space),
+        dataset: Some(model.meta().dataset.name().into()),
+    };
+    let table = crate::table::read_proxies_as(path, &layout)?;
+    let check = check_table_config(&table, model)?;
+    Ok((table, check))
 }
 
 /// One row of a proxy table with its prediction, or why it has none.

@@ -11,8 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use greenfactory::forest::{
-    self, Dataset, Forest, ForestError, ForestParams, MaxFeatures, Metrics, Protocol, SplitSize,
-    Splitter,
+    self, Dataset, ForestError, ForestParams, MaxFeatures, Metrics, Protocol, SplitSize, Splitter,
 };
 use greenfactory::provenance::Manifest;
 use greenfactory::space::{self, Arch, NatsDataset, Space};
@@ -123,16 +122,6 @@ fn metrics_dict<'py>(py: Python<'py>, m: &Metrics) -> PyResult<Bound<'py, PyDict
     Ok(d)
 }
 
-fn max_features_text(m: MaxFeatures) -> String {
-    match m {
-        MaxFeatures::All => "all".into(),
-        MaxFeatures::Sqrt => "sqrt".into(),
-        MaxFeatures::Log2 => "log2".into(),
-        MaxFeatures::Fraction(f) => format!("{f}"),
-        MaxFeatures::Count(c) => format!("{c}"),
-    }
-}
-
 fn params_dict<'py>(py: Python<'py>, p: &ForestParams) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item(
@@ -146,7 +135,7 @@ fn params_dict<'py>(py: Python<'py>, p: &ForestParams) -> PyResult<Bound<'py, Py
     match p.max_features {
         MaxFeatures::Fraction(f) => d.set_item("max_features", f)?,
         MaxFeatures::Count(c) => d.set_item("max_features", c)?,
-        m => d.set_item("max_features", max_features_text(m))?,
+        m => d.set_item("max_features", m.to_string())?,
     }
     d.set_item("max_depth", p.max_depth)?;
     d.set_item("min_samples_split", p.min_samples_split)?;
@@ -160,12 +149,12 @@ fn params_dict<'py>(py: Python<'py>, p: &ForestParams) -> PyResult<Bound<'py, Py
 /// `"all"`, `"sqrt"`, `"log2"`, a float fraction in (0, 1] or an int count (sklearn's meanings).
 fn parse_max_features(v: &Bound<'_, PyAny>) -> PyResult<MaxFeatures> {
     if let Ok(s) = v.cast::<PyString>() {
-        return match s.to_cow()?.as_ref() {
-            "all" => Ok(MaxFeatures::All),
-            "sqrt" => Ok(MaxFeatures::Sqrt),
-            "log2" => Ok(MaxFeatures::Log2),
-            other => Err(err(format!(
-                "max_features {other:?}: expected \"all\", \"sqrt\", \"log2\", a fraction or a count"
+        // Numbers come as Python ints (counts) or floats (fractions), below; text is a name.
+        return match s.to_cow()?.parse::<MaxFeatures>() {
+            Ok(m @ (MaxFeatures::All | MaxFeatures::Sqrt | MaxFeatures::Log2)) => Ok(m),
+            _ => Err(err(format!(
+                "max_features {:?}: expected \"all\", \"sqrt\", \"log2\", a fraction or a count",
+                s.to_cow()?
             ))),
         };
     }
@@ -635,24 +624,17 @@ fn train<'py>(
             })?)
         }
     };
-    let p = names.len();
-    let forest = py
-        .detach(|| Forest::fit_xy(x, n, p, &y, &params))
-        .map_err(ferr)?;
-    let meta = forest::ModelMeta {
+    let about = forest::About {
         feature_names: names,
         space,
         dataset,
         target,
-        n_train: n,
         proxy_config: config,
-        cv_metrics: None,
-        params,
-        written: forest::Written::now(),
     };
-    Ok(PyModel {
-        inner: forest::Model::new(meta, forest).map_err(ferr)?,
-    })
+    let model = py
+        .detach(|| forest::Model::fit_xy(x, n, &y, about, &params))
+        .map_err(ferr)?;
+    Ok(PyModel { inner: model })
 }
 
 /// Held-out evaluation exactly as `greenfactory evaluate`: `repeats` train/test splits of the
@@ -704,15 +686,7 @@ fn evaluate<'py>(
         n_threads,
         space,
     )?;
-    let protocol = match protocol {
-        "random" => Protocol::Random,
-        "group" | "isomorphism" => Protocol::Group,
-        other => {
-            return Err(err(format!(
-                "protocol {other:?}: expected \"random\" or \"group\" (\"isomorphism\")"
-            )))
-        }
-    };
+    let protocol: Protocol = protocol.parse().map_err(ferr)?;
     let split = match (n_train, train_frac) {
         (Some(_), Some(_)) => return Err(err("give train_frac or n_train, not both")),
         (Some(k), None) => SplitSize::NTrain(k),
@@ -764,13 +738,7 @@ fn evaluate<'py>(
         .map_err(ferr)?;
     let r = &ev.report;
     let d = PyDict::new(py);
-    d.set_item(
-        "protocol",
-        match r.protocol {
-            Protocol::Random => "random",
-            Protocol::Group => "group",
-        },
-    )?;
+    d.set_item("protocol", r.protocol.name())?;
     d.set_item("n_train", r.n_train.clone())?;
     d.set_item("mean", metrics_dict(py, &r.mean)?)?;
     d.set_item("std", metrics_dict(py, &r.std)?)?;

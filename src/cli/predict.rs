@@ -6,8 +6,8 @@ use super::output::{print_rows, Cell, Format};
 use crate::forest::Model;
 use crate::net::parse_device;
 use crate::predict::{
-    check_table_config, engine_for, model_table, predict_arch, predict_table, ArchPrediction,
-    PredictError,
+    engine_for, model_table, predict_arch, predict_table, read_table_for, ArchPrediction,
+    ConfigCheck, PredictError,
 };
 use anyhow::{bail, Context};
 use clap::Args;
@@ -64,12 +64,9 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         .collect();
     let mut rows = Vec::new();
     if let Some(f) = &a.features {
-        let layout = crate::table::PlainLayout {
-            space: Some(meta.space),
-            dataset: Some(meta.dataset.name().into()),
-        };
-        let table = model_table(&model, &crate::table::read_proxies_as(f, &layout)?)?;
-        if !check_table_config(&table, &model)? && table.config.is_none() {
+        let (table, check) = read_table_for(&model, f)?;
+        let table = model_table(&model, &table)?;
+        if check == ConfigCheck::TableHasNone {
             eprintln!(
                 "notice: {} has no proxy configuration: its values cannot be checked against the configuration {} was trained on",
                 f.display(),

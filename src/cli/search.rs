@@ -4,7 +4,7 @@
 use super::output::{print_rows, write_rows, Cell, Format};
 use crate::forest::Model;
 use crate::net::parse_device;
-use crate::predict::{check_table_config, engine_for};
+use crate::predict::{engine_for, read_table_for, ConfigCheck};
 use crate::search::{
     check_model, search, Candidate, Constraints, EngineScorer, FeatureScorer, HwCosts, Objective,
     Scorer, SearchConfig, SearchError, SearchOutcome, Strategy,
@@ -244,20 +244,15 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
             Box::new(EngineScorer::by_proxy(engines)?)
         }
         (Some(f), Some(model)) => {
-            let layout = crate::table::PlainLayout {
-                space: Some(a.space),
-                dataset: Some(a.dataset.name().to_string()),
-            };
-            let table = crate::table::read_proxies_as(f, &layout)?;
-            if !check_table_config(&table, model)? {
+            // check_model (above) made the model's space and dataset the search's.
+            let (table, check) = read_table_for(model, f)?;
+            if check == ConfigCheck::TableHasNone {
                 eprintln!(
                     "notice: {} records no proxy configuration: its values cannot be checked against the model's",
                     f.display(),
                 );
             }
-            Box::new(FeatureScorer::from_table(
-                model, a.space, a.dataset, &table,
-            )?)
+            Box::new(FeatureScorer::for_model(model, &table)?)
         }
         (Some(f), None) => {
             // Ranking by a column of a table: the proxy looked up, not computed.

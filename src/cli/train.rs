@@ -1,12 +1,13 @@
 //! `greenfactory train` and `greenfactory evaluate`: the forest on joined proxy + label tables.
 
 use crate::forest::{
-    cross_validate_detailed, evaluate_detailed, repeat_seed, CrossValidation, Dataset, Evaluation,
-    Forest, ForestParams, Metrics, Model, ModelMeta, Protocol, Split, SplitSize, Written,
+    evaluate_detailed, repeat_seed, CrossValidation, Dataset, Evaluation, ForestParams, Metrics,
+    Protocol, Split, SplitSize,
 };
 use crate::plot::{self, BarsSpec, Legend, LinesSpec, Panel, ScatterSpec, Series};
 use crate::provenance::LabelKind;
-use crate::table::{self, JoinOptions, JoinReport, PlainLayout, ProxyTable};
+use crate::table::{self, PlainLayout, ProxyTable};
+use crate::training::{self, HeldOut, Selection, TrainError, TrainOptions, TrainingData};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -156,53 +157,33 @@ pub fn load_labels(path: &Path, layout: &PlainLayout) -> anyhow::Result<table::L
     table::read_labels_as(path, layout).context("--labels")
 }
 
-/// The label kind `target` (or the table's default) names for `space` and `dataset`, with the
-/// table's `hp` filled in when the target does not say it and the table has one.
+/// [`training::resolve_target`] with the option's name in its errors.
 pub fn resolve_target(
     target: Option<&str>,
     labels: &table::LabelTable,
     space: crate::space::Space,
     dataset: crate::space::NatsDataset,
 ) -> anyhow::Result<LabelKind> {
-    let Some(t) = target else {
-        return Ok(labels.default_kind(space, dataset)?);
-    };
-    let mut kind: LabelKind = t.parse().context("--target")?;
-    if kind.hp.is_none() {
-        let hps: Vec<LabelKind> = labels
-            .kinds(space, dataset)?
-            .into_iter()
-            .filter(|k| k.accuracy == kind.accuracy)
-            .collect();
-        match hps.as_slice() {
-            [] => bail!(
-                "--target {t}: {} has no {space} {dataset} {}",
-                labels.source,
-                kind.accuracy.words()
-            ),
-            [one] => kind.hp = one.hp.clone(),
-            several => bail!(
-                "--target {t}: {} holds it for several hp; name one, e.g. --target \"{}\"",
-                labels.source,
-                several[0]
-            ),
-        }
-    }
-    Ok(kind)
+    training::resolve_target(target, labels, space, dataset).map_err(with_flags)
 }
 
-/// Joins features and labels into the forest's dataset, printing the join report.
-pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyTable, LabelKind)> {
+/// The library's error with the option that caused it.
+pub fn with_flags(e: TrainError) -> anyhow::Error {
+    match e {
+        TrainError::Target { .. } => anyhow::anyhow!("--target {e}"),
+        TrainError::Only(_) => anyhow::Error::new(e).context("--only"),
+        e => e.into(),
+    }
+}
+
+/// Reads the tables `d` names and joins them ([`training::training_data`]), printing the
+/// join report.
+pub fn load_dataset(d: &DataArgs) -> anyhow::Result<TrainingData> {
     let layout = PlainLayout {
         space: d.space,
         dataset: Some(d.dataset.clone()),
     };
     let features = load_feature_tables(&d.features, &layout)?;
-    let features = if !d.no_arch_features {
-        features.with_arch_features()?
-    } else {
-        features
-    };
     let labels = load_labels(
         &d.labels,
         &PlainLayout {
@@ -210,34 +191,16 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
             dataset: Some(d.dataset.clone()),
         },
     )?;
-    // Labels for some of the archs are the normal case: the others are counted, not fatal.
-    let opts = JoinOptions {
+    let selection = Selection {
+        dataset: table::parse_dataset(&d.dataset)?,
+        target: d.target.clone(),
+        only: crate::formula::split_lists(&d.only),
+        arch_features: !d.no_arch_features,
         drop_non_finite: d.drop_non_finite,
-        expected_features: (!d.only.is_empty()).then(|| crate::formula::split_lists(&d.only)),
-        allow_missing_labels: true,
-        ..JoinOptions::default()
     };
-    let features = if d.only.is_empty() {
-        features
-    } else {
-        features
-            .select_features(&crate::formula::split_lists(&d.only))
-            .context("--only")?
-    };
-    let dataset = table::parse_dataset(&d.dataset)?;
-    let kind = resolve_target(d.target.as_deref(), &labels, features.space()?, dataset)?;
-    let opts = JoinOptions {
-        hp: kind.hp.clone(),
-        ..opts
-    };
-    let (data, report) = table::join(
-        &features,
-        &labels,
-        &d.dataset,
-        kind.accuracy.column(),
-        &opts,
-    )?;
-    eprintln!("labels: {} ({})", kind.describe(), labels.source);
+    let t = training::training_data(features, &labels, &selection).map_err(with_flags)?;
+    let report = &t.report;
+    eprintln!("labels: {} ({})", t.target.describe(), labels.source);
     eprintln!(
         "joined {} {} rows × {} features (proxy rows {}, failed status {}, without label {}, non-finite dropped {}, labels without proxies {})",
         report.rows,
@@ -254,17 +217,11 @@ pub fn load_dataset(d: &DataArgs) -> anyhow::Result<(Dataset, JoinReport, ProxyT
             "notice: {} of the {} feature rows have no {} in {}: left out",
             report.missing_labels + report.null_target,
             report.proxy_rows,
-            kind.describe(),
+            t.target.describe(),
             labels.source
         );
     }
-    if data.n_rows() < 4 {
-        bail!(
-            "only {} rows after the join: too few to train",
-            data.n_rows()
-        );
-    }
-    Ok((data, report, features, kind))
+    Ok(t)
 }
 
 #[derive(Args, Debug)]
@@ -313,56 +270,39 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
             a.out.display()
         );
     }
-    let (data, report, features, kind) = load_dataset(&a.data)?;
-    let params = a.forest.params(a.seed, report.space)?;
-    let split = match (a.n_train, a.train_frac) {
+    let data = load_dataset(&a.data)?;
+    let holdout = match (a.n_train, a.train_frac) {
         (Some(n), _) => Some(SplitSize::NTrain(n)),
         (None, Some(f)) if f < 1.0 => Some(SplitSize::TrainFrac(f)),
         (None, Some(f)) if f > 1.0 => bail!("--train-frac {f} must be in (0, 1]"),
         _ => None,
     };
-    let (train, holdout) = match split {
-        Some(s) => {
-            let sp = Split::new(&data, Protocol::Random, s, a.seed)?;
-            (data.subset(&sp.train), Some(data.subset(&sp.test)))
-        }
-        None => (data.clone(), None),
-    };
     if let Some(dir) = &a.plot {
         create_plot_dir(dir)?;
     }
-    let cv = if a.cv >= 2 {
-        let cv = cross_validate_detailed(&train, Protocol::Random, a.cv, &params, a.seed)?;
+    let options = TrainOptions {
+        params: a.forest.params(a.seed, data.report.space)?,
+        holdout,
+        cv_folds: a.cv,
+        seed: a.seed,
+    };
+    let trained = training::train(&data, &options).map_err(with_flags)?;
+    if let Some(cv) = &trained.cv {
         eprintln!(
             "{}-fold CV on {} training rows: {}",
             a.cv,
-            train.n_rows(),
+            trained.train.n_rows(),
             metrics_line(&cv.metrics)
         );
-        Some(cv)
-    } else {
-        None
-    };
-    let forest = Forest::fit(&train, &params)?;
-    let mut holdout_pred = None;
-    if let Some(h) = &holdout {
-        let pred: Vec<f64> = forest.predict(&h.x)?.iter().map(|p| p.mean).collect();
-        let m = Metrics::compute(&h.y, &pred)?;
-        eprintln!("held-out {} rows: {}", h.n_rows(), metrics_line(&m));
-        holdout_pred = Some((pred, m));
     }
-    let meta = ModelMeta {
-        feature_names: report.features.clone(),
-        space: report.space,
-        dataset: report.dataset,
-        target: kind.clone(),
-        n_train: train.n_rows(),
-        proxy_config: features.config.clone(),
-        cv_metrics: cv.as_ref().map(|c| c.metrics),
-        params,
-        written: Written::now(),
-    };
-    let model = Model::new(meta, forest)?;
+    if let Some(h) = &trained.holdout {
+        eprintln!(
+            "held-out {} rows: {}",
+            h.data.n_rows(),
+            metrics_line(&h.metrics)
+        );
+    }
+    let (model, report, kind) = (&trained.model, &data.report, &data.target);
     model.save(&a.out)?;
     let size = std::fs::metadata(&a.out).map(|m| m.len()).unwrap_or(0);
     let imp = model.forest().feature_importances();
@@ -378,11 +318,11 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     if let Some(dir) = &a.plot {
         let charts = TrainCharts {
             dataset: report.dataset.name(),
-            target: &kind,
+            target: kind,
             features: &report.features,
-            train: &train,
-            cv: cv.as_ref(),
-            holdout: holdout.as_ref().zip(holdout_pred.as_ref()),
+            train: &trained.train,
+            cv: trained.cv.as_ref(),
+            holdout: trained.holdout.as_ref(),
             importances: imp,
         };
         for path in charts.write(dir)? {
@@ -452,7 +392,7 @@ struct TrainCharts<'a> {
     features: &'a [String],
     train: &'a Dataset,
     cv: Option<&'a CrossValidation>,
-    holdout: Option<(&'a Dataset, &'a (Vec<f64>, Metrics))>,
+    holdout: Option<&'a HeldOut>,
     importances: &'a [f64],
 }
 
@@ -478,7 +418,12 @@ impl TrainCharts<'_> {
             plot::scatter(&path, &pred_vs_true(title, self.target, series))?;
             written.push(path);
         }
-        if let Some((h, (pred, m))) = self.holdout {
+        if let Some(HeldOut {
+            data: h,
+            predicted: pred,
+            metrics: m,
+        }) = self.holdout
+        {
             let points = h.y.iter().copied().zip(pred.iter().copied()).collect();
             let title = format!(
                 "{}: held-out {} rows, τ {:.3}, MAE {:.2}",
@@ -640,7 +585,12 @@ pub struct EvaluateArgs {
 }
 
 pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
-    let (data, report, _, kind) = load_dataset(&a.data)?;
+    let TrainingData {
+        data,
+        report,
+        target: kind,
+        ..
+    } = load_dataset(&a.data)?;
     let protocol = match a.protocol {
         ProtocolArg::Random => Protocol::Random,
         ProtocolArg::Isomorphism => {

@@ -89,7 +89,7 @@ pub use evaluate::{
 };
 pub use forest::{Forest, Prediction};
 pub use metrics::{kendall_tau_b, mae, pearson, r2_score, rmse, spearman, Metrics};
-pub use model::{Model, ModelMeta, Written, FORMAT_VERSION, MAGIC};
+pub use model::{About, Model, ModelMeta, Written, FORMAT_VERSION, MAGIC};
 pub use params::{ForestParams, ForestParamsBuilder, MaxFeatures, Splitter};
 pub use split::{Protocol, Split, SplitSize};
 pub use tree::Tree;

@@ -75,6 +75,18 @@ pub struct ModelMeta {
     pub written: Written,
 }
 
+/// What a model is about, known before fitting: its features, space, dataset, target and the
+/// extraction that computed the features. [`Model::fit`] and [`Model::fit_xy`] add the rest of
+/// [`ModelMeta`] (rows, parameters, metrics, who wrote it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct About {
+    pub feature_names: Vec<String>,
+    pub space: Space,
+    pub dataset: NatsDataset,
+    pub target: LabelKind,
+    pub proxy_config: Option<Manifest>,
+}
+
 /// Which build wrote a model, and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Written {
@@ -194,6 +206,58 @@ pub struct Model {
 
 impl Model {
     /// Pairs metadata and forest; their feature counts must agree.
+    /// Fits a forest on `data` and wraps it with its metadata; `cv_metrics` are the
+    /// cross-validation metrics the caller measured on the same rows, if any.
+    pub fn fit(
+        data: &super::Dataset,
+        about: About,
+        params: &ForestParams,
+        cv_metrics: Option<Metrics>,
+    ) -> Result<Model, ForestError> {
+        let forest = Forest::fit(data, params)?;
+        Self::fitted(about, data.n_rows(), params, cv_metrics, forest)
+    }
+
+    /// [`Model::fit`] on a row-major `x` (`n_rows` × the features of `about`) and `y`.
+    pub fn fit_xy(
+        x: &[f64],
+        n_rows: usize,
+        y: &[f64],
+        about: About,
+        params: &ForestParams,
+    ) -> Result<Model, ForestError> {
+        let forest = Forest::fit_xy(x, n_rows, about.feature_names.len(), y, params)?;
+        Self::fitted(about, n_rows, params, None, forest)
+    }
+
+    fn fitted(
+        about: About,
+        n_train: usize,
+        params: &ForestParams,
+        cv_metrics: Option<Metrics>,
+        forest: Forest,
+    ) -> Result<Model, ForestError> {
+        let About {
+            feature_names,
+            space,
+            dataset,
+            target,
+            proxy_config,
+        } = about;
+        let meta = ModelMeta {
+            feature_names,
+            space,
+            dataset,
+            target,
+            n_train,
+            proxy_config,
+            cv_metrics,
+            params: params.clone(),
+            written: Written::now(),
+        };
+        Model::new(meta, forest)
+    }
+
     pub fn new(meta: ModelMeta, forest: Forest) -> Result<Model, ForestError> {
         if meta.feature_names.len() != forest.n_features() {
             return Err(ForestError::Shape(format!(

@@ -46,6 +46,20 @@ impl std::str::FromStr for MaxFeatures {
     }
 }
 
+/// The text [`MaxFeatures::from_str`] reads: `all`, `sqrt`, `log2`, a count or a fraction.
+impl std::fmt::Display for MaxFeatures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MaxFeatures::All => f.write_str("all"),
+            MaxFeatures::Sqrt => f.write_str("sqrt"),
+            MaxFeatures::Log2 => f.write_str("log2"),
+            // Always with a decimal point, so that 1.0 reads back as a fraction, not a count.
+            MaxFeatures::Fraction(x) => write!(f, "{x:?}"),
+            MaxFeatures::Count(c) => write!(f, "{c}"),
+        }
+    }
+}
+
 impl MaxFeatures {
     /// The number of features tried per node for `p` features (assumes [`ForestParams::validate`]
     /// passed; `Count` larger than `p` is reported by `Forest::fit`).
@@ -231,6 +245,7 @@ impl ForestParamsBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::forest::Protocol;
 
     #[test]
     fn max_features_parse_as_on_the_command_line() {
@@ -242,6 +257,21 @@ mod tests {
         );
         let e = "half".parse::<MaxFeatures>().unwrap_err().to_string();
         assert!(e.contains("max_features") && e.contains("\"half\""), "{e}");
+        for m in [
+            MaxFeatures::All,
+            MaxFeatures::Sqrt,
+            MaxFeatures::Log2,
+            MaxFeatures::Count(1),
+            MaxFeatures::Fraction(1.0),
+            MaxFeatures::Fraction(0.33),
+        ] {
+            assert_eq!(m.to_string().parse::<MaxFeatures>().unwrap(), m, "{m}");
+        }
+        for p in [Protocol::Random, Protocol::Group] {
+            assert_eq!(p.to_string().parse::<Protocol>().unwrap(), p);
+        }
+        assert_eq!("isomorphism".parse::<Protocol>().unwrap(), Protocol::Group);
+        assert!("groups".parse::<Protocol>().is_err());
     }
 
     #[test]

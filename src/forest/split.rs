@@ -16,6 +16,37 @@ pub enum Protocol {
     Group,
 }
 
+impl Protocol {
+    /// `random` or `group`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Random => "random",
+            Protocol::Group => "group",
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `random`, or `group` (also `isomorphism`: on TSS the groups are its isomorphism classes).
+impl std::str::FromStr for Protocol {
+    type Err = ForestError;
+    fn from_str(s: &str) -> Result<Protocol, ForestError> {
+        match s {
+            "random" => Ok(Protocol::Random),
+            "group" | "isomorphism" => Ok(Protocol::Group),
+            other => Err(ForestError::InvalidParam {
+                name: "protocol",
+                reason: format!("{other:?}: expected random or group (isomorphism)"),
+            }),
+        }
+    }
+}
+
 /// Size of the training side.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum SplitSize {

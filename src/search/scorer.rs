@@ -83,6 +83,16 @@ impl<'m> FeatureScorer<'m> {
         })
     }
 
+    /// [`FeatureScorer::from_table`] for the model's own space and dataset.
+    #[cfg(feature = "table")]
+    pub fn for_model(
+        model: &'m Model,
+        table: &crate::table::ProxyTable,
+    ) -> Result<FeatureScorer<'m>, SearchError> {
+        let (space, dataset) = (model.meta().space, model.meta().dataset);
+        Self::from_table(model, space, dataset, table)
+    }
+
     /// A scorer over a proxy table holding the model's features (the arch features are added
     /// when the model uses them); params and FLOPs come from its `params` and `flops` columns
     /// when it has them. The table must hold `dataset` only.
