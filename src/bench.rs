@@ -43,15 +43,16 @@ pub fn forward_backward(
     Ok(n as f64 / t0.elapsed().as_secs_f64())
 }
 
-/// One extraction of the full proxy vector of `n` sampled archs with `workers` workers into a
-/// temporary table; returns (archs/s, seconds per arch per pass group).
+/// One extraction of `proxies` for `n` sampled archs (seed 1) with `workers` workers and
+/// `config` into a temporary table; returns (archs/s, seconds per arch per pass group).
 pub fn vector(
     space: Space,
     dataset: NatsDataset,
     n: usize,
     workers: usize,
     device: Device,
-    proxies: Option<Vec<String>>,
+    proxies: Vec<String>,
+    config: ProxyConfig,
 ) -> anyhow::Result<(f64, crate::proxy::PassTimes)> {
     let dir = std::env::temp_dir().join(format!("gf-bench-{}-{workers}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -61,13 +62,8 @@ pub fn vector(
     let manifest = Manifest {
         space,
         dataset,
-        proxies: proxies.unwrap_or_else(|| {
-            all_proxies_for(space)
-                .iter()
-                .map(|p| p.name().to_string())
-                .collect()
-        }),
-        config: ProxyConfig::default(),
+        proxies,
+        config,
         archs: ArchSelection::Sample { n, seed: 1 }.indices(space)?,
         chunk_size: 5,
         device_kind: DeviceKinds::one(DeviceKind::of(device)),
@@ -135,5 +131,129 @@ pub fn proxy_times(
         own: own.into_iter().map(|s| s / n).collect(),
         groups: groups.per(n),
         wall: t0.elapsed().as_secs_f64() / n,
+    })
+}
+
+/// How far one proxy's values in one table are from another's on the same archs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDiff {
+    pub proxy: String,
+    /// Archs where both tables have a finite value.
+    pub n: usize,
+    /// Relative differences |a − b| / max(|a|, |b|) (0 when both are 0): median, 99th
+    /// percentile, maximum.
+    pub median: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+/// How far a model's predictions from one table are from those from another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictionDiff {
+    /// Archs the model predicts from both tables.
+    pub n: usize,
+    /// Accuracy points.
+    pub max: f64,
+    pub mean: f64,
+    /// Archs whose two predictions differ by more than 0.05 points.
+    pub over_005: usize,
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let k = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[k]
+}
+
+/// Per proxy, the relative differences between the values of `a` and `b` on the archs both
+/// hold (rows matched by arch index; proxies of both tables, in `a`'s order). The check behind
+/// "CUDA values equal the CPU's within the documented tolerance".
+pub fn compare_tables(
+    a: &crate::table::ProxyTable,
+    b: &crate::table::ProxyTable,
+) -> anyhow::Result<Vec<ColumnDiff>> {
+    let row_of: std::collections::HashMap<i64, usize> = b
+        .arch_indices()?
+        .into_iter()
+        .enumerate()
+        .map(|(r, i)| (i, r))
+        .collect();
+    let pairs: Vec<(usize, usize)> = a
+        .arch_indices()?
+        .into_iter()
+        .enumerate()
+        .filter_map(|(r, i)| row_of.get(&i).map(|&s| (r, s)))
+        .collect();
+    if pairs.is_empty() {
+        anyhow::bail!("{} and {} share no arch", a.source, b.source);
+    }
+    let theirs = b.feature_names();
+    let mut out = Vec::new();
+    for name in a.feature_names() {
+        if !theirs.contains(&name) {
+            continue;
+        }
+        let (x, y) = (a.feature(&name)?, b.feature(&name)?);
+        let mut rel: Vec<f64> = pairs
+            .iter()
+            .filter_map(|&(r, s)| Some((x[r]?, y[s]?)))
+            .filter(|(u, v)| u.is_finite() && v.is_finite())
+            .map(|(u, v)| {
+                let scale = u.abs().max(v.abs());
+                if scale == 0.0 {
+                    0.0
+                } else {
+                    (u - v).abs() / scale
+                }
+            })
+            .collect();
+        rel.sort_by(f64::total_cmp);
+        out.push(ColumnDiff {
+            proxy: name,
+            n: rel.len(),
+            median: quantile(&rel, 0.5),
+            p99: quantile(&rel, 0.99),
+            max: rel.last().copied().unwrap_or(f64::NAN),
+        });
+    }
+    Ok(out)
+}
+
+/// The differences between `model`'s predictions from table `a` and from table `b` on the
+/// archs it predicts from both.
+pub fn compare_predictions(
+    model: &crate::forest::Model,
+    a: &crate::table::ProxyTable,
+    b: &crate::table::ProxyTable,
+) -> anyhow::Result<PredictionDiff> {
+    let predict =
+        |t: &crate::table::ProxyTable| -> anyhow::Result<std::collections::HashMap<usize, f64>> {
+            // The model's proxies only (a table may hold more, e.g. all 30).
+            let keep: Vec<String> = t
+                .feature_names()
+                .into_iter()
+                .filter(|n| model.feature_names().contains(n))
+                .collect();
+            let t = crate::predict::model_table(model, &t.select_features(&keep)?)?;
+            Ok(crate::predict::predict_table(model, &t)?
+                .into_iter()
+                .filter_map(|p| Some((p.index, p.prediction.ok()?.mean)))
+                .collect())
+        };
+    let (pa, pb) = (predict(a)?, predict(b)?);
+    let d: Vec<f64> = pa
+        .iter()
+        .filter_map(|(i, u)| Some((u - pb.get(i)?).abs()))
+        .collect();
+    if d.is_empty() {
+        anyhow::bail!("the model predicts no arch from both tables");
+    }
+    Ok(PredictionDiff {
+        n: d.len(),
+        max: d.iter().copied().fold(0.0, f64::max),
+        mean: d.iter().sum::<f64>() / d.len() as f64,
+        over_005: d.iter().filter(|&&x| x > 0.05).count(),
     })
 }

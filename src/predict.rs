@@ -292,7 +292,9 @@ pub struct TablePrediction {
 }
 
 /// The rows of `table` the model can score: those of its dataset, with the arch features added
-/// when the model uses them. A table without such rows is an error.
+/// when the model uses them, and the topology counts it uses computed from the arch strings
+/// when the table lacks them ([`crate::table::ProxyTable::with_counts`]). A table without such
+/// rows is an error.
 #[cfg(feature = "table")]
 pub fn model_table(
     model: &Model,
@@ -307,6 +309,8 @@ pub fn model_table(
         }
         .into());
     }
+    // Counts the arch string says (op_conv3x3, num_paths, …) need not be in the table.
+    let table = table.with_counts(model.feature_names())?;
     let uses_arch_features = model
         .feature_names()
         .iter()

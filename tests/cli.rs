@@ -956,3 +956,93 @@ fn correlate_gives_each_proxys_tau_over_the_live_archs() {
         "no_such_proxy",
     );
 }
+
+/// `bench compare`: a table against itself differs nowhere and the model's predictions agree;
+/// against the 1,000-arch table computed on the synthetic batch (another configuration) the
+/// data-dependent proxies and the predictions differ, the static ones do not.
+#[test]
+fn bench_compare_measures_value_and_prediction_differences() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let all = format!("{root}/datasets/tss_cifar10_all.parquet");
+    let other = format!("{root}/datasets/tss_cifar10_sample1000.parquet");
+    let model = format!("{root}/models/tss_cifar10.gfm");
+    let column = |out: &str, proxy: &str| -> Vec<f64> {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(proxy))
+            .unwrap_or_else(|| panic!("no {proxy} row in\n{out}"));
+        line.split_whitespace()
+            .skip(2)
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    let o = gf(&["bench", "compare", &all, &all, "--model", &model]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert_eq!(column(&out, "meco"), [0.0, 0.0, 0.0]);
+    assert!(
+        out.contains("on 15625 archs: max difference 0.000 points") && out.contains("0 above 0.05"),
+        "{out}"
+    );
+    let o = gf(&["bench", "compare", &other, &all, "--model", &model]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert_eq!(column(&out, "params"), [0.0, 0.0, 0.0]);
+    assert!(column(&out, "nwot")[0] > 0.1, "{out}");
+    assert!(!out.contains("max difference 0.000"), "{out}");
+}
+
+/// A table of one's own needs only the measured proxies: `predict --features` on a plain CSV
+/// with the arch and the shipped model's 9 measured proxies computes the topology counts from
+/// the arch strings and predicts exactly what it predicts from the complete shipped table.
+#[test]
+fn predict_features_computes_the_counts_an_own_table_lacks() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let all = format!("{root}/datasets/tss_cifar10_all.parquet");
+    let model = format!("{root}/models/tss_cifar10.gfm");
+    let measured = [
+        "params", "flops", "synflow", "jacov", "epe_nas", "l2_norm", "nwot", "meco", "meco_opt",
+    ];
+    let t = greenfactory::table::read_proxies(std::path::Path::new(&all)).unwrap();
+    let index = t.arch_indices().unwrap();
+    let cols: Vec<Vec<Option<f64>>> = measured.iter().map(|n| t.feature(n).unwrap()).collect();
+    let mut csv = format!("arch,{}\n", measured.join(","));
+    let mut picked = Vec::new();
+    for r in (0..index.len()).step_by(391) {
+        if cols.iter().any(|c| c[r].is_none()) {
+            continue; // a dead cell: no Jacobian proxies
+        }
+        let i = index[r] as usize;
+        picked.push(i);
+        let values: Vec<String> = cols.iter().map(|c| format!("{}", c[r].unwrap())).collect();
+        csv += &format!("{},{}\n", Space::Tss.arch(i).unwrap(), values.join(","));
+    }
+    assert!(picked.len() >= 30, "{}", picked.len());
+    let mine = std::env::temp_dir().join(format!("gf-own-proxies-{}.csv", std::process::id()));
+    std::fs::write(&mine, csv).unwrap();
+    let predict = |features: &str| -> std::collections::HashMap<usize, String> {
+        let o = gf(&[
+            "predict",
+            "--model",
+            &model,
+            "--features",
+            features,
+            "--format",
+            "csv",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        stdout(&o)
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0].parse().unwrap(), f[2].to_string())
+            })
+            .collect()
+    };
+    let (own, shipped) = (predict(mine.to_str().unwrap()), predict(&all));
+    assert_eq!(own.len(), picked.len());
+    for i in picked {
+        assert_eq!(own[&i], shipped[&i], "arch {i}");
+    }
+}

@@ -4,7 +4,7 @@ columns are matched to feature names, so every entry point reports the same erro
 
 import numpy as np
 
-from ._native import GreenfactoryError, arch_features, known_accuracy
+from ._native import GreenfactoryError, arch_feature_names, arch_features, known_accuracy
 
 #: Columns a dict or DataFrame may carry besides the features: the arch key and table
 #: bookkeeping of greenfactory's proxy tables. Any other non-feature column is an error, so a
@@ -77,6 +77,13 @@ def known_rows(x, space, dataset):
     return out
 
 
+def _arch_feature_names():
+    return {n for space in ("tss", "sss") for n in arch_feature_names(space)}
+
+
+_ARCH_FEATURES = _arch_feature_names()
+
+
 def as_matrix(x, names, what="X", skip_rows=None):
     """``(names, matrix)``: the rows of ``x`` as a C-contiguous float64 array whose columns are
     ``names`` (the model's features). ``names=None`` (training) takes every non-key column of a
@@ -93,7 +100,10 @@ def as_matrix(x, names, what="X", skip_rows=None):
             names = list(names)
             missing = [n for n in names if n not in cols]
             if missing:
-                raise GreenfactoryError(f"{what}: missing feature(s) {_names(missing)}")
+                hint = ""
+                if any(n in _ARCH_FEATURES for n in missing):
+                    hint = " (arch features: add them with gf.with_arch_features(table, space))"
+                raise GreenfactoryError(f"{what}: missing feature(s) {_names(missing)}{hint}")
             extra = [c for c in cols if c not in names and c not in KEY_COLUMNS]
             if extra:
                 raise GreenfactoryError(

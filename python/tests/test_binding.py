@@ -158,6 +158,10 @@ def test_bad_inputs_raise_with_the_name(model, ok_rows, tmp_path):
         model.predict(sub.drop("jacov"))
     with pytest.raises(gf.GreenfactoryError, match="missing feature.*`jacov`"):
         model.predict({n: sub[n].to_numpy() for n in names if n != "jacov"})
+    # The shipped table without the arch features the shipped models use: the error says how.
+    raw = pl.read_parquet(TABLE).filter(pl.col("status") == "ok").head(5)
+    with pytest.raises(gf.GreenfactoryError, match="missing feature.*gf.with_arch_features"):
+        model.predict(raw)
     with pytest.raises(gf.GreenfactoryError, match="unexpected column.*`synflow_v2`"):
         model.predict(sub.with_columns(pl.lit(1.0).alias("synflow_v2")))
     with pytest.raises(gf.GreenfactoryError, match="unexpected column.*`zen`"):

@@ -3,6 +3,7 @@
 
 use crate::net::parse_device;
 use crate::space::{NatsDataset, Space};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 
 #[derive(Args, Debug)]
@@ -26,7 +27,9 @@ pub enum BenchWhat {
         #[arg(long, default_value = "auto")]
         device: String,
     },
-    /// The full proxy vector of N archs, sequentially and with K workers.
+    /// An extraction of N sampled archs with the space's default vector and `extract`'s
+    /// default configuration (foolbox images, batch 20, isomorphism classes shared on TSS), with
+    /// each worker count; the first count is the baseline of the printed ratios.
     Vector {
         #[arg(long, default_value = "tss")]
         space: Space,
@@ -37,11 +40,24 @@ pub enum BenchWhat {
         /// Worker counts to compare, the first being the baseline.
         #[arg(long, value_delimiter = ',', default_value = "1,8")]
         workers: Vec<usize>,
-        /// Only these proxies (default: all).
-        #[arg(long)]
+        /// The proxies: `default` (the space's default vector), `all`, or names and formulas
+        /// (as `extract --proxies`).
+        #[arg(long, default_value = "default")]
         proxies: Vec<String>,
-        #[arg(long, default_value = "auto")]
-        device: String,
+        #[command(flatten)]
+        engine: crate::cli::args::EngineArgs,
+    },
+    /// How far the values of one proxy table are from another's on the same archs (e.g. a
+    /// CUDA extraction against the CPU's): per proxy the median, 99th percentile and maximum
+    /// relative difference; with --model, how far its predictions from the two tables are.
+    Compare {
+        /// The table compared (e.g. the CUDA one).
+        table: std::path::PathBuf,
+        /// The reference (e.g. the CPU one).
+        reference: std::path::PathBuf,
+        /// A model whose predictions from both tables are compared (accuracy points).
+        #[arg(long)]
+        model: Option<std::path::PathBuf>,
     },
     /// Per-proxy time of the full vector, one arch at a time, on the archs whose CPU times
     /// NASLib recorded (`naslib_zc_nasbench201_partial_1bdbd960_long.csv`), next to NASLib's.
@@ -95,18 +111,42 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             archs,
             workers,
             proxies,
-            device,
+            engine,
         } => {
-            let dev = parse_device(&device)?;
-            let proxies = crate::formula::split_lists(&proxies);
-            let proxies = (!proxies.is_empty()).then_some(proxies);
+            let dev = parse_device(&engine.device)?;
+            let proxies: Vec<String> =
+                crate::proxy::proxies_for_spec(space, &crate::formula::split_lists(&proxies))
+                    .context("--proxies")?
+                    .iter()
+                    .map(|p| p.name().to_string())
+                    .collect();
+            let mut config = engine.config(space, dataset, true)?;
+            config.tf32 = crate::net::tf32_in_use(dev);
+            println!(
+                "vector: {} proxies on {}, batch {}, isomorphism classes {}",
+                proxies.len(),
+                config.data.describe(),
+                config.batch_size,
+                if config.share_isomorphic {
+                    "shared"
+                } else {
+                    "each computed"
+                }
+            );
             if let Some(mode) = crate::net::gpu_worker_mode(dev) {
                 println!("{mode}");
             }
             let mut base = None;
             for w in workers {
-                let (r, per) =
-                    crate::bench::vector(space, dataset, archs, w, dev, proxies.clone())?;
+                let (r, per) = crate::bench::vector(
+                    space,
+                    dataset,
+                    archs,
+                    w,
+                    dev,
+                    proxies.clone(),
+                    config.clone(),
+                )?;
                 let b = *base.get_or_insert(r);
                 // The Python anchor was measured on the H200; it means nothing on a CPU.
                 let anchor = if dev == tch::Device::Cpu {
@@ -121,6 +161,44 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                     "vector {space} {dataset} {archs} archs on {dev:?} workers {w}: {r:.2} archs/s, {:.2}x workers-first baseline{anchor}; per arch: {}",
                     r / b,
                     per.describe_ms()
+                );
+            }
+        }
+        BenchWhat::Compare {
+            table,
+            reference,
+            model,
+        } => {
+            let a =
+                crate::table::read_proxies(&table).with_context(|| table.display().to_string())?;
+            let b = crate::table::read_proxies(&reference)
+                .with_context(|| reference.display().to_string())?;
+            println!(
+                "{} against {}: relative difference |a - b| / max(|a|, |b|)",
+                table.display(),
+                reference.display()
+            );
+            println!(
+                "{:<18} {:>6} {:>10} {:>10} {:>10}",
+                "proxy", "archs", "median", "p99", "max"
+            );
+            for d in crate::bench::compare_tables(&a, &b)? {
+                println!(
+                    "{:<18} {:>6} {:>10.2e} {:>10.2e} {:>10.2e}",
+                    d.proxy, d.n, d.median, d.p99, d.max
+                );
+            }
+            if let Some(m) = model {
+                let model = crate::forest::Model::load(&m)?;
+                let d = crate::bench::compare_predictions(&model, &a, &b)?;
+                println!(
+                    "predictions of {} on {} archs: max difference {:.3} points, mean {:.4}, {} above 0.05 ({:.2} % within 0.05)",
+                    m.display(),
+                    d.n,
+                    d.max,
+                    d.mean,
+                    d.over_005,
+                    100.0 * (d.n - d.over_005) as f64 / d.n as f64
                 );
             }
         }

@@ -39,7 +39,8 @@ pub enum Command {
     Combine(combine::CombineArgs),
     /// Import NATS-Bench labels (official archives or CSV) into a Parquet label table.
     Import(import::ImportArgs),
-    /// Train a random forest on a proxy table joined with labels; write the model.
+    /// Train a forest (extremely randomized trees by default) on a proxy table joined with
+    /// labels; write the model.
     Train(train::TrainArgs),
     /// Predict accuracy of arch strings or a proxy table with a model. "uncertainty" is the
     /// standard deviation of the forest's trees' predictions (accuracy points): how much the

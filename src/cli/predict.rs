@@ -51,6 +51,9 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
             );
         }
     }
+    if a.features.is_none() && a.archs.is_empty() && a.arch_file.is_none() {
+        bail!("no archs given: use --arch STR, --arch-file FILE or --features TABLE");
+    }
     eprintln!(
         "predicted: {} {}{} by {}",
         meta.dataset,

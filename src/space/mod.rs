@@ -7,6 +7,7 @@
 //!
 //! Both parse from and format to the official NATS-Bench strings; [`Arch`] holds either.
 
+pub mod counts;
 mod dataset;
 pub mod features;
 mod sss;

@@ -927,6 +927,49 @@ impl ProxyTable {
         })
     }
 
+    /// The table with those of `wanted` that are topology or size counts
+    /// ([`crate::space::counts`]) and that it lacks, computed from its arch strings: exactly
+    /// the values an extraction writes for them, so a table of one's own needs only the
+    /// measured proxies.
+    pub fn with_counts(&self, wanted: &[String]) -> Result<ProxyTable> {
+        let have = self.feature_names();
+        let missing: Vec<&'static crate::space::counts::Topo> = wanted
+            .iter()
+            .filter(|n| !have.contains(n))
+            .filter_map(|n| crate::space::counts::count_by_name(n))
+            .collect();
+        if missing.is_empty() {
+            return Ok(self.clone());
+        }
+        let p = &self.source;
+        let spaces = str_col(&self.df, "space", p)?;
+        let archs = str_col(&self.df, "arch", p)?;
+        let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(self.height()); missing.len()];
+        for (r, (sp, arch)) in spaces.iter().zip(&archs).enumerate() {
+            let space: crate::space::Space = sp
+                .as_deref()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e| invalid(p, format!("row {r}, column \"space\": {e}")))?;
+            let a = space
+                .parse(arch.as_deref().unwrap_or_default())
+                .map_err(|e| invalid(p, format!("row {r}, column \"arch\": {e}")))?;
+            for (c, t) in cols.iter_mut().zip(&missing) {
+                c.push((t.f)(&a).unwrap_or(f64::NAN));
+            }
+        }
+        let mut df = self.df.clone();
+        for (t, c) in missing.iter().zip(cols) {
+            df.with_column(Column::new(t.name.into(), c))
+                .map_err(pe(p))?;
+        }
+        Ok(ProxyTable {
+            df,
+            config: self.config.clone(),
+            source: self.source.clone(),
+        })
+    }
+
     /// Feature column names, in table order.
     pub fn feature_names(&self) -> Vec<String> {
         self.df
