@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
-# The GPU check, run on the GPU machine (torch 2.11.0+cu130, no Rust) with a binary built here:
+# The GPU check (issue 23): every GPU figure of benches/README.md from one prepared run of at
+# most 8 minutes, into one log. Run on the GPU machine (torch 2.11.0+cu130, no Rust) with a
+# binary built here:
 #   cargo build --bin greenfactory && mkdir -p .device-bin &&
-#   strip -o /tmp/gf target/debug/greenfactory && xz -c /tmp/gf > .device-bin/greenfactory.xz
-#   device run (carry .device-bin): bash scripts/gpu-run.sh TOTAL_SECONDS
-# Writes the log and the extracted tables (one tar.gz) under $OUT. Every step has its own
+#   strip -o /tmp/gf target/debug/greenfactory && xz -c /tmp/gf > .device-bin/greenfactory.xz &&
+#   mkdir -p .device-bin/cache && cp -r ~/.cache/greenfactory/images-foolbox-3.3.4 .device-bin/cache/
+#   device run (carry .device-bin): bash scripts/gpu-run.sh [TOTAL_SECONDS, default 470]
+# Writes $OUT/gpu.log and the extracted tables ($OUT/tables.tar.gz). Every step has its own
 # timeout inside a global deadline, and a failing step does not stop the next one.
+#
+# What it measures, in order:
+#   1. throughput of the default vector (extract's defaults: foolbox images, batch 20, TSS
+#      isomorphism classes shared) per worker count, with the per-pass time per arch, and of
+#      all 30 proxies; the engine is the per-arch one (the only one there is);
+#   2. CUDA against CPU on the same 1,000 TSS CIFAR-10 archs and 500 SSS CIFAR-100 archs: the
+#      per-proxy relative differences and the shipped models' prediction differences
+#      (`bench compare`), and the 16-core CPU table against the shipped 2-core table.
 set -u
 T0=$(date +%s)
-TOTAL=${1:-560}
-DEADLINE=$((T0 + TOTAL - 20))
+TOTAL=${1:-470}
+DEADLINE=$((T0 + TOTAL - 15))
 OUT=${OUT:-/tmp/gf-out}
-mkdir -p "$OUT" /tmp/tables
+T=/tmp/tables
+mkdir -p "$OUT" $T
 export LD_LIBRARY_PATH=/opt/torch/.venv/lib/python3.12/site-packages/torch/lib
+[ -d .device-bin/cache ] && export GREENFACTORY_CACHE=$PWD/.device-bin/cache
 BIN=/tmp/greenfactory
 xz -dc .device-bin/greenfactory.xz > $BIN && chmod +x $BIN
 LOG=$OUT/gpu.log
@@ -25,23 +38,22 @@ step() {
   echo "### exit $?" >>"$LOG"
 }
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; nproc; date -u; } >>"$LOG" 2>&1
-# First the engine's GPU paths (packed weight upload, batched MeCo eigendecompositions, backward
-# on the calling thread) against the CPU on two archs: values should differ by rounding only.
-step 40 $BIN proxies --space tss --dataset cifar10 --arch 0 --arch 6111 --device cuda --format csv
-step 40 $BIN proxies --space tss --dataset cifar10 --arch 0 --arch 6111 --device cpu --format csv
-step 40 $BIN bench net --archs 100 --batch-size 64 --device cuda
-# The full vector: workers 1/8/16, each launching its own backward passes (the default since
-# engine change of 2026-12-01), then libtorch's shared autograd device thread for comparison.
-step 100 $BIN bench vector --archs 100 --workers 1,8,16 --device cuda
-GREENFACTORY_AUTOGRAD_DEVICE_THREAD=1 step 40 $BIN bench vector --archs 100 --workers 16 --device cuda
-step 40 $BIN bench proxies --archs 8 --device cuda
-# The SSS vector choice (issue 19): all 30 proxies of the same 400 random SSS archs per dataset,
-# on CUDA, for the τ-per-CPU-second table in benches/README.md (τ only; CPU costs are measured
-# on the 2-core machine). The foolbox images travel in .device-bin/cache.
-[ -d .device-bin/cache ] && export GREENFACTORY_CACHE=$PWD/.device-bin/cache
-for ds in cifar100 cifar10 imagenet16-120; do
-  step 75 $BIN extract --space sss --dataset $ds --archs sample:400:19 --proxies all --device cuda --workers 16 --quiet --out /tmp/tables/sss_${ds}_sample400_all30.parquet
+
+# 1. Throughput. 16 workers is the extract default on CUDA (the baseline of the ratios).
+step 90 $BIN bench vector --archs 1000 --workers 16,8,32 --device cuda
+step 40 $BIN bench vector --archs 100 --workers 1 --device cuda
+step 60 $BIN bench vector --archs 500 --workers 16 --proxies all --device cuda
+step 60 $BIN bench vector --archs 1000 --workers 16 --device cpu
+step 40 $BIN bench vector --space sss --dataset cifar100 --archs 500 --workers 16 --device cuda
+
+# 2. Values: CUDA (float32, the default) and the 16 CPU cores on the same archs.
+for dev in cuda cpu; do
+  step 60 $BIN extract --space tss --dataset cifar10 --archs sample:1000:0 --device $dev --workers 16 --quiet --out $T/tss_cifar10_1000_$dev.parquet
+  step 40 $BIN extract --space sss --dataset cifar100 --archs sample:500:0 --device $dev --workers 16 --quiet --out $T/sss_cifar100_500_$dev.parquet
 done
+step 20 $BIN bench compare $T/tss_cifar10_1000_cuda.parquet $T/tss_cifar10_1000_cpu.parquet --model models/tss_cifar10.gfm
+step 20 $BIN bench compare $T/sss_cifar100_500_cuda.parquet $T/sss_cifar100_500_cpu.parquet --model models/sss_cifar100.gfm
+step 20 $BIN bench compare $T/tss_cifar10_1000_cpu.parquet datasets/tss_cifar10_all.parquet --model models/tss_cifar10.gfm
+
 tar -C /tmp -czf "$OUT/tables.tar.gz" tables
-ls -laR /tmp/tables | head -20 >>"$LOG" 2>&1
 echo "### total $(( $(date +%s) - T0 ))s" >>"$LOG"
