@@ -32,6 +32,23 @@ pub fn init_cuda() {
     });
 }
 
+/// The process-wide settings under which the engine computes the shipped tables' values, made
+/// once per process: the oneDNN instruction-set limit ([`limit_onednn_isa`]), float32 CUDA
+/// unless opted out ([`configure_tf32`]) and libtorch's CUDA kernels loaded ([`init_cuda`]).
+/// [`crate::proxy::Engine::new`] and [`parse_device`] call it, so a program that links the
+/// crate gets them without asking; calling it first thing in `main` (the `greenfactory` binary
+/// does) also covers libtorch work done before the first engine, since oneDNN and cuDNN read
+/// their settings once, at their first kernel.
+pub fn setup_process() {
+    use std::sync::Once;
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        limit_onednn_isa();
+        configure_tf32();
+        init_cuda();
+    });
+}
+
 /// The instruction-set ceiling of libtorch's oneDNN CPU kernels when the user set none
 /// (`ONEDNN_MAX_CPU_ISA`).
 pub const ONEDNN_ISA: &str = "AVX2";
@@ -102,7 +119,7 @@ pub fn load_cuda_linalg(device: Device) -> Result<(), tch::TchError> {
 
 /// Parses `auto | cpu | cuda | cuda:N`. `auto` picks CUDA device 0 when available.
 pub fn parse_device(s: &str) -> Result<Device, DeviceError> {
-    init_cuda();
+    setup_process();
     let s = s.trim().to_ascii_lowercase();
     let count = tch::Cuda::device_count() as usize;
     let cuda = |n: usize| {

@@ -211,6 +211,7 @@ impl Engine {
         dataset: NatsDataset,
         device: Device,
     ) -> Result<Engine, ProxyError> {
+        crate::net::setup_process();
         // TF32 values are not float32 values: an engine computes only the precision its
         // configuration records.
         let tf32 = crate::net::tf32_in_use(device);
