@@ -367,7 +367,7 @@ fn predict_from_the_shipped_tables_keeps_every_row() {
             format!("{root}/datasets/tss_{ds}_sample1000.parquet")
         };
         let t = greenfactory::table::read_proxies(std::path::Path::new(&table)).unwrap();
-        let status = t.df.column("status").unwrap().str().unwrap().clone();
+        let status = t.frame().column("status").unwrap().str().unwrap().clone();
         let failed: Vec<usize> = (0..t.height())
             .filter(|&r| status.get(r) != Some("ok"))
             .collect();

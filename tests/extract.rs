@@ -67,7 +67,7 @@ fn run_refused(a: &[String], want: &[&str]) {
 /// The table's rows as text (values printed exactly), in file order.
 fn dump(path: &Path) -> Vec<String> {
     let t = table::read_proxies(path).unwrap();
-    let df = &t.df;
+    let df = t.frame();
     (0..df.height())
         .map(|i| format!("{:?}", df.get(i).unwrap()))
         .collect()
@@ -168,8 +168,8 @@ fn failing_archs_are_recorded_and_the_run_goes_on() {
     let spec = format!("file:{}", list.display());
     run_ok(&args(&out, &spec, "1"));
     let t = table::read_proxies(&out).unwrap();
-    assert_eq!(t.df.height(), 3);
-    let status = t.df.column("status").unwrap();
+    assert_eq!(t.frame().height(), 3);
+    let status = t.frame().column("status").unwrap();
     assert_eq!(status.len(), 3);
 }
 

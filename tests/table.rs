@@ -45,7 +45,7 @@ fn tss_label_csv_import() {
     let labels = read_labels(&out).unwrap();
     assert_eq!(labels.height(), 46_875);
     let names: Vec<String> = labels
-        .df
+        .frame()
         .get_column_names()
         .iter()
         .map(|c| c.to_string())
@@ -401,12 +401,8 @@ fn manifest(t: &ProxyTable) -> Manifest {
 fn concat_merges_comparable_extractions_only() {
     let all = read_proxies(&suite_zero("cifar10")).unwrap();
     let part = |range: std::ops::Range<usize>, device: &str| {
-        let df = all.df.slice(range.start as i64, range.len());
-        let mut t = ProxyTable {
-            df,
-            config: None,
-            source: format!("rows {range:?}"),
-        };
+        let df = all.frame().slice(range.start as i64, range.len());
+        let mut t = ProxyTable::from_df(df, None, &format!("rows {range:?}")).unwrap();
         let mut m = manifest(&t);
         m.device_kind = device.parse().unwrap();
         t.config = Some(m);
@@ -441,19 +437,17 @@ fn concat_merges_comparable_extractions_only() {
 fn proxy_parquet_round_trip_keeps_config() {
     let d = scratch("roundtrip");
     let proxies = read_proxies(&suite_zero("cifar10")).unwrap();
-    let t = ProxyTable {
-        config: Some(manifest(&proxies)),
-        ..proxies
-    };
+    let mut t = proxies.clone();
+    t.config = Some(manifest(&proxies));
     let out = d.join("proxies.parquet");
     table::write_proxies(&t, &out).unwrap();
     assert!(!d.join("proxies.parquet.tmp").exists());
     let back = read_proxies(&out).unwrap();
     assert_eq!(back.config, t.config);
-    assert!(back.df.equals_missing(&t.df));
+    assert!(back.frame().equals_missing(t.frame()));
     // A configuration that is not a manifest is refused on read, naming the file.
     let bad = d.join("bad.parquet");
-    let mut df = t.df.clone();
+    let mut df = t.frame().clone();
     ParquetWriter::new(std::fs::File::create(&bad).unwrap())
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
             table::PROXY_CONFIG_KEY.into(),
@@ -470,7 +464,10 @@ fn proxy_parquet_round_trip_keeps_config() {
     let labels = read_labels(&tss_csv()).unwrap();
     let lo = d.join("labels.parquet");
     table::write_labels(&labels, &lo).unwrap();
-    assert!(read_labels(&lo).unwrap().df.equals_missing(&labels.df));
+    assert!(read_labels(&lo)
+        .unwrap()
+        .frame()
+        .equals_missing(labels.frame()));
     // Writing to a non-.parquet path is refused.
     assert!(table::write_labels(&labels, &d.join("labels.csv")).is_err());
     std::fs::remove_dir_all(&d).unwrap();

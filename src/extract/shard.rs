@@ -166,11 +166,8 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
     for (m, _) in &parts[1..] {
         manifest.device_kind = manifest.device_kind.then(&m.device_kind);
     }
-    let t = ProxyTable {
-        df,
-        config: Some(manifest.clone()),
-        source: out.display().to_string(),
-    };
+    // Through the table's own validation, as every table that is read back.
+    let t = ProxyTable::from_df(df, Some(manifest.clone()), &out.display().to_string())?;
     table::write_proxies(&t, out)?;
     // The shards' run records, summed: the work is what they did together.
     let records: Vec<RunRecord> = shards

@@ -43,11 +43,8 @@ pub(crate) fn write_table(out: &Path, m: &Manifest, rows: &[ChunkRow]) -> Result
         .collect();
     cols.push(Column::new("error".into(), errors));
     let df = DataFrame::new(n, cols).map_err(ExtractError::polars(out))?;
-    let t = ProxyTable {
-        df,
-        config: Some(m.clone()),
-        source: out.display().to_string(),
-    };
+    // Through the table's own validation, as every table that is read back.
+    let t = ProxyTable::from_df(df, Some(m.clone()), &out.display().to_string())?;
     Ok(table::write_proxies(&t, out)?)
 }
 

@@ -206,7 +206,7 @@ pub struct LabelRow {
 /// A validated label table.
 #[derive(Debug, Clone)]
 pub struct LabelTable {
-    pub df: DataFrame,
+    pub(crate) df: DataFrame,
     /// Where it came from (for error messages); `<memory>` if built in memory.
     pub source: String,
 }
@@ -215,7 +215,7 @@ pub struct LabelTable {
 /// external tables: Suite-Zero, plain feature tables).
 #[derive(Debug, Clone)]
 pub struct ProxyTable {
-    pub df: DataFrame,
+    pub(crate) df: DataFrame,
     pub config: Option<Manifest>,
     pub source: String,
 }
@@ -363,6 +363,11 @@ fn str_column(name: &str, v: Vec<String>) -> Column {
 }
 
 impl LabelTable {
+    /// The rows as a Polars frame, read-only: the schema is the table's to keep.
+    pub fn frame(&self) -> &DataFrame {
+        &self.df
+    }
+
     /// Builds a label table from rows (normalising nothing: rows are trusted to be canonical;
     /// [`LabelTable::from_df`] re-validates).
     pub fn from_rows(rows: &[LabelRow]) -> Result<LabelTable> {
@@ -736,6 +741,11 @@ fn merged_manifest(tables: &[ProxyTable]) -> Result<Option<Manifest>> {
 }
 
 impl ProxyTable {
+    /// The rows as a Polars frame, read-only: the schema is the table's to keep.
+    pub fn frame(&self) -> &DataFrame {
+        &self.df
+    }
+
     /// Validates and normalises a data frame with the proxy schema: key columns present and
     /// non-null, dataset names normalised, every feature column numeric (cast to f64),
     /// `status`/`error` strings if present.
