@@ -17,9 +17,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use greenfactory::forest::{
-    r2_score, Dataset, Forest, ForestParams, Model, ModelMeta, Protocol, Split, SplitSize, Written,
-};
+use greenfactory::forest::{r2_score, Dataset, Forest, ForestParams, Protocol, Split, SplitSize};
+use greenfactory::model::{Model, ModelMeta, Written};
 use greenfactory::space::{NatsDataset, Space};
 
 const REPEATS: usize = 3;

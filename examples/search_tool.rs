@@ -21,7 +21,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use greenfactory::forest::Model;
+use greenfactory::model::Model;
 use greenfactory::predict::read_table_for;
 use greenfactory::search::{search, Constraints, FeatureScorer, SearchConfig, Strategy};
 

@@ -224,7 +224,7 @@ pub fn compare_tables(
 /// The differences between `model`'s predictions from table `a` and from table `b` on the
 /// archs it predicts from both.
 pub fn compare_predictions(
-    model: &crate::forest::Model,
+    model: &crate::model::Model,
     a: &crate::table::ProxyTable,
     b: &crate::table::ProxyTable,
 ) -> anyhow::Result<PredictionDiff> {

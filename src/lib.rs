@@ -4,12 +4,12 @@
 //! proxies per network, ensembled by a random forest that predicts absolute test accuracy
 //! (GreenFactory, Cortês et al.).
 //!
-//! The modules follow the data flow `space` → `net` → `proxy` → `extract` → `table` → `forest`
-//! → `predict` → `search`, with `provenance` (what values depend on) travelling along from
+//! The modules follow the data flow `space` → `net` → `proxy` → `extract` → `table` →
+//! `training` → `forest`/`model` → `predict` → `search`, with `provenance` (what values depend on) travelling along from
 //! `extract` to tables and models; the module map (what each owns, which cargo feature builds
 //! it) is the README's, the only one.
 //!
-//! With `default-features = false` only [`space`], [`provenance`], [`forest`], [`predict`]'s
+//! With `default-features = false` only [`space`], [`provenance`], [`forest`], [`model`], [`predict`]'s
 //! forest side and [`search`]'s strategies are built: no libtorch, no Polars.
 
 /// Serializes a type as its `Display` text and reads it back with `FromStr` (spaces, datasets,
@@ -35,6 +35,7 @@ pub mod atomic;
 pub mod cli;
 pub mod forest;
 pub mod formula;
+pub mod model;
 pub mod rng;
 pub mod search;
 pub mod space;

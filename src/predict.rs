@@ -11,7 +11,8 @@
 //! The forest side (a proxy vector → a prediction, the chance rule) needs no libtorch; computing
 //! the proxies ([`predict_arch`]) needs the `torch` feature.
 
-use crate::forest::{ForestError, Model};
+use crate::forest::ForestError;
+use crate::model::Model;
 #[cfg(feature = "torch")]
 use crate::proxy::{Engine, ProxyError};
 use crate::space::features::{arch_feature_names, arch_features, is_arch_feature};

@@ -5,7 +5,7 @@
 //! and the forest-only build (the Python binding) all carry the same types.
 //!
 //! On disk the manifest is JSON: `OUT.parts/manifest.json`, a table's Parquet key-value
-//! metadata, and the JSON text inside a model file (`forest::ModelMeta`, which depends on this
+//! metadata, and the JSON text inside a model file (`model::ModelMeta`, which depends on this
 //! module). Spaces, datasets and device kinds are written as the names the command line uses
 //! (`"tss"`, `"imagenet16-120"`, `"cuda+cpu"`), so the text reads the same to a person, to
 //! `json.loads` and to every build.

@@ -23,9 +23,10 @@
 //! ```
 
 use crate::forest::{
-    cross_validate_detailed, About, CrossValidation, Dataset, ForestError, ForestParams, Metrics,
-    Model, Protocol, Split, SplitSize,
+    cross_validate_detailed, CrossValidation, Dataset, ForestError, ForestParams, Metrics,
+    Protocol, Split, SplitSize,
 };
+use crate::model::{About, Model};
 use crate::provenance::LabelKind;
 use crate::space::{NatsDataset, Space};
 use crate::table::{self, JoinOptions, JoinReport, LabelTable, ProxyTable, TableError};

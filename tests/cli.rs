@@ -359,7 +359,7 @@ fn predict_from_the_shipped_tables_keeps_every_row() {
         let model = format!("{root}/models/tss_{ds}.gfm");
         // The table the shipped model was trained on: the complete one where it exists.
         let all = format!("{root}/datasets/tss_{ds}_all.parquet");
-        let meta = greenfactory::forest::Model::load(std::path::Path::new(&model)).unwrap();
+        let meta = greenfactory::model::Model::load(std::path::Path::new(&model)).unwrap();
         let on_all = meta.meta().n_train > 10_000;
         let table = if on_all {
             all.clone()
@@ -760,7 +760,7 @@ fn own_labels_for_some_archs_in_plain_layouts_train() {
         err.contains("notice:") && err.contains("have no my_acc"),
         "{err}"
     );
-    let m = greenfactory::forest::Model::load(&model).unwrap();
+    let m = greenfactory::model::Model::load(&model).unwrap();
     assert_eq!(m.meta().target.to_string(), "my_acc");
     assert!(
         m.meta().n_train <= 300 && m.meta().n_train >= 290,
@@ -770,7 +770,7 @@ fn own_labels_for_some_archs_in_plain_layouts_train() {
     // `index,test_acc,other`: test_acc is the default target; it is a test accuracy.
     let (o, model) = train(&by_index, &[], "own_index.gfm");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let m = greenfactory::forest::Model::load(&model).unwrap();
+    let m = greenfactory::model::Model::load(&model).unwrap();
     assert_eq!(m.meta().target.to_string(), "test_acc");
     // Only own columns, two of them, no --target: which one is asked for.
     let two = dir.join("two.csv");

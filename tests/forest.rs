@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use greenfactory::forest::{
-    cross_validate, evaluate, Dataset, Forest, ForestError, ForestParams, Metrics, Model,
-    ModelMeta, Protocol, Split, SplitSize, Written, FORMAT_VERSION, MAGIC,
+    cross_validate, evaluate, Dataset, Forest, ForestError, ForestParams, Metrics, Protocol, Split,
+    SplitSize,
 };
+use greenfactory::model::{Model, ModelMeta, Written, FORMAT_VERSION, MAGIC};
 use greenfactory::space::{NatsDataset, Space};
 
 struct Fixture {

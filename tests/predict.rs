@@ -4,7 +4,7 @@
 #![cfg(feature = "cli")]
 
 use greenfactory::extract::Manifest;
-use greenfactory::forest::Model;
+use greenfactory::model::Model;
 use greenfactory::predict::{predict_arch, Basis, PredictError};
 use greenfactory::proxy::{proxies_by_name, Engine};
 use greenfactory::space::{NatsDataset, Space};

@@ -5,7 +5,8 @@ mod common;
 
 use std::collections::HashMap;
 
-use greenfactory::forest::{Forest, ForestParams, MaxFeatures, Model, ModelMeta, Written};
+use greenfactory::forest::{Forest, ForestParams, MaxFeatures};
+use greenfactory::model::{Model, ModelMeta, Written};
 use greenfactory::net::Network;
 use greenfactory::predict::PredictError;
 use greenfactory::search::{

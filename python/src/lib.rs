@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use greenfactory::forest::{
     self, Dataset, ForestError, ForestParams, MaxFeatures, Metrics, Protocol, SplitSize, Splitter,
 };
+use greenfactory::model;
 use greenfactory::provenance::Manifest;
 use greenfactory::space::{self, Arch, NatsDataset, Space};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -230,7 +231,7 @@ type MeanStd<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 /// A trained greenfactory random forest with its metadata (a `.gfm` model file).
 #[pyclass(module = "greenfactory", name = "Model", frozen)]
 pub struct PyModel {
-    inner: forest::Model,
+    inner: model::Model,
 }
 
 #[pymethods]
@@ -238,14 +239,14 @@ impl PyModel {
     /// Reads a model file written by `greenfactory train` or `Model.save`.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<PyModel> {
-        let inner = py.detach(|| forest::Model::load(&path)).map_err(ferr)?;
+        let inner = py.detach(|| model::Model::load(&path)).map_err(ferr)?;
         Ok(PyModel { inner })
     }
 
     /// Parses the bytes of a model file (what `to_bytes` returns).
     #[staticmethod]
     fn from_bytes(data: &[u8]) -> PyResult<PyModel> {
-        let inner = forest::Model::from_bytes(data, Path::new("<bytes>")).map_err(ferr)?;
+        let inner = model::Model::from_bytes(data, Path::new("<bytes>")).map_err(ferr)?;
         Ok(PyModel { inner })
     }
 
@@ -624,7 +625,7 @@ fn train<'py>(
             })?)
         }
     };
-    let about = forest::About {
+    let about = model::About {
         feature_names: names,
         space,
         dataset,
@@ -632,7 +633,7 @@ fn train<'py>(
         proxy_config: config,
     };
     let model = py
-        .detach(|| forest::Model::fit_xy(x, n, &y, about, &params))
+        .detach(|| model::Model::fit_xy(x, n, &y, about, &params))
         .map_err(ferr)?;
     Ok(PyModel { inner: model })
 }

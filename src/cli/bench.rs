@@ -189,7 +189,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 );
             }
             if let Some(m) = model {
-                let model = crate::forest::Model::load(&m)?;
+                let model = crate::model::Model::load(&m)?;
                 let d = crate::bench::compare_predictions(&model, &a, &b)?;
                 println!(
                     "predictions of {} on {} archs: max difference {:.3} points, mean {:.4}, {} above 0.05 ({:.2} % within 0.05)",

@@ -5,7 +5,8 @@
 //! marks the archs whose label the model saw in training: their "prediction" is recall. Without
 //! models it shows the proxy-free facts (params, FLOPs) of a few TSS and SSS archs.
 
-use crate::forest::{Model, Protocol, Split, SplitSize};
+use crate::forest::{Protocol, Split, SplitSize};
+use crate::model::Model;
 use crate::net::Network;
 use crate::predict::{predict_arch, Basis, PredictError};
 use crate::space::{features::is_arch_feature, Arch, NatsDataset, Space};

@@ -3,7 +3,7 @@
 
 use super::args::collect_archs;
 use super::output::{print_rows, Cell, Format};
-use crate::forest::Model;
+use crate::model::Model;
 use crate::net::parse_device;
 use crate::predict::{
     engine_for, model_table, predict_arch, predict_table, read_table_for, ArchPrediction,

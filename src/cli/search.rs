@@ -2,7 +2,7 @@
 //! ranked by predicted accuracy or as a Pareto front of predicted accuracy against a cost.
 
 use super::output::{print_rows, write_rows, Cell, Format};
-use crate::forest::Model;
+use crate::model::Model;
 use crate::net::parse_device;
 use crate::predict::{engine_for, read_table_for, ConfigCheck};
 use crate::search::{

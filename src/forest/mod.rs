@@ -21,12 +21,12 @@
 //! | `metrics.rs` | [`Metrics`]: Kendall τ-b, Spearman, Pearson, R², MAE, RMSE |
 //! | `split.rs` | [`Protocol`], [`SplitSize`], [`Split`]: random and group train/test splits |
 //! | `evaluate.rs` | [`evaluate`], [`cross_validate`], [`EvalReport`]; their `_detailed` forms also return the predictions |
-//! | `model.rs` | [`Model`], [`ModelMeta`]: the versioned model file |
 //!
 //! # Example: a search tool ranking candidates
 //!
 //! ```
-//! use greenfactory::forest::{Forest, ForestParams, Model, ModelMeta, Written};
+//! use greenfactory::forest::{Forest, ForestParams};
+//! use greenfactory::model::{Model, ModelMeta, Written};
 //! use greenfactory::provenance::{Accuracy, LabelKind};
 //! use greenfactory::space::{NatsDataset, Space};
 //!
@@ -77,7 +77,6 @@ mod evaluate;
 #[allow(clippy::module_inception)]
 mod forest;
 mod metrics;
-mod model;
 mod params;
 mod split;
 mod tree;
@@ -87,9 +86,9 @@ pub use evaluate::{
     cross_validate, cross_validate_detailed, evaluate, evaluate_detailed, repeat_seed,
     CrossValidation, EvalReport, Evaluation, RepeatPredictions,
 };
+pub(crate) use forest::ForestWire;
 pub use forest::{Forest, Prediction};
 pub use metrics::{kendall_tau_b, mae, pearson, r2_score, rmse, spearman, Metrics};
-pub use model::{About, Model, ModelMeta, Written, FORMAT_VERSION, MAGIC};
 pub use params::{ForestParams, ForestParamsBuilder, MaxFeatures, Splitter};
 pub use split::{Protocol, Split, SplitSize};
 pub use tree::Tree;

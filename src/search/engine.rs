@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::Scorer;
-use crate::forest::Model;
+use crate::model::Model;
 use crate::net::Network;
 use crate::predict::{by_rule, check_engine, predict_vector, ArchPrediction, PredictError};
 use crate::proxy::{Engine, ProxyError, ProxyVector};

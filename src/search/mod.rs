@@ -48,7 +48,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Instant;
 
-use crate::forest::Model;
+use crate::model::Model;
 use crate::predict::{ArchPrediction, PredictError};
 use crate::rng::SplitMix64;
 use crate::space::{Arch, NatsDataset, Space};

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::SearchError;
-use crate::forest::Model;
+use crate::model::Model;
 use crate::predict::{by_rule, ArchPrediction, PredictError};
 use crate::space::{Arch, NatsDataset};
 

@@ -1,4 +1,6 @@
-//! The model file a search tool ships and loads.
+//! The model file a search tool ships and loads: a [`Forest`] with what it is about in NAS
+//! terms (space, dataset, label kind, the extraction's manifest). The forest itself knows
+//! nothing of NAS; this module is where the two meet.
 //!
 //! Layout:
 //!
@@ -8,7 +10,7 @@
 //! | 8..12 | format version, `u32` little-endian: 1, or 2 (this build reads both: [`FORMAT_VERSION`] is the newest) |
 //! | 12.. | version 1: postcard 1.x encoding of `{ meta, forest: Forest }`; version 2: `{ meta, splitter, forest }`; nothing after it |
 //!
-//! A forest of [`super::Splitter::Best`] (random forest) is written as version 1, so such files
+//! A forest of [`crate::forest::Splitter::Best`] (random forest) is written as version 1, so such files
 //! are unchanged; extremely randomized trees need version 2, which stores the splitter.
 //!
 //! `meta` holds [`ModelMeta`]'s fields in order, with the space and dataset as their names and
@@ -24,8 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::forest::ForestWire;
-use super::{Forest, ForestError, ForestParams, Metrics, Prediction};
+use crate::forest::{Dataset, Forest, ForestError, ForestParams, ForestWire, Metrics, Prediction};
 use crate::provenance::{LabelKind, Manifest};
 use crate::space::{NatsDataset, Space};
 
@@ -39,7 +40,8 @@ pub const FORMAT_VERSION: u32 = 2;
 /// Built as a struct literal, with [`Written::now`] for the stamp:
 ///
 /// ```
-/// use greenfactory::forest::{ForestParams, ModelMeta, Written};
+/// use greenfactory::forest::ForestParams;
+/// use greenfactory::model::{ModelMeta, Written};
 /// use greenfactory::provenance::{Accuracy, LabelKind};
 /// use greenfactory::space::{NatsDataset, Space};
 /// let meta = ModelMeta {
@@ -179,7 +181,7 @@ struct StoredModelRef<'a> {
 #[derive(Serialize)]
 struct StoredModelRefV2<'a> {
     meta: StoredMeta,
-    splitter: super::Splitter,
+    splitter: crate::forest::Splitter,
     forest: &'a Forest,
 }
 
@@ -193,7 +195,7 @@ struct StoredModel {
 #[derive(Deserialize)]
 struct StoredModelV2 {
     meta: StoredMeta,
-    splitter: super::Splitter,
+    splitter: crate::forest::Splitter,
     forest: ForestWire,
 }
 
@@ -209,7 +211,7 @@ impl Model {
     /// Fits a forest on `data` and wraps it with its metadata; `cv_metrics` are the
     /// cross-validation metrics the caller measured on the same rows, if any.
     pub fn fit(
-        data: &super::Dataset,
+        data: &Dataset,
         about: About,
         params: &ForestParams,
         cv_metrics: Option<Metrics>,
@@ -303,7 +305,7 @@ impl Model {
         out.extend_from_slice(MAGIC);
         let meta = StoredMeta::from(&self.meta);
         let encoded = match self.meta.params.splitter {
-            super::Splitter::Best => {
+            crate::forest::Splitter::Best => {
                 out.extend_from_slice(&1u32.to_le_bytes());
                 let stored = StoredModelRef {
                     meta,
@@ -349,7 +351,7 @@ impl Model {
             1 => {
                 let (s, rest): (StoredModel, &[u8]) =
                     postcard::take_from_bytes(&bytes[12..]).map_err(corrupt)?;
-                (s, super::Splitter::Best, rest)
+                (s, crate::forest::Splitter::Best, rest)
             }
             2 => {
                 let (s, rest): (StoredModelV2, &[u8]) =
