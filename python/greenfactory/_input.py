@@ -77,11 +77,8 @@ def known_rows(x, space, dataset):
     return out
 
 
-def _arch_feature_names():
-    return {n for space in ("tss", "sss") for n in arch_feature_names(space)}
-
-
-_ARCH_FEATURES = _arch_feature_names()
+#: The arch features of both spaces (`with_arch_features` adds them), for the hint when missing.
+_ARCH_FEATURES = {n for space in ("tss", "sss") for n in arch_feature_names(space)}
 
 
 def as_matrix(x, names, what="X", skip_rows=None):
