@@ -101,6 +101,91 @@ fn evolution_finds_the_parameter_count_deterministically_and_resumes() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// τ with `labels` of `formula` as `extract` computes it by name on `archs` (each arch on its
+/// own network, as the held-out engines compute it; the test engine's synthetic batch of 4).
+fn extracted_tau(formula: &str, archs: &[usize], labels: &HashMap<usize, f64>) -> f64 {
+    let dir = std::env::temp_dir().join(format!(
+        "gf-evolve-extract-{}-{}",
+        std::process::id(),
+        formula.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = dir.join("held_out.txt");
+    let text: String = archs.iter().map(|i| format!("{i}\n")).collect();
+    std::fs::write(&list, text).unwrap();
+    let table = dir.join("t.parquet");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
+        .args(["extract", "--space", "tss", "--dataset", "cifar10"])
+        .args([
+            "--data",
+            "synthetic",
+            "--batch-size",
+            "4",
+            "--isomorphic",
+            "each",
+        ])
+        .args(["--device", "cpu", "--quiet", "--proxies", formula])
+        .arg(format!("--archs=file:{}", list.display()))
+        .arg("--out")
+        .arg(&table)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = greenfactory::table::read_proxies(&table).unwrap();
+    let indices = t.arch_indices().unwrap();
+    assert_eq!(indices.len(), archs.len());
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for (i, v) in indices.iter().zip(t.feature(formula).unwrap()) {
+        if let Some(v) = v.filter(|v| v.is_finite()) {
+            x.push(v);
+            y.push(labels[&(*i as usize)]);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    greenfactory::forest::kendall_tau_b(&x, &y)
+}
+
+/// The held-out τ `evolve` reports is what `extract` of the formula by name gives on the same
+/// archs: for the run's best formula, and for a data-dependent one (the shipped CIFAR-10
+/// formula: gradients and their channel correlation) scored by `held_out` on 2 workers.
+#[test]
+fn extracting_a_formula_by_name_reproduces_its_held_out_tau() {
+    let (e, labels) = (engine(), params_labels());
+    let s = EvolveSettings {
+        generations: 2,
+        report: 1,
+        ..settings()
+    };
+    let outcome = evolve(&e, &labels, "params", &s, None, &mut |_: Progress| {}).unwrap();
+    let (random, stratified) = &outcome.holdout_archs;
+    let best = &outcome.best[0];
+    assert_eq!(
+        extracted_tau(&best.formula, random, &labels),
+        best.tau_random
+    );
+    let shipped = "layer_sum(mul(norm(log(G)),mineig(GZ)))".to_string();
+    let quiet = &mut |_: Progress| {};
+    let (scored, _) = greenfactory::evolve::held_out(
+        &e,
+        2,
+        Space::Tss,
+        std::slice::from_ref(&shipped),
+        [random, stratified],
+        &labels,
+        quiet,
+    )
+    .unwrap();
+    assert_eq!(scored[0].missing, 0);
+    assert_eq!(
+        extracted_tau(&shipped, random, &labels),
+        scored[0].tau_random
+    );
+    assert_eq!(
+        extracted_tau(&shipped, stratified, &labels),
+        scored[0].tau_stratified
+    );
+}
+
 #[test]
 fn bad_settings_are_one_line_errors() {
     let (e, labels) = (engine(), params_labels());

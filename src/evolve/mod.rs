@@ -679,9 +679,11 @@ pub fn held_out(
                 .names()
                 .iter()
                 .position(|m| *m == canonical)
-                .unwrap_or(0)
+                .ok_or_else(|| {
+                    EvolveError::Settings(format!("proxy {n:?} is not among the engine's proxies"))
+                })
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let mut all: Vec<usize> = random.iter().chain(stratified).copied().collect();
     all.sort_unstable();
     all.dedup();
