@@ -26,9 +26,30 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::forest::{Dataset, Forest, ForestError, ForestParams, ForestWire, Metrics, Prediction};
+use crate::forest::{
+    Dataset, Forest, ForestError, ForestParams, ForestWire, MaxFeatures, Metrics, Prediction,
+    Splitter,
+};
 use crate::provenance::{LabelKind, Manifest};
 use crate::space::{NatsDataset, Space};
+
+/// The forest the tools train unless told otherwise, chosen by cross-validation on the
+/// complete tables of each space (benches/README.md, "Forest"): extremely randomized trees (no
+/// bootstrap), `max_features` 0.5, `min_samples_leaf` 3 on TSS (within 0.002 τ of 1 at a
+/// quarter of the model size) and 5 on SSS (its single-seed labels are noisy); the rest as
+/// [`ForestParams::default`].
+pub fn recommended_params(space: Space) -> ForestParams {
+    ForestParams {
+        splitter: Splitter::Random,
+        bootstrap: false,
+        max_features: MaxFeatures::Fraction(0.5),
+        min_samples_leaf: match space {
+            Space::Tss => 3,
+            Space::Sss => 5,
+        },
+        ..ForestParams::default()
+    }
+}
 
 /// First 8 bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"GFFOREST";

@@ -3,9 +3,10 @@
 //! what was measured on the way come out; nothing is printed or written.
 //!
 //! ```no_run
-//! use greenfactory::forest::{ForestParams, SplitSize};
+//! use greenfactory::forest::SplitSize;
 //! use greenfactory::space::{NatsDataset, Space};
 //! use greenfactory::table::{read_labels_as, read_proxies_as, PlainLayout};
+//! use greenfactory::model::recommended_params;
 //! use greenfactory::training::{train, training_data, Selection, TrainOptions};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let layout = PlainLayout { space: None, dataset: Some("cifar10".into()) };
@@ -14,7 +15,7 @@
 //! let data = training_data(features, &labels, &Selection::new(NatsDataset::Cifar10))?;
 //! let options = TrainOptions {
 //!     holdout: Some(SplitSize::TrainFrac(0.8)),
-//!     ..TrainOptions::new(ForestParams::recommended(Space::Tss))
+//!     ..TrainOptions::new(recommended_params(Space::Tss))
 //! };
 //! let trained = train(&data, &options)?;
 //! println!("held-out tau {:.3}", trained.holdout.unwrap().metrics.kendall_tau);

@@ -185,7 +185,7 @@ fn complete_sss_tables_join_every_arch_and_hold_official_costs() {
         let col = |name: &str| data.feature_names.iter().position(|f| f == name).unwrap();
         for o in official.iter().filter(|o| o.dataset == ds.name()) {
             let r = data
-                .arch_index
+                .row_keys
                 .iter()
                 .position(|&i| i as i64 == o.arch_index)
                 .unwrap();

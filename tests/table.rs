@@ -122,16 +122,12 @@ fn check_suite_zero_join(ds_file: &str, ds: &str) {
         .map(|r| (r[common::col(&h, "nats_index")].parse().unwrap(), r))
         .collect();
     for i in 0..data.n_rows() {
-        let line = by_index[&data.arch_index[i]];
+        let line = by_index[&data.row_keys[i]];
         let want: f64 = line[common::col(&h, "nats_test_acc_hp200")]
             .parse()
             .unwrap();
-        assert!(
-            (data.y[i] - want).abs() < 1e-6,
-            "arch {}",
-            data.arch_index[i]
-        );
-        assert_eq!(data.arch[i], line[common::col(&h, "arch_str")]);
+        assert!((data.y[i] - want).abs() < 1e-6, "arch {}", data.row_keys[i]);
+        assert_eq!(data.row_names[i], line[common::col(&h, "arch_str")]);
         let synflow: f64 = line[common::col(&h, "synflow")].parse().unwrap();
         assert_eq!(data.row(i)[11], synflow);
     }
@@ -142,7 +138,7 @@ fn check_suite_zero_join(ds_file: &str, ds: &str) {
     g.dedup();
     assert!(g.len() > 1000 && g.len() <= 6_466, "{}", g.len());
     // Same isomorphism class ⇔ same group.
-    let a = TssArch::from_index(data.arch_index[0]).unwrap();
+    let a = TssArch::from_index(data.row_keys[0]).unwrap();
     assert_eq!(groups[0], table::fnv1a64(a.unique_str().as_bytes()));
 }
 
@@ -300,7 +296,7 @@ fn join_policy_on_small_bad_tables() {
     let p = read_proxies(&pp).unwrap();
     let (data, rep) = join(&p, &labels, "cifar10", "test_acc", &opts).unwrap();
     assert_eq!((data.n_rows(), rep.failed_status), (2, 1));
-    assert_eq!(data.arch_index, [0, 2]);
+    assert_eq!(data.row_keys, [0, 2]);
     // predict keeps a failed row, with the reason instead of features.
     let rows = features_for_predict(&p, &["f1".into(), "f2".into()]).unwrap();
     assert_eq!(rows.len(), 3);

@@ -181,7 +181,7 @@ fn parse_max_features(v: &Bound<'_, PyAny>) -> PyResult<MaxFeatures> {
     }
 }
 
-/// `ForestParams::recommended` for `space` (TSS when unknown), with what the arguments set
+/// `model::recommended_params` for `space` (TSS when unknown), with what the arguments set
 /// (`None`: keep the recommended value), as `greenfactory train` builds them.
 #[allow(clippy::too_many_arguments)]
 fn forest_params(
@@ -196,7 +196,7 @@ fn forest_params(
     n_threads: Option<usize>,
     space: Option<Space>,
 ) -> PyResult<ForestParams> {
-    let mut p = ForestParams::recommended(space.unwrap_or(Space::Tss));
+    let mut p = greenfactory::model::recommended_params(space.unwrap_or(Space::Tss));
     match forest {
         None => {}
         Some("extra-trees") => (p.splitter, p.bootstrap) = (Splitter::Random, false),
@@ -730,8 +730,8 @@ fn evaluate<'py>(
         feature_names: names,
         x: arr.as_slice().map_err(err)?.to_vec(),
         y,
-        arch_index: Vec::new(),
-        arch: Vec::new(),
+        row_keys: Vec::new(),
+        row_names: Vec::new(),
         groups,
     };
     let ev = py

@@ -95,7 +95,7 @@ impl EngineArgs {
             seed: self.seed,
             data,
             // Every SSS arch is its own class: sharing would change nothing but the record.
-            share_isomorphic: self.isomorphic == Isomorphic::Share && space == Space::Tss,
+            share_isomorphic: self.isomorphic == Isomorphic::Share && space.has_isomorphs(),
             ..ProxyConfig::default()
         })
     }

@@ -87,7 +87,7 @@ fn training_archs(model: &Model, features: &Path, labels: &Path) -> anyhow::Resu
         &opts,
     )?;
     if meta.n_train >= data.n_rows() {
-        return Ok(data.arch_index.iter().copied().collect());
+        return Ok(data.row_keys.iter().copied().collect());
     }
     let split = Split::new(
         &data,
@@ -95,7 +95,7 @@ fn training_archs(model: &Model, features: &Path, labels: &Path) -> anyhow::Resu
         SplitSize::NTrain(meta.n_train),
         meta.params.seed,
     )?;
-    Ok(split.train.iter().map(|&r| data.arch_index[r]).collect())
+    Ok(split.train.iter().map(|&r| data.row_keys[r]).collect())
 }
 
 fn proxy_free_facts() -> anyhow::Result<()> {

@@ -93,13 +93,15 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     let (engine, space, _) =
         engine_for(&model, device).with_context(|| format!("{}", a.model.display()))?;
     let archs = collect_archs(space, &a.archs, a.arch_file.as_ref()).map_err(|e| {
-        // An arch of the other space gets an error that names both spaces.
-        let other = match space {
-            crate::space::Space::Tss => crate::space::Space::Sss,
-            crate::space::Space::Sss => crate::space::Space::Tss,
-        };
-        match a.archs.iter().find(|s| other.parse(s).is_ok()) {
-            Some(s) => anyhow::anyhow!(
+        // An arch of another space gets an error that names both spaces.
+        let other = a.archs.iter().find_map(|s| {
+            crate::space::Space::ALL
+                .into_iter()
+                .find(|o| *o != space && o.parse(s).is_ok())
+                .map(|o| (s, o))
+        });
+        match other {
+            Some((s, other)) => anyhow::anyhow!(
                 "--arch {s} is an arch of the {} space, but {} predicts {} archs",
                 other.name().to_uppercase(),
                 a.model.display(),

@@ -89,9 +89,9 @@ pub struct ForestArgs {
 }
 
 impl ForestArgs {
-    /// [`ForestParams::recommended`] for `space`, with what the options set.
+    /// [`crate::model::recommended_params`] for `space`, with what the options set.
     pub fn params(&self, seed: u64, space: crate::space::Space) -> anyhow::Result<ForestParams> {
-        let mut p = ForestParams::recommended(space);
+        let mut p = crate::model::recommended_params(space);
         if let Some(kind) = self.forest {
             p.splitter = match kind {
                 ForestKind::ExtraTrees => crate::forest::Splitter::Random,
@@ -680,13 +680,7 @@ fn dump_splits(
     writeln!(csv, "arch_index,{},y", data.feature_names.join(","))?;
     for i in 0..data.n_rows() {
         let row: Vec<String> = data.row(i).iter().map(|v| format!("{v}")).collect();
-        writeln!(
-            csv,
-            "{},{},{}",
-            data.arch_index[i],
-            row.join(","),
-            data.y[i]
-        )?;
+        writeln!(csv, "{},{},{}", data.row_keys[i], row.join(","), data.y[i])?;
     }
     std::fs::write(dir.join("data.csv"), csv)?;
     let mut splits = Vec::new();

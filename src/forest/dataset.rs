@@ -11,10 +11,11 @@ pub struct Dataset {
     pub x: Vec<f64>,
     /// Target per row (e.g. test accuracy in percent).
     pub y: Vec<f64>,
-    /// NATS-Bench index of each row's arch.
-    pub arch_index: Vec<usize>,
-    /// Arch string of each row.
-    pub arch: Vec<String>,
+    /// The caller's key of each row (the training data of `greenfactory::training` puts the
+    /// arch's official index here); may be empty.
+    pub row_keys: Vec<usize>,
+    /// The caller's name of each row (there: the arch string); may be empty.
+    pub row_names: Vec<String>,
     /// Group id per row for group-wise splits (e.g. the TSS isomorphism class), if known.
     pub groups: Option<Vec<u64>>,
 }
@@ -35,7 +36,7 @@ impl Dataset {
     }
 
     /// The given rows, in the given order (groups too, if present). Panics if a row is out of
-    /// range; `arch`/`arch_index` entries missing in `self` are skipped.
+    /// range; `row_keys`/`row_names` entries missing in `self` are skipped.
     pub fn subset(&self, rows: &[usize]) -> Dataset {
         let mut x = Vec::with_capacity(rows.len() * self.n_features());
         for &r in rows {
@@ -45,13 +46,13 @@ impl Dataset {
             feature_names: self.feature_names.clone(),
             x,
             y: rows.iter().map(|&r| self.y[r]).collect(),
-            arch_index: rows
+            row_keys: rows
                 .iter()
-                .filter_map(|&r| self.arch_index.get(r).copied())
+                .filter_map(|&r| self.row_keys.get(r).copied())
                 .collect(),
-            arch: rows
+            row_names: rows
                 .iter()
-                .filter_map(|&r| self.arch.get(r).cloned())
+                .filter_map(|&r| self.row_names.get(r).cloned())
                 .collect(),
             groups: self
                 .groups

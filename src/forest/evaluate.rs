@@ -249,8 +249,8 @@ mod tests {
             feature_names: vec!["a".into(), "b".into()],
             x,
             y,
-            arch_index: (0..n).collect(),
-            arch: vec![String::new(); n],
+            row_keys: (0..n).collect(),
+            row_names: vec![String::new(); n],
             groups: Some((0..n).map(|i| (i / 3) as u64).collect()),
         }
     }

@@ -138,24 +138,6 @@ impl Default for ForestParams {
 }
 
 impl ForestParams {
-    /// The forest the tools train unless told otherwise, chosen by cross-validation on the
-    /// complete tables (benches/README.md, "Forest"): extremely randomized trees (no bootstrap),
-    /// `max_features` 0.5, `min_samples_leaf` 3 on TSS (within 0.002 τ of 1 at a quarter of
-    /// the model size) and 5 on SSS (its single-seed labels are noisy); the rest as
-    /// [`ForestParams::default`].
-    pub fn recommended(space: crate::space::Space) -> ForestParams {
-        ForestParams {
-            splitter: Splitter::Random,
-            bootstrap: false,
-            max_features: MaxFeatures::Fraction(0.5),
-            min_samples_leaf: match space {
-                crate::space::Space::Tss => 3,
-                crate::space::Space::Sss => 5,
-            },
-            ..ForestParams::default()
-        }
-    }
-
     /// Checked builder: `ForestParams::builder().n_trees(200).seed(7).build()?`.
     pub fn builder() -> ForestParamsBuilder {
         ForestParamsBuilder {

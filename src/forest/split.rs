@@ -172,8 +172,8 @@ mod tests {
             feature_names: vec!["a".into()],
             x: (0..n).map(|i| i as f64).collect(),
             y: (0..n).map(|i| i as f64).collect(),
-            arch_index: (0..n).collect(),
-            arch: vec![String::new(); n],
+            row_keys: (0..n).collect(),
+            row_names: vec![String::new(); n],
             groups,
         }
     }

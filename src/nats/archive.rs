@@ -100,7 +100,7 @@ impl Archive {
                 )));
             }
         }
-        let space = [Space::Tss, Space::Sss]
+        let space = Space::ALL
             .into_iter()
             .find(|s| s.size() == archs.len())
             .ok_or_else(|| {

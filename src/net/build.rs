@@ -1,7 +1,7 @@
 //! Network structure and weight initialisation.
 
 use crate::rng::SplitMix64;
-use crate::space::{Arch, NatsDataset, Op, SssArch, TssArch, TSS_EDGES};
+use crate::space::{Arch, NatsDataset, Op, Skeleton, TSS_EDGES};
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
@@ -308,39 +308,11 @@ impl Builder {
     }
 }
 
-/// NATS-Bench TSS macro skeleton: C = 16 channels, N = 5 cells per stage.
-pub const TSS_C: i64 = 16;
-pub const TSS_N: usize = 5;
-
-/// The best TSS cell, used by every SSS network.
-pub const SSS_CELL: &str =
-    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
-
 impl Network {
     /// Lays out the NATS-Bench network of `arch` for `dataset`.
     pub fn new(arch: &Arch, dataset: NatsDataset) -> Network {
         let mut b = Builder { params: Vec::new() };
-        // (channels per layer, reduction?) as in TinyNetwork / DynamicShapeTinyNet.
-        let (ops, layers): (TssArch, Vec<(i64, bool)>) = match arch {
-            Arch::Tss(a) => {
-                let mut l = vec![(TSS_C, false); TSS_N];
-                l.push((2 * TSS_C, true));
-                l.extend(vec![(2 * TSS_C, false); TSS_N]);
-                l.push((4 * TSS_C, true));
-                l.extend(vec![(4 * TSS_C, false); TSS_N]);
-                (*a, l)
-            }
-            Arch::Sss(SssArch { channels: c }) => (
-                SSS_CELL.parse().expect("constant cell"),
-                vec![
-                    (c[0], false),
-                    (c[1], true),
-                    (c[2], false),
-                    (c[3], true),
-                    (c[4], false),
-                ],
-            ),
-        };
+        let Skeleton { cell: ops, layers } = arch.skeleton();
         let c0 = layers[0].0;
         let stem_conv = b.conv("stem.0", 3, c0, 3, 1, 1);
         let stem_bn = b.bn("stem.1", c0);

@@ -53,7 +53,7 @@ pub fn all_proxies() -> Vec<ProxyRef> {
         &super::ntk::Ntk,
     ];
     v.extend(
-        super::topology::TOPOLOGY
+        super::topology::topology()
             .iter()
             .map(|t| t as &'static dyn Proxy),
     );
@@ -99,7 +99,9 @@ pub fn default_proxies_for(space: crate::space::Space) -> Vec<ProxyRef> {
         .into_iter()
         .filter(|p| {
             names.contains(&p.name())
-                || super::topology::TOPOLOGY.iter().any(|t| t.name == p.name())
+                || super::topology::topology()
+                    .iter()
+                    .any(|t| t.name == p.name())
         })
         .collect()
 }

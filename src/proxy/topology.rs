@@ -2,7 +2,7 @@
 //! extraction writes them as columns beside the measured proxies.
 
 use super::{ArchContext, Pass, Proxy, ProxyError};
-pub use crate::space::counts::{Topo, TOPOLOGY};
+pub use crate::space::counts::{topology, Topo};
 
 impl Proxy for Topo {
     fn name(&self) -> &str {
@@ -12,11 +12,11 @@ impl Proxy for Topo {
         Pass::Static
     }
     fn applies_to(&self, space: crate::space::Space) -> bool {
-        space.arch(0).is_ok_and(|a| (self.f)(&a).is_some())
+        space == self.space
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let arch = cx.net.arch();
-        (self.f)(arch).ok_or_else(|| {
+        self.value(arch).ok_or_else(|| {
             ProxyError::Undefined(format!("not applicable to {}", arch.space().name()))
         })
     }

@@ -1,38 +1,14 @@
-//! Regularised evolution (Real et al., AAAI 2019, Algorithm 1) with the forest as the fitness,
-//! and the mutation that keeps an arch inside its space.
+//! Regularised evolution (Real et al., AAAI 2019, Algorithm 1) with the forest as the fitness;
+//! the mutation that keeps an arch inside its space is [`Arch::mutate`].
 
 use std::collections::VecDeque;
 
 use super::{Run, Scorer, SearchError};
 use crate::rng::SplitMix64;
-use crate::space::{Arch, Op, SssArch, TssArch, SSS_CHANNELS};
+use crate::space::Arch;
 
 /// Draws and mutations tried per cycle before giving up on finding a feasible, unscored child.
 const TRIES: usize = 64;
-
-/// `arch` with one position changed to another value of the space: the op of one of the six
-/// edges (TSS) or the channel count of one of the five layers (SSS), both drawn uniformly.
-pub fn mutate(arch: &Arch, rng: &mut SplitMix64) -> Arch {
-    match arch {
-        Arch::Tss(a) => {
-            let mut ops = a.ops;
-            let e = rng.below(ops.len() as u64) as usize;
-            let others: Vec<Op> = Op::ALL.into_iter().filter(|&o| o != ops[e]).collect();
-            ops[e] = others[rng.below(others.len() as u64) as usize];
-            Arch::Tss(TssArch { ops })
-        }
-        Arch::Sss(a) => {
-            let mut channels = a.channels;
-            let l = rng.below(channels.len() as u64) as usize;
-            let others: Vec<i64> = SSS_CHANNELS
-                .into_iter()
-                .filter(|&c| c != channels[l])
-                .collect();
-            channels[l] = others[rng.below(others.len() as u64) as usize];
-            Arch::Sss(SssArch { channels })
-        }
-    }
-}
 
 /// Regularised evolution's settings.
 #[derive(Debug, Clone, Copy)]
@@ -82,7 +58,7 @@ pub(super) fn regularized<S: Scorer + ?Sized>(
             let parent = tournament(&pop, settings.tournament, rng);
             let mut child = None;
             for _ in 0..TRIES {
-                let c = mutate(&parent, rng);
+                let c = parent.mutate(rng);
                 if run.is_feasible(&c)? {
                     child = Some(c);
                     break;

@@ -37,7 +37,6 @@ mod engine;
 
 #[cfg(feature = "torch")]
 pub use engine::EngineScorer;
-pub use evolution::mutate;
 pub use hw::{HwCosts, HwError, HW_METRICS};
 pub use pareto::{pareto_front, pareto_front_by};
 #[cfg(feature = "table")]

@@ -7,19 +7,103 @@
 //!
 //! Both parse from and format to the official NATS-Bench strings; [`Arch`] holds either.
 
-pub mod counts;
-mod dataset;
-pub mod features;
-mod sss;
-mod tss;
-
 pub use dataset::NatsDataset;
 pub use sss::{SssArch, SSS_CHANNELS, SSS_LAYERS, SSS_SIZE};
 pub use tss::{Op, TssArch, TSS_EDGES, TSS_SIZE};
 
 use crate::rng::SplitMix64;
 use std::fmt;
+use std::hash::Hash;
 use std::str::FromStr;
+
+/// What the crate asks of a search space, implemented by each space in its own folder
+/// (`tss/`, `sss/`): parsing and formatting (`FromStr`/`Display`), the official index order, the
+/// canonical form, mutation, the exact arch features and counts, and the network skeleton.
+/// [`Space`] and [`Arch`] are thin dispatchers over the implementors, so a new space is a new
+/// folder, a variant in each enum and a line in each of their two dispatch macros.
+pub trait SearchSpace:
+    Copy + Eq + Hash + fmt::Debug + fmt::Display + FromStr<Err = SpaceError> + Send + Sync + 'static
+{
+    /// The space's tag.
+    const SPACE: Space;
+    /// Number of archs.
+    const SIZE: usize;
+    /// Names accepted on the command line and in tables, the canonical one first.
+    const NAMES: &'static [&'static str];
+    /// The NATS-Bench `hp` of the final training runs.
+    const FINAL_HP: &'static str;
+    /// Whether archs with different strings can compute the same function (isomorphism
+    /// classes worth sharing a computation).
+    const HAS_ISOMORPHS: bool;
+    /// The arch at `index` in the official order.
+    fn from_index(index: usize) -> Result<Self, SpaceError>;
+    /// Index in the official order.
+    fn index(&self) -> usize;
+    /// The arch that stands for this arch's isomorphism class (the canonical form).
+    fn representative(&self) -> Self;
+    /// Whether the network's output depends on its input.
+    fn output_depends_on_input(&self) -> bool;
+    /// This arch with one position changed to another value of the space, drawn uniformly.
+    fn mutate(&self, rng: &mut SplitMix64) -> Self;
+    /// Whether `s` is written in this space's notation (it may still be malformed): how a table
+    /// without a space column is told its space.
+    fn notation_of(s: &str) -> bool;
+    /// Names of the exact arch features, in column order.
+    fn feature_names() -> &'static [String];
+    /// The exact arch features, in [`SearchSpace::feature_names`] order.
+    fn features(&self) -> Vec<f64>;
+    /// Names of the structural counts the engine writes as static proxies, in column order.
+    fn count_names() -> &'static [&'static str];
+    /// The counts, in [`SearchSpace::count_names`] order.
+    fn counts(&self) -> Vec<f64>;
+    /// The network that realises the arch.
+    fn skeleton(&self) -> Skeleton;
+    /// This arch as an [`Arch`].
+    fn into_arch(self) -> Arch;
+}
+
+/// A NATS-Bench network in the terms `net` builds it from: one cell (TSS ops on the 6 edges)
+/// repeated over `layers`, each `(channels, reduction?)`: a reduction layer is a residual block
+/// that halves the resolution (Dong & Yang, NAS-Bench-201, ICLR 2020; Dong et al., NATS-Bench,
+/// TPAMI 2021; `xautodl` `TinyNetwork`, `DynamicShapeTinyNet`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skeleton {
+    pub cell: TssArch,
+    pub layers: Vec<(i64, bool)>,
+}
+
+/// `$body` with `$S` the implementor of the space `$space`.
+macro_rules! on_space {
+    ($space:expr, $S:ident => $body:expr) => {
+        match $space {
+            Space::Tss => {
+                type $S = TssArch;
+                $body
+            }
+            Space::Sss => {
+                type $S = SssArch;
+                $body
+            }
+        }
+    };
+}
+
+/// `$body` with `$a` the arch inside `$arch`.
+macro_rules! on_arch {
+    ($arch:expr, $a:ident => $body:expr) => {
+        match $arch {
+            Arch::Tss($a) => $body,
+            Arch::Sss($a) => $body,
+        }
+    };
+}
+
+// Declared after the dispatch macros, which they use.
+pub mod counts;
+mod dataset;
+pub mod features;
+pub mod sss;
+pub mod tss;
 
 /// Why an arch string, index or space name was rejected. The message names what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,44 +163,46 @@ pub enum Space {
 }
 
 impl Space {
+    /// Every space, in a fixed order.
+    pub const ALL: [Space; 2] = [Space::Tss, Space::Sss];
+
     /// Number of archs in the space.
     pub fn size(self) -> usize {
-        match self {
-            Space::Tss => TSS_SIZE,
-            Space::Sss => SSS_SIZE,
-        }
+        on_space!(self, S => S::SIZE)
     }
 
     /// Lower-case name as used on the command line and in tables.
     pub fn name(self) -> &'static str {
-        match self {
-            Space::Tss => "tss",
-            Space::Sss => "sss",
-        }
+        on_space!(self, S => S::NAMES[0])
     }
 
     /// The NATS-Bench `hp` of the final training runs: "200" (TSS, 200 epochs), "90" (SSS).
     pub fn final_hp(self) -> &'static str {
-        match self {
-            Space::Tss => "200",
-            Space::Sss => "90",
-        }
+        on_space!(self, S => S::FINAL_HP)
+    }
+
+    /// Whether archs with different strings can compute the same function, so that a
+    /// computation can be shared by an isomorphism class (TSS; every SSS arch is its own class).
+    pub fn has_isomorphs(self) -> bool {
+        on_space!(self, S => S::HAS_ISOMORPHS)
     }
 
     /// The arch at `index` in the official NATS-Bench order.
     pub fn arch(self, index: usize) -> Result<Arch, SpaceError> {
-        Ok(match self {
-            Space::Tss => Arch::Tss(TssArch::from_index(index)?),
-            Space::Sss => Arch::Sss(SssArch::from_index(index)?),
-        })
+        on_space!(self, S => S::from_index(index).map(S::into_arch))
     }
 
     /// Parses an arch string of this space.
     pub fn parse(self, s: &str) -> Result<Arch, SpaceError> {
-        Ok(match self {
-            Space::Tss => Arch::Tss(s.parse()?),
-            Space::Sss => Arch::Sss(s.parse()?),
-        })
+        on_space!(self, S => s.parse::<S>().map(S::into_arch))
+    }
+
+    /// The space whose notation `s` is written in (TSS `|op~i|…`, SSS `c1:c2:c3:c4:c5`); the
+    /// string may still be malformed. `None` when it is in neither.
+    pub fn of_notation(s: &str) -> Option<Space> {
+        Space::ALL
+            .into_iter()
+            .find(|space| on_space!(*space, S => S::notation_of(s)))
     }
 
     /// One arch per line of `text`, as an official index or an arch string, or the CSV that
@@ -199,11 +285,11 @@ serde_as_text!(Space);
 impl FromStr for Space {
     type Err = SpaceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "tss" | "topology" | "nb201" => Ok(Space::Tss),
-            "sss" | "size" => Ok(Space::Sss),
-            _ => Err(SpaceError::UnknownSpace(s.chars().take(40).collect())),
-        }
+        let lower = s.to_ascii_lowercase();
+        Space::ALL
+            .into_iter()
+            .find(|space| on_space!(*space, S => S::NAMES.contains(&lower.as_str())))
+            .ok_or_else(|| SpaceError::UnknownSpace(s.chars().take(40).collect()))
     }
 }
 
@@ -216,41 +302,47 @@ pub enum Arch {
 
 impl Arch {
     pub fn space(&self) -> Space {
-        match self {
-            Arch::Tss(_) => Space::Tss,
-            Arch::Sss(_) => Space::Sss,
-        }
+        on_arch!(self, a => space_of(a))
     }
 
     /// Index in the official NATS-Bench order.
     pub fn index(&self) -> usize {
-        match self {
-            Arch::Tss(a) => a.index(),
-            Arch::Sss(a) => a.index(),
-        }
+        on_arch!(self, a => a.index())
     }
 
     /// The arch that stands for this arch's isomorphism class: for TSS the class member with
     /// the lowest official index ([`TssArch::representative_index`]; isomorphic cells compute
     /// the same function), for SSS the arch itself (every configuration is its own class).
     pub fn representative(&self) -> Arch {
-        match self {
-            Arch::Tss(a) => Arch::Tss(
-                TssArch::from_index(a.representative_index())
-                    .expect("a representative is in range"),
-            ),
-            Arch::Sss(_) => *self,
-        }
+        on_arch!(self, a => a.representative().into_arch())
     }
 
     /// Whether the network's output depends on its input. A TSS cell in which no path from the
     /// input to the output avoids `none` outputs zeros for every input, so the whole network
     /// (five such cells per stage) maps every image to the same logits; SSS cells always do.
     pub fn output_depends_on_input(&self) -> bool {
-        match self {
-            Arch::Tss(a) => a.output_reachable(),
-            Arch::Sss(_) => true,
-        }
+        on_arch!(self, a => a.output_depends_on_input())
+    }
+
+    /// This arch with one position changed to another value of its space, drawn uniformly: the
+    /// op of one of the six edges (TSS) or the channel count of one of the five layers (SSS).
+    pub fn mutate(&self, rng: &mut SplitMix64) -> Arch {
+        on_arch!(self, a => a.mutate(rng).into_arch())
+    }
+
+    /// The exact arch features ([`features::arch_feature_names`] of its space).
+    pub fn features(&self) -> Vec<f64> {
+        on_arch!(self, a => a.features())
+    }
+
+    /// The structural counts of its space, in column order.
+    pub fn counts(&self) -> Vec<f64> {
+        on_arch!(self, a => a.counts())
+    }
+
+    /// The network that realises the arch.
+    pub fn skeleton(&self) -> Skeleton {
+        on_arch!(self, a => a.skeleton())
     }
 
     /// The trained test accuracy (%) that needs no model: a network whose output ignores its
@@ -266,11 +358,13 @@ impl Arch {
 
 impl fmt::Display for Arch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Arch::Tss(a) => a.fmt(f),
-            Arch::Sss(a) => a.fmt(f),
-        }
+        on_arch!(self, a => a.fmt(f))
     }
+}
+
+/// The space of an implementor, read off its type.
+fn space_of<S: SearchSpace>(_: &S) -> Space {
+    S::SPACE
 }
 
 /// Partial Fisher–Yates over `0..size`: the first `n` positions of a seeded shuffle.
@@ -303,6 +397,72 @@ mod tests {
         assert_eq!(s.len(), 100);
         assert!(a.iter().all(|&i| i < TSS_SIZE));
         assert_eq!(Space::Sss.sample_indices(1 << 20, 1).len(), SSS_SIZE);
+    }
+
+    #[test]
+    fn mutation_changes_one_position_and_stays_in_the_space() {
+        let mut rng = SplitMix64::new(5);
+        for space in Space::ALL {
+            for i in space.sample_indices(200, 3) {
+                let a = space.arch(i).unwrap();
+                let m = a.mutate(&mut rng);
+                assert_eq!(m.space(), space);
+                assert_eq!(space.arch(m.index()).unwrap(), m);
+                let changed = a
+                    .features()
+                    .iter()
+                    .zip(m.features())
+                    .filter(|(x, y)| **x != *y)
+                    .count();
+                // One one-hot position off and one on (TSS: plus live-graph features).
+                assert!(changed >= 2, "{a} -> {m}");
+                match (a, m) {
+                    (Arch::Tss(x), Arch::Tss(y)) => {
+                        assert_eq!(
+                            x.ops.iter().zip(y.ops).filter(|(p, q)| **p != *q).count(),
+                            1
+                        )
+                    }
+                    (Arch::Sss(x), Arch::Sss(y)) => assert_eq!(
+                        x.channels
+                            .iter()
+                            .zip(y.channels)
+                            .filter(|(p, q)| **p != *q)
+                            .count(),
+                        1
+                    ),
+                    _ => panic!("{a} -> {m}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn notation_tells_the_space() {
+        assert_eq!(
+            Space::of_notation(&Space::Tss.arch(7).unwrap().to_string()),
+            Some(Space::Tss)
+        );
+        assert_eq!(Space::of_notation("8:16:24:32:40"), Some(Space::Sss));
+        assert_eq!(Space::of_notation("resnet"), None);
+        for space in Space::ALL {
+            assert_eq!(space.name().parse::<Space>().unwrap(), space);
+        }
+        let reductions = |a: Arch| a.skeleton().layers.iter().filter(|l| l.1).count();
+        let tss = Space::Tss.arch(7).unwrap();
+        assert_eq!((tss.skeleton().layers.len(), reductions(tss)), (17, 2));
+        let sss = Space::Sss.parse("8:16:24:32:40").unwrap();
+        assert_eq!(
+            sss.skeleton()
+                .layers
+                .iter()
+                .map(|l| l.0)
+                .collect::<Vec<_>>(),
+            [8, 16, 24, 32, 40]
+        );
+        assert_eq!(reductions(sss), 2);
+        assert_eq!(sss.skeleton().cell.to_string(), sss::SSS_CELL);
+        assert!(Space::Tss.has_isomorphs() && !Space::Sss.has_isomorphs());
     }
 
     #[test]

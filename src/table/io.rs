@@ -491,8 +491,15 @@ fn plain_to_proxies(df: &DataFrame, layout: &PlainLayout, p: &str) -> Result<Pro
             (Some(None), _) => return Err(bad("space", "empty".into())),
             (None, Some(g)) => g,
             (None, None) => match &arch_s {
-                Some(Some(a)) if a.starts_with('|') => Space::Tss,
-                Some(Some(_)) => Space::Sss,
+                Some(Some(a)) => Space::of_notation(a).ok_or_else(|| {
+                    bad(
+                        arch_col.unwrap_or("arch"),
+                        format!(
+                            "{} is written in no space's notation (TSS |op~0|+…, SSS c1:c2:c3:c4:c5)",
+                            crate::space::shown(a)
+                        ),
+                    )
+                })?,
                 _ => {
                     return Err(TableError::LayoutNeeds {
                         path: p.to_string(),

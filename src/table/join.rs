@@ -263,9 +263,9 @@ impl ProxySide {
             feature_names: self.features.clone(),
             x: Vec::new(),
             y: Vec::new(),
-            arch_index: Vec::new(),
-            arch: Vec::new(),
-            groups: (self.space == Space::Tss).then(Vec::new),
+            row_keys: Vec::new(),
+            row_names: Vec::new(),
+            groups: self.space.has_isomorphs().then(Vec::new),
         };
         let mut excluded = Excluded::default();
         for r in 0..self.index.len() {
@@ -306,12 +306,12 @@ impl ProxySide {
             out.x
                 .extend(self.cols.iter().map(|c| c[r].expect("finite")));
             out.y.push(y);
-            out.arch_index.push(index as usize);
+            out.row_keys.push(index as usize);
             if let Some(g) = out.groups.as_mut() {
                 let t = TssArch::from_index(index as usize).expect("checked");
                 g.push(fnv1a64(t.unique_str().as_bytes()));
             }
-            out.arch.push(arch);
+            out.row_names.push(arch);
         }
         Ok((out, excluded))
     }

@@ -882,22 +882,56 @@ impl ProxyTable {
         first.parse().map_err(|e| invalid(p, format!("row 0: {e}")))
     }
 
+    /// Each row's arch, parsed from its `space` and `arch` columns; the error names the row.
+    fn archs(&self) -> Result<Vec<crate::space::Arch>> {
+        let p = &self.source;
+        let spaces = str_col(&self.df, "space", p)?;
+        let archs = str_col(&self.df, "arch", p)?;
+        spaces
+            .iter()
+            .zip(&archs)
+            .enumerate()
+            .map(|(r, (sp, arch))| {
+                let space: Space = sp
+                    .as_deref()
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|e| invalid(p, format!("row {r}, column \"space\": {e}")))?;
+                space
+                    .parse(arch.as_deref().unwrap_or_default())
+                    .map_err(|e| invalid(p, format!("row {r}, column \"arch\": {e}")))
+            })
+            .collect()
+    }
+
+    /// The table with `columns` (name, one value per row) appended as feature columns.
+    fn with_columns<'n>(
+        &self,
+        columns: impl IntoIterator<Item = (&'n str, Vec<f64>)>,
+    ) -> Result<ProxyTable> {
+        let mut df = self.df.clone();
+        for (n, c) in columns {
+            df.with_column(Column::new(n.into(), c))
+                .map_err(pe(&self.source))?;
+        }
+        Ok(ProxyTable {
+            df,
+            config: self.config.clone(),
+            source: self.source.clone(),
+        })
+    }
+
     /// The table with the exact arch features of its space ([`crate::space::features`])
     /// appended as feature columns, computed from each row's `arch` string (a table that has
     /// them all is returned as it is). A table that has some of those columns, mixes spaces, or
     /// holds an arch string that does not parse is refused, naming the row.
     pub fn with_arch_features(&self) -> Result<ProxyTable> {
-        use crate::space::features::{arch_feature_names, arch_features};
         let p = &self.source;
-        let spaces = str_col(&self.df, "space", p)?;
-        let archs = str_col(&self.df, "arch", p)?;
-        let Some(Some(first)) = spaces.first() else {
+        if self.height() == 0 {
             return Err(invalid(p, "no rows to compute arch features for"));
-        };
-        let space: crate::space::Space = first
-            .parse()
-            .map_err(|e| invalid(p, format!("row 0: {e}")))?;
-        let names = arch_feature_names(space);
+        }
+        let space = self.space()?;
+        let names = crate::space::features::arch_feature_names(space);
         let have = self.feature_names();
         if names.iter().all(|n| have.contains(n)) {
             return Ok(self.clone());
@@ -909,32 +943,21 @@ impl ProxyTable {
             ));
         }
         let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(self.height()); names.len()];
-        for (r, (sp, arch)) in spaces.iter().zip(&archs).enumerate() {
-            if sp.as_deref() != Some(space.name()) {
+        for (r, a) in self.archs()?.iter().enumerate() {
+            if a.space() != space {
                 return Err(invalid(
                     p,
                     format!(
-                        "row {r}: space {sp:?} in a {space} table; arch features need one space"
+                        "row {r}: space {} in a {space} table; arch features need one space",
+                        a.space()
                     ),
                 ));
             }
-            let a = space
-                .parse(arch.as_deref().unwrap_or_default())
-                .map_err(|e| invalid(p, format!("row {r}, column \"arch\": {e}")))?;
-            for (c, v) in cols.iter_mut().zip(arch_features(&a)) {
+            for (c, v) in cols.iter_mut().zip(a.features()) {
                 c.push(v);
             }
         }
-        let mut df = self.df.clone();
-        for (n, c) in names.iter().zip(cols) {
-            df.with_column(Column::new(n.as_str().into(), c))
-                .map_err(pe(p))?;
-        }
-        Ok(ProxyTable {
-            df,
-            config: self.config.clone(),
-            source: self.source.clone(),
-        })
+        self.with_columns(names.iter().map(String::as_str).zip(cols))
     }
 
     /// The table with those of `wanted` that are topology or size counts
@@ -951,33 +974,13 @@ impl ProxyTable {
         if missing.is_empty() {
             return Ok(self.clone());
         }
-        let p = &self.source;
-        let spaces = str_col(&self.df, "space", p)?;
-        let archs = str_col(&self.df, "arch", p)?;
         let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(self.height()); missing.len()];
-        for (r, (sp, arch)) in spaces.iter().zip(&archs).enumerate() {
-            let space: crate::space::Space = sp
-                .as_deref()
-                .unwrap_or_default()
-                .parse()
-                .map_err(|e| invalid(p, format!("row {r}, column \"space\": {e}")))?;
-            let a = space
-                .parse(arch.as_deref().unwrap_or_default())
-                .map_err(|e| invalid(p, format!("row {r}, column \"arch\": {e}")))?;
+        for a in self.archs()? {
             for (c, t) in cols.iter_mut().zip(&missing) {
-                c.push((t.f)(&a).unwrap_or(f64::NAN));
+                c.push(t.value(&a).unwrap_or(f64::NAN));
             }
         }
-        let mut df = self.df.clone();
-        for (t, c) in missing.iter().zip(cols) {
-            df.with_column(Column::new(t.name.into(), c))
-                .map_err(pe(p))?;
-        }
-        Ok(ProxyTable {
-            df,
-            config: self.config.clone(),
-            source: self.source.clone(),
-        })
+        self.with_columns(missing.iter().map(|t| t.name).zip(cols))
     }
 
     /// Feature column names, in table order.

@@ -25,17 +25,17 @@ pub fn suite_zero_cifar10(data_dir: &Path) -> Dataset {
         feature_names: PROXIES.iter().map(|s| s.to_string()).collect(),
         x: Vec::new(),
         y: Vec::new(),
-        arch_index: Vec::new(),
-        arch: Vec::new(),
+        row_keys: Vec::new(),
+        row_names: Vec::new(),
         groups: Some(Vec::new()),
     };
     for r in &rows {
         d.x.extend(cols.iter().map(|&c| r[c].parse::<f64>().expect("number")));
         d.y.push(r[yc].parse().expect("target"));
-        d.arch_index.push(r[ic].parse().expect("index"));
+        d.row_keys.push(r[ic].parse().expect("index"));
         let arch: greenfactory::space::TssArch = r[ac].parse().expect("arch");
         d.groups.as_mut().unwrap().push(hash(&arch.unique_str()));
-        d.arch.push(r[ac].clone());
+        d.row_names.push(r[ac].clone());
     }
     d
 }
@@ -67,15 +67,15 @@ pub fn hw_to_val_acc(data_dir: &Path) -> Dataset {
         feature_names: feats.iter().map(|&c| hh[c].clone()).collect(),
         x: Vec::new(),
         y: Vec::new(),
-        arch_index: Vec::new(),
-        arch: Vec::new(),
+        row_keys: Vec::new(),
+        row_names: Vec::new(),
         groups: None,
     };
     for (i, r) in hrows.iter().enumerate() {
         d.x.extend(feats.iter().map(|&c| r[c].parse::<f64>().expect("number")));
         d.y.push(acc[r[hnet].as_str()]);
-        d.arch_index.push(i);
-        d.arch.push(r[hnet].clone());
+        d.row_keys.push(i);
+        d.row_names.push(r[hnet].clone());
     }
     d
 }

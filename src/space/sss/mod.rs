@@ -5,9 +5,16 @@
 //! is lexicographic with the last channel varying fastest (`8:8:8:8:8` = 0,
 //! `64:64:64:64:64` = 32,767), as in `NATS-sss-v1_0-50262` `meta_archs`.
 
-use super::{shown, SpaceError, MAX_ARCH_BYTES};
+pub mod features;
+
+use super::{shown, Arch, SearchSpace, Skeleton, Space, SpaceError, TssArch, MAX_ARCH_BYTES};
+use crate::rng::SplitMix64;
 use std::fmt;
 use std::str::FromStr;
+
+/// The best TSS cell, used by every SSS network.
+pub const SSS_CELL: &str =
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
 
 /// Number of searched channel counts.
 pub const SSS_LAYERS: usize = 5;
@@ -51,6 +58,72 @@ impl SssArch {
     /// All archs in official index order.
     pub fn all() -> impl Iterator<Item = SssArch> {
         (0..SSS_SIZE).map(|i| SssArch::from_index(i).expect("in range"))
+    }
+}
+
+impl SearchSpace for SssArch {
+    const SPACE: Space = Space::Sss;
+    const SIZE: usize = SSS_SIZE;
+    const NAMES: &'static [&'static str] = &["sss", "size"];
+    const FINAL_HP: &'static str = "90";
+    const HAS_ISOMORPHS: bool = false;
+
+    fn from_index(index: usize) -> Result<Self, SpaceError> {
+        SssArch::from_index(index)
+    }
+    fn index(&self) -> usize {
+        SssArch::index(self)
+    }
+    /// Every configuration is its own class.
+    fn representative(&self) -> Self {
+        *self
+    }
+    fn output_depends_on_input(&self) -> bool {
+        true
+    }
+    /// Another channel count in one of the five layers.
+    fn mutate(&self, rng: &mut SplitMix64) -> Self {
+        let mut channels = self.channels;
+        let l = rng.below(channels.len() as u64) as usize;
+        let others: Vec<i64> = SSS_CHANNELS
+            .into_iter()
+            .filter(|&c| c != channels[l])
+            .collect();
+        channels[l] = others[rng.below(others.len() as u64) as usize];
+        SssArch { channels }
+    }
+    fn notation_of(s: &str) -> bool {
+        s.starts_with(|c: char| c.is_ascii_digit())
+    }
+    fn feature_names() -> &'static [String] {
+        features::feature_names()
+    }
+    fn features(&self) -> Vec<f64> {
+        features::features(self)
+    }
+    fn count_names() -> &'static [&'static str] {
+        &features::COUNT_NAMES
+    }
+    fn counts(&self) -> Vec<f64> {
+        features::counts(self)
+    }
+    /// The [`SSS_CELL`] in five layers of the arch's channel counts, the second and fourth
+    /// reducing.
+    fn skeleton(&self) -> Skeleton {
+        let c = self.channels;
+        Skeleton {
+            cell: SSS_CELL.parse::<TssArch>().expect("constant cell"),
+            layers: vec![
+                (c[0], false),
+                (c[1], true),
+                (c[2], false),
+                (c[3], true),
+                (c[4], false),
+            ],
+        }
+    }
+    fn into_arch(self) -> Arch {
+        Arch::Sss(self)
     }
 }
 

@@ -5,10 +5,18 @@
 //! `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|` (Dong & Yang, NAS-Bench-201, ICLR 2020;
 //! `xautodl/models/cell_searchs/genotypes.py`, `Structure`).
 
-use super::{shown, SpaceError, MAX_ARCH_BYTES};
+pub mod counts;
+pub mod features;
+
+use super::{shown, Arch, SearchSpace, Skeleton, Space, SpaceError, MAX_ARCH_BYTES};
+use crate::rng::SplitMix64;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
+
+/// NATS-Bench TSS macro skeleton: C = 16 channels, N = 5 cells per stage.
+pub const TSS_C: i64 = 16;
+pub const TSS_N: usize = 5;
 
 /// Number of archs in TSS: 5 ops on 6 edges.
 pub const TSS_SIZE: usize = 15_625;
@@ -202,6 +210,65 @@ impl TssArch {
             }
         }
         reach[3]
+    }
+}
+
+impl SearchSpace for TssArch {
+    const SPACE: Space = Space::Tss;
+    const SIZE: usize = TSS_SIZE;
+    const NAMES: &'static [&'static str] = &["tss", "topology", "nb201"];
+    const FINAL_HP: &'static str = "200";
+    const HAS_ISOMORPHS: bool = true;
+
+    fn from_index(index: usize) -> Result<Self, SpaceError> {
+        TssArch::from_index(index)
+    }
+    fn index(&self) -> usize {
+        TssArch::index(self)
+    }
+    fn representative(&self) -> Self {
+        TssArch::from_index(self.representative_index()).expect("a representative is in range")
+    }
+    fn output_depends_on_input(&self) -> bool {
+        self.output_reachable()
+    }
+    /// Another op on one of the six edges.
+    fn mutate(&self, rng: &mut SplitMix64) -> Self {
+        let mut ops = self.ops;
+        let e = rng.below(ops.len() as u64) as usize;
+        let others: Vec<Op> = Op::ALL.into_iter().filter(|&o| o != ops[e]).collect();
+        ops[e] = others[rng.below(others.len() as u64) as usize];
+        TssArch { ops }
+    }
+    fn notation_of(s: &str) -> bool {
+        s.starts_with('|')
+    }
+    fn feature_names() -> &'static [String] {
+        features::feature_names()
+    }
+    fn features(&self) -> Vec<f64> {
+        features::features(self)
+    }
+    fn count_names() -> &'static [&'static str] {
+        &counts::COUNT_NAMES
+    }
+    fn counts(&self) -> Vec<f64> {
+        counts::counts(self)
+    }
+    /// Three stages of [`TSS_N`] cells (16, 32, 64 channels) joined by two reduction blocks.
+    fn skeleton(&self) -> Skeleton {
+        let mut layers = vec![(TSS_C, false); TSS_N];
+        layers.push((2 * TSS_C, true));
+        layers.extend(vec![(2 * TSS_C, false); TSS_N]);
+        layers.push((4 * TSS_C, true));
+        layers.extend(vec![(4 * TSS_C, false); TSS_N]);
+        Skeleton {
+            cell: *self,
+            layers,
+        }
+    }
+    fn into_arch(self) -> Arch {
+        Arch::Tss(self)
     }
 }
 
