@@ -93,7 +93,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let acc: HashMap<i64, f64> = labels
         .rows()?
         .into_iter()
-        .filter(|r| r.dataset == "cifar10")
+        .filter(|r| r.dataset == greenfactory::space::NatsDataset::Cifar10)
         .filter_map(|r| Some((r.arch_index, r.test_acc.filter(|a| a.is_finite())?)))
         .collect();
     println!("# Our proxies vs NAS-Bench-Suite-Zero (TSS, CIFAR-10)\n");

@@ -276,7 +276,7 @@ pub fn read_table_for(
 ) -> Result<(crate::table::ProxyTable, ConfigCheck), PredictError> {
     let layout = crate::table::PlainLayout {
         space: Some(model.meta().space),
-        dataset: Some(model.meta().dataset.name().into()),
+        dataset: Some(model.meta().dataset),
     };
     let table = crate::table::read_proxies_as(path, &layout)?;
     let check = check_table_config(&table, model)?;

@@ -9,7 +9,7 @@
 //! use greenfactory::model::recommended_params;
 //! use greenfactory::training::{train, training_data, Selection, TrainOptions};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let layout = PlainLayout { space: None, dataset: Some("cifar10".into()) };
+//! let layout = PlainLayout { space: None, dataset: Some(NatsDataset::Cifar10) };
 //! let features = read_proxies_as("datasets/tss_cifar10_all.parquet".as_ref(), &layout)?;
 //! let labels = read_labels_as("own_labels.csv".as_ref(), &layout)?;
 //! let data = training_data(features, &labels, &Selection::new(NatsDataset::Cifar10))?;
@@ -167,8 +167,8 @@ pub fn training_data(
     let (data, report) = table::join(
         &features,
         labels,
-        selection.dataset.name(),
-        target.accuracy.column(),
+        selection.dataset,
+        &target.accuracy,
         &options,
     )?;
     if data.n_rows() < 4 {

@@ -103,7 +103,7 @@ fn import_dir_reads_the_samples() {
         common::read_csv(&common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv"));
     for r in &rows {
         let line = &csv[r.arch_index as usize];
-        let col = match r.dataset.as_str() {
+        let col = match r.dataset.name() {
             "cifar10" => "cifar10_test_acc",
             "cifar100" => "cifar100_test_acc",
             _ => "imagenet16_120_test_acc",
@@ -112,14 +112,14 @@ fn import_dir_reads_the_samples() {
         assert!(close(r.test_acc.unwrap(), want), "{r:?} vs {want}");
         assert_eq!(r.arch, line[common::col(&h, "arch_str")]);
         assert!(r.params_m.is_some() && r.flops_m.is_some() && r.train_acc.is_some());
-        assert_eq!(r.valid_acc.is_none(), r.dataset == "cifar10");
+        assert_eq!(r.valid_acc.is_none(), r.dataset.name() == "cifar10");
     }
     let (sss_labels, sss) = table::read_nats(&raw("sss"), None).unwrap();
     assert_eq!((sss.rows, sss.hp.as_deref()), (9, Some("90")));
     let r = sss_labels.rows().unwrap();
     let r0 = r
         .iter()
-        .find(|r| r.arch_index == 0 && r.dataset == "cifar10")
+        .find(|r| r.arch_index == 0 && r.dataset.name() == "cifar10")
         .unwrap();
     assert!(close(r0.test_acc.unwrap(), 79.79) && close(r0.params_m.unwrap(), 0.011714));
     // hp "12" is also importable.

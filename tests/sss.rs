@@ -63,7 +63,7 @@ fn sss_labels_are_hp90_validation_accuracies_equal_to_the_official_archive() {
     let labels = read_labels(&sss_csv()).unwrap();
     assert_eq!(labels.height(), 32_768 * 3);
     let rows = labels.rows().unwrap();
-    assert!(rows.iter().all(|r| r.space == "sss" && r.hp == "90"));
+    assert!(rows.iter().all(|r| r.space == Space::Sss && r.hp == "90"));
     assert!(rows
         .iter()
         .all(|r| r.test_acc.is_none() && r.valid_acc.is_some()));
@@ -91,7 +91,7 @@ fn sss_labels_are_hp90_validation_accuracies_equal_to_the_official_archive() {
         let index: i64 = field("index").parse().unwrap();
         let r = rows
             .iter()
-            .find(|r| r.arch_index == index && r.dataset == ds)
+            .find(|r| r.arch_index == index && r.dataset.name() == ds)
             .unwrap();
         assert_eq!(r.arch, field("arch_str"));
         let want: f64 = field("valid_acc").parse().unwrap();
@@ -105,7 +105,7 @@ fn sss_labels_are_hp90_validation_accuracies_equal_to_the_official_archive() {
     assert_eq!(checked, 9);
     let idx0 = |ds: &str| {
         rows.iter()
-            .find(|r| r.arch_index == 0 && r.dataset == ds)
+            .find(|r| r.arch_index == 0 && r.dataset.name() == ds)
             .unwrap()
             .valid_acc
             .unwrap()
@@ -177,13 +177,13 @@ fn complete_sss_tables_join_every_arch_and_hold_official_costs() {
             hp: Some("90".into()),
             ..JoinOptions::default()
         };
-        let (data, rep) = table::join(&t, &labels, ds.name(), "valid_acc", &opts).unwrap();
+        let (data, rep) = table::join(&t, &labels, ds, &Accuracy::Valid, &opts).unwrap();
         assert_eq!(
             (rep.rows, rep.failed_status, rep.missing_labels),
             (32_768, 0, 0)
         );
         let col = |name: &str| data.feature_names.iter().position(|f| f == name).unwrap();
-        for o in official.iter().filter(|o| o.dataset == ds.name()) {
+        for o in official.iter().filter(|o| o.dataset == ds) {
             let r = data
                 .row_keys
                 .iter()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use greenfactory::provenance::{Manifest, ProxyConfig};
+use greenfactory::provenance::{Accuracy, Manifest, ProxyConfig};
 use greenfactory::space::{NatsDataset, Space, TssArch};
 use greenfactory::table::{
     self, features_for_predict, join, read_any, read_labels, read_proxies, AnyTable,
@@ -61,12 +61,12 @@ fn tss_label_csv_import() {
         ] {
             let r = rows
                 .iter()
-                .find(|r| r.arch_index == idx as i64 && r.dataset == ds)
+                .find(|r| r.arch_index == idx as i64 && r.dataset.name() == ds)
                 .unwrap();
             let want: f64 = csv[idx][common::col(&h, col)].parse().unwrap();
             assert_eq!(r.test_acc, Some(want), "{idx} {ds}");
             assert_eq!(r.arch, TssArch::from_index(idx).unwrap().to_string());
-            assert_eq!((r.space.as_str(), r.hp.as_str()), ("tss", "200"));
+            assert_eq!((r.space, r.hp.as_str()), (Space::Tss, "200"));
         }
     }
     // Same values as the official archive records (fixture summary, hp 200).
@@ -86,7 +86,7 @@ fn tss_label_csv_import() {
         let idx: i64 = f[common::col(&fh, "index")].parse().unwrap();
         let r = rows
             .iter()
-            .find(|r| r.arch_index == idx && r.dataset == ds)
+            .find(|r| r.arch_index == idx && r.dataset.name() == ds)
             .unwrap();
         let want: f64 = f[common::col(&fh, "test_acc")].parse().unwrap();
         assert!((r.test_acc.unwrap() - want).abs() < 1e-6, "{idx} {ds}");
@@ -98,12 +98,19 @@ fn tss_label_csv_import() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
-fn check_suite_zero_join(ds_file: &str, ds: &str) {
+fn check_suite_zero_join(ds_file: &str, ds: NatsDataset) {
     let proxies = read_proxies(&suite_zero(ds_file)).unwrap();
     assert_eq!(proxies.height(), 9_445);
     assert_eq!(proxies.feature_names(), PROXIES);
     let labels = read_labels(&tss_csv()).unwrap();
-    let (data, report) = join(&proxies, &labels, ds, "test_acc", &JoinOptions::default()).unwrap();
+    let (data, report) = join(
+        &proxies,
+        &labels,
+        ds,
+        &Accuracy::Test,
+        &JoinOptions::default(),
+    )
+    .unwrap();
     assert_eq!(data.n_rows(), 9_445);
     assert_eq!(data.feature_names, PROXIES);
     assert_eq!(report.rows, 9_445);
@@ -144,12 +151,12 @@ fn check_suite_zero_join(ds_file: &str, ds: &str) {
 
 #[test]
 fn suite_zero_cifar10_join_matches_joined_labels() {
-    check_suite_zero_join("cifar10", "cifar10");
+    check_suite_zero_join("cifar10", NatsDataset::Cifar10);
 }
 
 #[test]
 fn suite_zero_imagenet_join_matches_joined_labels() {
-    check_suite_zero_join("imagenet16_120", "ImageNet16-120");
+    check_suite_zero_join("imagenet16_120", NatsDataset::ImageNet16_120);
 }
 
 /// A small proxy CSV: archs `indices` with features f1, f2 (from `value`), optional status.
@@ -189,7 +196,7 @@ fn join_policy_on_small_bad_tables() {
     // Clean: 3 rows, y from labels, groups present.
     write_proxy_csv(&pp, &[(0, "1", ""), (1, "2", ""), (2, "3", "")], false);
     let p = read_proxies(&pp).unwrap();
-    let (data, rep) = join(&p, &labels, "cifar10", "test_acc", &opts).unwrap();
+    let (data, rep) = join(&p, &labels, NatsDataset::Cifar10, &Accuracy::Test, &opts).unwrap();
     assert_eq!(data.y, [50.0, 51.0, 52.0]);
     assert_eq!(data.x, [0.0, 1.0, 0.5, 2.0, 1.0, 3.0]);
     assert_eq!(rep.labels_without_proxies, 1);
@@ -199,8 +206,8 @@ fn join_policy_on_small_bad_tables() {
     let e = join(
         &read_proxies(&pp).unwrap(),
         &labels,
-        "cifar10",
-        "test_acc",
+        NatsDataset::Cifar10,
+        &Accuracy::Test,
         &opts,
     )
     .unwrap_err();
@@ -222,7 +229,7 @@ fn join_policy_on_small_bad_tables() {
     write_proxy_csv(&pp, &[(0, "1", ""), (1, "2", "")], false);
     let p = read_proxies(&pp).unwrap();
     let dup = read_labels(&d.join("dup.csv")).unwrap();
-    let e = join(&p, &dup, "cifar10", "test_acc", &opts).unwrap_err();
+    let e = join(&p, &dup, NatsDataset::Cifar10, &Accuracy::Test, &opts).unwrap_err();
     assert!(
         matches!(
             e,
@@ -239,7 +246,7 @@ fn join_policy_on_small_bad_tables() {
     // Missing labels: error, or dropped and counted.
     write_proxy_csv(&pp, &[(0, "1", ""), (7, "2", ""), (9, "2", "")], false);
     let p = read_proxies(&pp).unwrap();
-    let e = join(&p, &labels, "cifar10", "test_acc", &opts).unwrap_err();
+    let e = join(&p, &labels, NatsDataset::Cifar10, &Accuracy::Test, &opts).unwrap_err();
     assert!(
         matches!(
             e,
@@ -255,19 +262,19 @@ fn join_policy_on_small_bad_tables() {
         allow_missing_labels: true,
         ..JoinOptions::default()
     };
-    let (data, rep) = join(&p, &labels, "cifar10", "test_acc", &allow).unwrap();
+    let (data, rep) = join(&p, &labels, NatsDataset::Cifar10, &Accuracy::Test, &allow).unwrap();
     assert_eq!((data.n_rows(), rep.missing_labels), (1, 2));
 
     // A null target (valid_acc is absent in these labels) is a missing label too.
     write_proxy_csv(&pp, &[(0, "1", "")], false);
     let p = read_proxies(&pp).unwrap();
-    let e = join(&p, &labels, "cifar10", "valid_acc", &opts).unwrap_err();
+    let e = join(&p, &labels, NatsDataset::Cifar10, &Accuracy::Valid, &opts).unwrap_err();
     assert!(e.to_string().contains("null valid_acc"), "{e}");
 
     // Non-finite feature: error naming arch and column, or dropped and counted.
     write_proxy_csv(&pp, &[(0, "1", ""), (1, "NaN", ""), (2, "inf", "")], false);
     let p = read_proxies(&pp).unwrap();
-    let e = join(&p, &labels, "cifar10", "test_acc", &opts).unwrap_err();
+    let e = join(&p, &labels, NatsDataset::Cifar10, &Accuracy::Test, &opts).unwrap_err();
     match &e {
         TableError::NonFinite {
             column,
@@ -284,7 +291,7 @@ fn join_policy_on_small_bad_tables() {
         drop_non_finite: true,
         ..JoinOptions::default()
     };
-    let (data, rep) = join(&p, &labels, "cifar10", "test_acc", &drop).unwrap();
+    let (data, rep) = join(&p, &labels, NatsDataset::Cifar10, &Accuracy::Test, &drop).unwrap();
     assert_eq!((data.n_rows(), rep.non_finite), (1, 2));
 
     // Failed status rows are excluded and counted.
@@ -294,7 +301,7 @@ fn join_policy_on_small_bad_tables() {
         true,
     );
     let p = read_proxies(&pp).unwrap();
-    let (data, rep) = join(&p, &labels, "cifar10", "test_acc", &opts).unwrap();
+    let (data, rep) = join(&p, &labels, NatsDataset::Cifar10, &Accuracy::Test, &opts).unwrap();
     assert_eq!((data.n_rows(), rep.failed_status), (2, 1));
     assert_eq!(data.row_keys, [0, 2]);
     // predict keeps a failed row, with the reason instead of features.
@@ -311,7 +318,7 @@ fn join_policy_on_small_bad_tables() {
         expected_features: Some(vec!["f2".into(), "f1".into()]),
         ..JoinOptions::default()
     };
-    let (data, _) = join(&p, &labels, "cifar10", "test_acc", &want).unwrap();
+    let (data, _) = join(&p, &labels, NatsDataset::Cifar10, &Accuracy::Test, &want).unwrap();
     assert_eq!(
         (data.feature_names.clone(), data.row(1).to_vec()),
         (vec!["f2".to_string(), "f1".into()], vec![2.0, 0.5])
@@ -320,7 +327,7 @@ fn join_policy_on_small_bad_tables() {
         expected_features: Some(vec!["f1".into(), "snip".into()]),
         ..JoinOptions::default()
     };
-    match join(&p, &labels, "cifar10", "test_acc", &bad).unwrap_err() {
+    match join(&p, &labels, NatsDataset::Cifar10, &Accuracy::Test, &bad).unwrap_err() {
         TableError::FeatureMismatch { missing, extra, .. } => {
             assert_eq!(
                 (missing, extra),
@@ -354,8 +361,8 @@ fn join_policy_on_small_bad_tables() {
     let e = join(
         &read_proxies(&pp).unwrap(),
         &labels,
-        "cifar10",
-        "test_acc",
+        NatsDataset::Cifar10,
+        &Accuracy::Test,
         &opts,
     )
     .unwrap_err();
@@ -482,7 +489,7 @@ fn import_nats_writes_parquet() {
         .rows()
         .unwrap()
         .iter()
-        .all(|r| r.space == "sss" && r.hp == "90"));
+        .all(|r| r.space == Space::Sss && r.hp == "90"));
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -37,7 +37,7 @@ pub struct CorrelateArgs {
 pub fn run(a: CorrelateArgs) -> anyhow::Result<()> {
     let layout = PlainLayout {
         space: a.space,
-        dataset: Some(a.dataset.name().to_string()),
+        dataset: Some(a.dataset),
     };
     let table = crate::table::read_proxies_as(&a.features, &layout).context("--features")?;
     let space = table.space().context("--features")?;
@@ -45,7 +45,7 @@ pub fn run(a: CorrelateArgs) -> anyhow::Result<()> {
         &a.labels,
         &PlainLayout {
             space: Some(space),
-            dataset: Some(a.dataset.name().to_string()),
+            dataset: Some(a.dataset),
         },
     )?;
     let kind = resolve_target(a.target.as_deref(), &labels, space, a.dataset)?;

@@ -63,7 +63,7 @@ fn training_archs(model: &Model, features: &Path, labels: &Path) -> anyhow::Resu
     let meta = model.meta();
     let layout = PlainLayout {
         space: Some(meta.space),
-        dataset: Some(meta.dataset.name().to_string()),
+        dataset: Some(meta.dataset),
     };
     let mut table = table::read_proxies_as(features, &layout)?;
     if meta
@@ -79,13 +79,7 @@ fn training_archs(model: &Model, features: &Path, labels: &Path) -> anyhow::Resu
         hp: meta.target.hp.clone(),
         ..JoinOptions::default()
     };
-    let (data, _) = table::join(
-        &table,
-        &labels,
-        meta.dataset.name(),
-        meta.target.accuracy.column(),
-        &opts,
-    )?;
+    let (data, _) = table::join(&table, &labels, meta.dataset, &meta.target.accuracy, &opts)?;
     if meta.n_train >= data.n_rows() {
         return Ok(data.row_keys.iter().copied().collect());
     }

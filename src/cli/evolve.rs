@@ -116,7 +116,7 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
         &a.labels,
         &PlainLayout {
             space: Some(a.space),
-            dataset: Some(a.dataset.name().to_string()),
+            dataset: Some(a.dataset),
         },
     )?;
     let kind = resolve_target(a.target.as_deref(), &labels, a.space, a.dataset)?;

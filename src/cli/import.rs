@@ -34,7 +34,7 @@ pub enum ImportSource {
         hp: Option<String>,
         /// Dataset of a single-dataset CSV without a `dataset` column.
         #[arg(long)]
-        dataset: Option<String>,
+        dataset: Option<crate::space::NatsDataset>,
         #[arg(long)]
         out: PathBuf,
     },

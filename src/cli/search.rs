@@ -259,7 +259,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
             let name = a.proxy.as_deref().unwrap_or_default().trim();
             let layout = crate::table::PlainLayout {
                 space: Some(a.space),
-                dataset: Some(a.dataset.name().to_string()),
+                dataset: Some(a.dataset),
             };
             let table = crate::table::read_proxies_as(f, &layout)?;
             let name = match name.parse::<crate::formula::Formula>() {

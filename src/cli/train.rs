@@ -35,7 +35,7 @@ pub struct DataArgs {
     pub labels: PathBuf,
     /// cifar10, cifar100 or imagenet16-120.
     #[arg(long)]
-    pub dataset: String,
+    pub dataset: crate::space::NatsDataset,
     /// Label to learn: test_acc, valid_acc, valtest_acc, train_acc (optionally with the
     /// NATS-Bench schedule, "valid_acc hp=90") or the name of your own label column. Default:
     /// the labels' test accuracy, else their validation accuracy (the SSS labels are hp=90
@@ -181,18 +181,18 @@ pub fn with_flags(e: TrainError) -> anyhow::Error {
 pub fn load_dataset(d: &DataArgs) -> anyhow::Result<TrainingData> {
     let layout = PlainLayout {
         space: d.space,
-        dataset: Some(d.dataset.clone()),
+        dataset: Some(d.dataset),
     };
     let features = load_feature_tables(&d.features, &layout)?;
     let labels = load_labels(
         &d.labels,
         &PlainLayout {
             space: Some(features.space()?),
-            dataset: Some(d.dataset.clone()),
+            dataset: Some(d.dataset),
         },
     )?;
     let selection = Selection {
-        dataset: table::parse_dataset(&d.dataset)?,
+        dataset: d.dataset,
         target: d.target.clone(),
         only: crate::formula::split_lists(&d.only),
         arch_features: !d.no_arch_features,

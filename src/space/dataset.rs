@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A NATS-Bench dataset: decides the classifier width and the input resolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NatsDataset {
     Cifar10,
     Cifar100,

@@ -154,7 +154,7 @@ pub(crate) fn shown(s: &str) -> String {
 }
 
 /// A NATS-Bench search space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Space {
     /// Topology search space (NAS-Bench-201 cells), 15,625 archs.
     Tss,

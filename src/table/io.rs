@@ -2,11 +2,11 @@
 //! import entry points the CLI calls.
 
 use super::{
-    f64_col, i64_col, invalid, normalize_dataset, pe, str_col, ImportSummary, LabelRow, LabelTable,
-    ProxyTable, Result, TableError, PROXY_CONFIG_KEY,
+    f64_col, i64_col, invalid, normalize_dataset, parse_dataset, pe, str_col, ImportSummary,
+    LabelRow, LabelTable, ProxyTable, Result, TableError, PROXY_CONFIG_KEY,
 };
 use crate::provenance::{Accuracy, Manifest};
-use crate::space::Space;
+use crate::space::{NatsDataset, Space};
 use polars::prelude::*;
 use std::path::Path;
 
@@ -254,8 +254,8 @@ fn wide_to_long(
                     .ok_or_else(|| invalid(p, format!("row {r}: null {col} (arch_index {i})")))?,
             );
             rows.push(LabelRow {
-                space: space.name().into(),
-                dataset: ds.into(),
+                space,
+                dataset: parse_dataset(ds)?,
                 arch_index: i,
                 arch: a.clone(),
                 hp: hp.into(),
@@ -432,7 +432,7 @@ fn suite_zero_to_proxies(df: &DataFrame, ds: &str, p: &str) -> Result<ProxyTable
 #[derive(Debug, Clone, Default)]
 pub struct PlainLayout {
     pub space: Option<Space>,
-    pub dataset: Option<String>,
+    pub dataset: Option<NatsDataset>,
 }
 
 /// Whether `df` is a plain feature table: it lacks some proxy-schema key column but has an
@@ -464,11 +464,7 @@ fn plain_to_proxies(df: &DataFrame, layout: &PlainLayout, p: &str) -> Result<Pro
     let datasets = has(df, "dataset")
         .then(|| str_col(df, "dataset", p))
         .transpose()?;
-    let given_ds = layout
-        .dataset
-        .as_deref()
-        .map(normalize_dataset)
-        .transpose()?;
+    let given_ds = layout.dataset.map(NatsDataset::name);
     let mut out_space = Vec::with_capacity(n);
     let mut out_ds = Vec::with_capacity(n);
     let mut out_index = Vec::with_capacity(n);
@@ -600,8 +596,8 @@ pub fn read_proxies_as(path: &Path, layout: &PlainLayout) -> Result<ProxyTable> 
             "expected a proxy table, found a label table (it has a test_acc column)",
         ));
     } else if is_suite_zero(&df) {
-        let ds = match layout.dataset.as_deref() {
-            Some(d) => normalize_dataset(d)?,
+        let ds = match layout.dataset {
+            Some(d) => d.name(),
             None => dataset_from_file_name(path)?,
         };
         suite_zero_to_proxies(&df, ds, &p)?
@@ -610,8 +606,7 @@ pub fn read_proxies_as(path: &Path, layout: &PlainLayout) -> Result<ProxyTable> 
     } else {
         ProxyTable::from_df(df, config, &p)?
     };
-    if let Some(ds) = &layout.dataset {
-        let ds = normalize_dataset(ds)?;
+    if let Some(ds) = layout.dataset.map(NatsDataset::name) {
         let have = t.datasets()?;
         if !have.is_empty() && !have.iter().any(|d| d == ds) {
             return Err(invalid(
@@ -675,16 +670,13 @@ pub fn write_proxies(proxies: &ProxyTable, out: &Path) -> Result<()> {
 
 fn summarize(labels: &LabelTable, source: &Path, out: &Path) -> Result<ImportSummary> {
     let rows = labels.rows()?;
-    let mut archs: Vec<(String, i64)> = rows
-        .iter()
-        .map(|r| (r.space.clone(), r.arch_index))
-        .collect();
+    let mut archs: Vec<(Space, i64)> = rows.iter().map(|r| (r.space, r.arch_index)).collect();
     archs.sort();
     archs.dedup();
-    let mut datasets: Vec<String> = rows.iter().map(|r| r.dataset.clone()).collect();
+    let mut datasets: Vec<String> = rows.iter().map(|r| r.dataset.name().to_string()).collect();
     datasets.sort();
     datasets.dedup();
-    let mut spaces: Vec<&str> = rows.iter().map(|r| r.space.as_str()).collect();
+    let mut spaces: Vec<Space> = rows.iter().map(|r| r.space).collect();
     spaces.dedup();
     let mut hps: Vec<&str> = rows.iter().map(|r| r.hp.as_str()).collect();
     hps.sort();
@@ -693,7 +685,7 @@ fn summarize(labels: &LabelTable, source: &Path, out: &Path) -> Result<ImportSum
         source: source.to_path_buf(),
         out: Some(out.to_path_buf()),
         space: match spaces.as_slice() {
-            [s] => s.parse().ok(),
+            [s] => Some(*s),
             _ => None,
         },
         hp: match hps.as_slice() {
@@ -724,8 +716,8 @@ pub fn read_nats(dir: &Path, hp: Option<&str>) -> Result<(LabelTable, ImportSumm
         .labels
         .iter()
         .map(|l| LabelRow {
-            space: imp.space.name().to_string(),
-            dataset: l.dataset.name().to_string(),
+            space: imp.space,
+            dataset: l.dataset,
             arch_index: l.arch_index as i64,
             arch: l.arch.clone(),
             hp: imp.hp.clone(),
@@ -763,7 +755,7 @@ pub struct ImportCsvOptions {
     /// `hp` for CSVs without an `hp` column (default: the space's final training).
     pub hp: Option<String>,
     /// `dataset` for single-dataset CSVs without a `dataset` column.
-    pub dataset: Option<String>,
+    pub dataset: Option<NatsDataset>,
 }
 
 /// Imports a label CSV into a normalised Parquet label table at `out`. Accepts the official TSS
@@ -823,21 +815,19 @@ pub fn import_csv(file: &Path, out: &Path, opts: &ImportCsvOptions) -> Result<Im
                 .map_err(pe(&p))?;
         }
         if !has(&df, "dataset") {
-            let Some(ds) = &opts.dataset else {
+            let Some(ds) = opts.dataset.map(NatsDataset::name) else {
                 return Err(TableError::MissingColumn {
                     path: p,
                     column: "dataset".into(),
                     kind: "label",
                 });
             };
-            let ds = normalize_dataset(ds)?;
             df.with_column(Column::new("dataset".into(), vec![ds; n]))
                 .map_err(pe(&p))?;
         }
         let t = LabelTable::from_df(df, &p)?;
         for r in t.rows()? {
-            let sp: Space = r.space.parse().expect("validated");
-            check_arch(sp, r.arch_index, &r.arch, &p)?;
+            check_arch(r.space, r.arch_index, &r.arch, &p)?;
         }
         t
     };

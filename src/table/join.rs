@@ -14,10 +14,9 @@
 //!   error naming the missing and extra features; the output uses the expected order.
 
 use super::io::check_arch;
-use super::{
-    f64_col, i64_col, invalid, parse_dataset, str_col, LabelTable, ProxyTable, Result, TableError,
-};
+use super::{f64_col, i64_col, invalid, str_col, LabelTable, ProxyTable, Result, TableError};
 use crate::forest::Dataset;
+use crate::provenance::Accuracy;
 use crate::space::{NatsDataset, Space, TssArch};
 use std::collections::{HashMap, HashSet};
 
@@ -38,7 +37,7 @@ pub struct JoinOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinReport {
     pub dataset: NatsDataset,
-    pub target: String,
+    pub target: Accuracy,
     pub space: Space,
     /// Proxy rows of the dataset.
     pub proxy_rows: usize,
@@ -104,25 +103,25 @@ fn resolve_features(table: &ProxyTable, expected: Option<&[String]>) -> Result<V
 pub fn join(
     proxies: &ProxyTable,
     labels: &LabelTable,
-    dataset: &str,
-    target: &str,
+    dataset: NatsDataset,
+    target: &Accuracy,
     options: &JoinOptions,
 ) -> Result<(Dataset, JoinReport)> {
-    let dataset = parse_dataset(dataset)?;
     let ds = dataset.name();
     let columns = labels.label_columns();
-    if !columns.iter().any(|c| c.column() == target) {
+    let target_column = target.column();
+    if !columns.contains(target) {
         let held: Vec<&str> = columns.iter().map(|c| c.column()).collect();
         return Err(invalid(
             &labels.source,
             format!(
-                "no label column {target:?} (label columns: {})",
+                "no label column {target_column:?} (label columns: {})",
                 held.join(", ")
             ),
         ));
     }
     let side = ProxySide::read(proxies, ds, options.expected_features.as_deref())?;
-    let labelled = label_side(labels, side.space, ds, target, options.hp.as_deref())?;
+    let labelled = label_side(labels, side.space, ds, target_column, options.hp.as_deref())?;
     if labelled.is_empty() {
         if let Some(e) = labels.other_space(side.space)? {
             return Err(e);
@@ -130,7 +129,7 @@ pub fn join(
     }
     let mut report = JoinReport {
         dataset,
-        target: target.into(),
+        target: target.clone(),
         space: side.space,
         proxy_rows: side.index.len(),
         failed_status: 0,
@@ -142,7 +141,7 @@ pub fn join(
         features: side.features.clone(),
     };
     let (out, excluded) = side.match_labels(&labelled, &mut report)?;
-    excluded.refuse_unless_allowed(&side, &report, labels, target, options)?;
+    excluded.refuse_unless_allowed(&side, &report, labels, target_column, options)?;
     let proxy_set: HashSet<i64> = side.index.iter().flatten().copied().collect();
     report.labels_without_proxies = labelled.keys().filter(|i| !proxy_set.contains(i)).count();
     report.rows = out.y.len();
@@ -332,7 +331,7 @@ fn label_side(
     let rows = labels.rows()?;
     let tcol = f64_col(&labels.df, target, lp)?;
     for (r, row) in rows.iter().enumerate() {
-        if row.space != space.name() || row.dataset != dataset || hp.is_some_and(|h| h != row.hp) {
+        if row.space != space || row.dataset.name() != dataset || hp.is_some_and(|h| h != row.hp) {
             continue;
         }
         *lab_count.entry(row.arch_index).or_default() += 1;

@@ -189,8 +189,8 @@ pub fn parse_dataset(name: &str) -> Result<crate::space::NatsDataset> {
 /// One label-table row (see the module docs for the columns).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelRow {
-    pub space: String,
-    pub dataset: String,
+    pub space: Space,
+    pub dataset: NatsDataset,
     pub arch_index: i64,
     pub arch: String,
     pub hp: String,
@@ -374,8 +374,14 @@ impl LabelTable {
         let s = |f: fn(&LabelRow) -> &String| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
         let o = |f: fn(&LabelRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
         let cols = vec![
-            str_column("space", s(|r| &r.space)),
-            str_column("dataset", s(|r| &r.dataset)),
+            str_column(
+                "space",
+                rows.iter().map(|r| r.space.name().to_string()).collect(),
+            ),
+            str_column(
+                "dataset",
+                rows.iter().map(|r| r.dataset.name().to_string()).collect(),
+            ),
             Column::new(
                 "arch_index".into(),
                 rows.iter().map(|r| r.arch_index).collect::<Vec<i64>>(),
@@ -698,22 +704,28 @@ impl LabelTable {
             fl("train_acc")?,
         );
         let (params, flops, lat) = (fl("params_m")?, fl("flops_m")?, fl("latency_s")?);
-        Ok((0..self.df.height())
-            .map(|r| LabelRow {
-                space: space[r].clone().unwrap_or_default(),
-                dataset: dataset[r].clone().unwrap_or_default(),
-                arch_index: index[r].unwrap_or_default(),
-                arch: arch[r].clone().unwrap_or_default(),
-                hp: hp[r].clone().unwrap_or_default(),
-                test_acc: test[r],
-                valid_acc: valid[r],
-                valtest_acc: valtest[r],
-                train_acc: train[r],
-                params_m: params[r],
-                flops_m: flops[r],
-                latency_s: lat[r],
+        (0..self.df.height())
+            .map(|r| {
+                Ok(LabelRow {
+                    space: space[r]
+                        .as_deref()
+                        .unwrap_or_default()
+                        .parse()
+                        .map_err(|e| invalid(p, format!("row {r}, column \"space\": {e}")))?,
+                    dataset: parse_dataset(dataset[r].as_deref().unwrap_or_default())?,
+                    arch_index: index[r].unwrap_or_default(),
+                    arch: arch[r].clone().unwrap_or_default(),
+                    hp: hp[r].clone().unwrap_or_default(),
+                    test_acc: test[r],
+                    valid_acc: valid[r],
+                    valtest_acc: valtest[r],
+                    train_acc: train[r],
+                    params_m: params[r],
+                    flops_m: flops[r],
+                    latency_s: lat[r],
+                })
             })
-            .collect())
+            .collect()
     }
 }
 
