@@ -120,26 +120,63 @@ fn is_suite_zero(df: &DataFrame) -> bool {
     has(df, "nats_index") && has(df, "arch_str")
 }
 
+/// The layouts a table file can have, told by its columns alone. Every reader asks [`sniff`],
+/// so that one file is read as the same kind everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileLayout {
+    /// The official TSS label CSV (`index, arch_str`, one test-accuracy column per dataset).
+    TssWide,
+    /// The SSS validation-accuracy CSV (PROVENANCE §11).
+    SssWide,
+    /// `arch_index` and an accuracy column; `keyed`: with every key column of the schema.
+    LabelSchema { keyed: bool },
+    /// A NAS-Bench-Suite-Zero joined CSV (`nats_index, arch_str` and proxy columns).
+    SuiteZero,
+    /// Every key column of the proxy schema.
+    ProxySchema,
+    /// An arch or index column and other columns: a user's own table.
+    Plain,
+    /// None of the above.
+    Other,
+}
+
+fn sniff(df: &DataFrame) -> FileLayout {
+    let keyed = super::PROXY_KEY_COLUMNS.iter().all(|c| has(df, c));
+    if is_tss_wide(df) {
+        FileLayout::TssWide
+    } else if is_sss_wide(df) {
+        FileLayout::SssWide
+    } else if is_label_schema(df) {
+        FileLayout::LabelSchema { keyed }
+    } else if is_suite_zero(df) {
+        FileLayout::SuiteZero
+    } else if keyed {
+        FileLayout::ProxySchema
+    } else if is_plain(df) {
+        FileLayout::Plain
+    } else {
+        FileLayout::Other
+    }
+}
+
 /// Reads any supported table file: `.parquet` or `.csv` with the label schema (an accuracy
 /// column such as `test_acc` or `valid_acc`), the proxy schema, the official TSS label CSV, the
 /// SSS validation-accuracy CSV or a Suite-Zero joined CSV. Unknown extensions are an error.
 pub fn read_any(path: &Path) -> Result<AnyTable> {
     let (df, config) = read_frame(path)?;
     let p = disp(path);
-    if is_tss_wide(&df) {
-        return Ok(AnyTable::Labels(tss_wide_to_long(&df, &p, "200")?));
-    }
-    if is_sss_wide(&df) {
-        return Ok(AnyTable::Labels(sss_wide_to_long(&df, &p)?));
-    }
-    if is_suite_zero(&df) {
-        let ds = dataset_from_file_name(path)?;
-        return Ok(AnyTable::Proxies(suite_zero_to_proxies(&df, ds, &p)?));
-    }
-    if is_label_schema(&df) {
-        return Ok(AnyTable::Labels(LabelTable::from_df(df, &p)?));
-    }
-    Ok(AnyTable::Proxies(ProxyTable::from_df(df, config, &p)?))
+    Ok(match sniff(&df) {
+        FileLayout::TssWide => AnyTable::Labels(tss_wide_to_long(&df, &p, "200")?),
+        FileLayout::SssWide => AnyTable::Labels(sss_wide_to_long(&df, &p)?),
+        FileLayout::SuiteZero => {
+            let ds = dataset_from_file_name(path)?;
+            AnyTable::Proxies(suite_zero_to_proxies(&df, ds, &p)?)
+        }
+        FileLayout::LabelSchema { .. } => AnyTable::Labels(LabelTable::from_df(df, &p)?),
+        FileLayout::ProxySchema | FileLayout::Plain | FileLayout::Other => {
+            AnyTable::Proxies(ProxyTable::from_df(df, config, &p)?)
+        }
+    })
 }
 
 /// Reads a label table (label schema in Parquet/CSV, the official TSS label CSV or the SSS
@@ -163,21 +200,21 @@ pub fn read_labels(path: &Path) -> Result<LabelTable> {
 pub fn read_labels_as(path: &Path, layout: &PlainLayout) -> Result<LabelTable> {
     let (df, _) = read_frame(path)?;
     let p = disp(path);
-    if is_tss_wide(&df) {
-        return tss_wide_to_long(&df, &p, "200");
-    }
-    if is_sss_wide(&df) {
-        return sss_wide_to_long(&df, &p);
-    }
-    let full_schema = super::PROXY_KEY_COLUMNS.iter().all(|c| has(&df, c));
-    if full_schema && is_label_schema(&df) {
-        return LabelTable::from_df(df, &p);
-    }
-    if !(is_plain(&df) || has(&df, "arch_index")) {
-        return Err(invalid(
-            &p,
-            "not a label table: it needs an arch column (arch, arch_str, index or arch_index) and label columns",
-        ));
+    match sniff(&df) {
+        FileLayout::TssWide => return tss_wide_to_long(&df, &p, "200"),
+        FileLayout::SssWide => return sss_wide_to_long(&df, &p),
+        FileLayout::LabelSchema { keyed: true } => return LabelTable::from_df(df, &p),
+        FileLayout::Other => {
+            return Err(invalid(
+                &p,
+                "not a label table: it needs an arch column (arch, arch_str, index or arch_index) and label columns",
+            ))
+        }
+        // A plain file (or another table given as labels): its numeric columns are labels.
+        FileLayout::LabelSchema { keyed: false }
+        | FileLayout::SuiteZero
+        | FileLayout::ProxySchema
+        | FileLayout::Plain => {}
     }
     let keyed = plain_to_proxies(&df, layout, &p)?;
     let mut ldf = keyed.df.drop_many(super::STATUS_COLUMNS);
@@ -590,21 +627,22 @@ pub fn read_proxies_as(path: &Path, layout: &PlainLayout) -> Result<ProxyTable> 
     // One read of the file; the layout is told by its columns.
     let (df, config) = read_frame(path)?;
     let p = disp(path);
-    let t = if is_tss_wide(&df) || is_sss_wide(&df) || is_label_schema(&df) {
-        return Err(invalid(
-            &p,
-            "expected a proxy table, found a label table (it has a test_acc column)",
-        ));
-    } else if is_suite_zero(&df) {
-        let ds = match layout.dataset {
-            Some(d) => d.name(),
-            None => dataset_from_file_name(path)?,
-        };
-        suite_zero_to_proxies(&df, ds, &p)?
-    } else if is_plain(&df) {
-        plain_to_proxies(&df, layout, &p)?
-    } else {
-        ProxyTable::from_df(df, config, &p)?
+    let t = match sniff(&df) {
+        FileLayout::TssWide | FileLayout::SssWide | FileLayout::LabelSchema { .. } => {
+            return Err(invalid(
+                &p,
+                "expected a proxy table, found a label table (it has a test_acc column)",
+            ))
+        }
+        FileLayout::SuiteZero => {
+            let ds = match layout.dataset {
+                Some(d) => d.name(),
+                None => dataset_from_file_name(path)?,
+            };
+            suite_zero_to_proxies(&df, ds, &p)?
+        }
+        FileLayout::Plain => plain_to_proxies(&df, layout, &p)?,
+        FileLayout::ProxySchema | FileLayout::Other => ProxyTable::from_df(df, config, &p)?,
     };
     if let Some(ds) = layout.dataset.map(NatsDataset::name) {
         let have = t.datasets()?;
