@@ -52,7 +52,7 @@ fn model_bytes(d: &Dataset, forest: Forest, params: &ForestParams) -> usize {
         dataset: NatsDataset::Cifar10,
         target: "test_acc hp=200".parse().expect("a label kind"),
         n_train: d.n_rows(),
-        proxy_config: None,
+        extraction: None,
         cv_metrics: None,
         params: params.clone(),
         written: Written::now(),
@@ -117,10 +117,7 @@ fn main() {
     };
     let _ = std::fs::remove_dir_all(&dir);
 
-    let params = ForestParams {
-        n_threads: Some(2),
-        ..ForestParams::default()
-    };
+    let params = ForestParams::builder().n_threads(Some(2)).build().unwrap();
     let (fit_s, forest) = best_of(|| Forest::fit(&train, &params).unwrap());
     let pred: Vec<f64> = forest
         .predict(&test.x)
@@ -185,11 +182,11 @@ fn main() {
     println!("| min_samples_leaf | fit s | nodes | file MB | test R² |");
     println!("|---|---|---|---|---|");
     for msl in [1, 2, 3, 5] {
-        let params = ForestParams {
-            min_samples_leaf: msl,
-            n_threads: Some(2),
-            ..ForestParams::default()
-        };
+        let params = ForestParams::builder()
+            .min_samples_leaf(msl)
+            .n_threads(Some(2))
+            .build()
+            .unwrap();
         let t = Instant::now();
         let f = Forest::fit(&htr, &params).unwrap();
         let fit_s = t.elapsed().as_secs_f64();

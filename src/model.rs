@@ -39,16 +39,16 @@ use crate::space::{NatsDataset, Space};
 /// quarter of the model size) and 5 on SSS (its single-seed labels are noisy); the rest as
 /// [`ForestParams::default`].
 pub fn recommended_params(space: Space) -> ForestParams {
-    ForestParams {
-        splitter: Splitter::Random,
-        bootstrap: false,
-        max_features: MaxFeatures::Fraction(0.5),
-        min_samples_leaf: match space {
+    ForestParams::builder()
+        .splitter(Splitter::Random)
+        .bootstrap(false)
+        .max_features(MaxFeatures::Fraction(0.5))
+        .min_samples_leaf(match space {
             Space::Tss => 3,
             Space::Sss => 5,
-        },
-        ..ForestParams::default()
-    }
+        })
+        .build()
+        .expect("the recommended parameters are valid")
 }
 
 /// First 8 bytes of every model file.
@@ -71,7 +71,7 @@ pub const FORMAT_VERSION: u32 = 2;
 ///     dataset: NatsDataset::Cifar10,
 ///     target: LabelKind::new(Accuracy::Test, Some("200")),
 ///     n_train: 1000,
-///     proxy_config: None,
+///     extraction: None,
 ///     cv_metrics: None,
 ///     params: ForestParams::default(),
 ///     written: Written::now(),
@@ -90,8 +90,9 @@ pub struct ModelMeta {
     pub n_train: usize,
     /// The manifest of the extraction the features were computed by; `None` for a model of
     /// external features (a Suite-Zero or plain table), which no engine can reproduce. Stored
-    /// as its JSON text (empty for `None`), as in a proxy table's metadata.
-    pub proxy_config: Option<Manifest>,
+    /// as its JSON text (empty for `None`), as in a proxy table's metadata (the file's field
+    /// `proxy_config`).
+    pub extraction: Option<Manifest>,
     /// Cross-validation metrics on the training set, if computed.
     pub cv_metrics: Option<Metrics>,
     pub params: ForestParams,
@@ -107,7 +108,8 @@ pub struct About {
     pub space: Space,
     pub dataset: NatsDataset,
     pub target: LabelKind,
-    pub proxy_config: Option<Manifest>,
+    /// The manifest of the extraction that computed the features ([`ModelMeta::extraction`]).
+    pub extraction: Option<Manifest>,
 }
 
 /// Which build wrote a model, and when.
@@ -158,7 +160,7 @@ impl From<&ModelMeta> for StoredMeta {
             target: m.target.to_string(),
             n_train: m.n_train,
             proxy_config: m
-                .proxy_config
+                .extraction
                 .as_ref()
                 .map(Manifest::to_json)
                 .unwrap_or_default(),
@@ -172,7 +174,7 @@ impl From<&ModelMeta> for StoredMeta {
 impl TryFrom<StoredMeta> for ModelMeta {
     type Error = String;
     fn try_from(m: StoredMeta) -> Result<ModelMeta, String> {
-        let proxy_config = if m.proxy_config.trim().is_empty() {
+        let extraction = if m.proxy_config.trim().is_empty() {
             None
         } else {
             Some(Manifest::from_json(&m.proxy_config).map_err(|e| {
@@ -185,7 +187,7 @@ impl TryFrom<StoredMeta> for ModelMeta {
             feature_names: m.feature_names,
             target: m.target.parse().map_err(|e| format!("its target: {e}"))?,
             n_train: m.n_train,
-            proxy_config,
+            extraction,
             cv_metrics: m.cv_metrics,
             params: m.params,
             written: m.written,
@@ -265,7 +267,7 @@ impl Model {
             space,
             dataset,
             target,
-            proxy_config,
+            extraction,
         } = about;
         let meta = ModelMeta {
             feature_names,
@@ -273,7 +275,7 @@ impl Model {
             dataset,
             target,
             n_train,
-            proxy_config,
+            extraction,
             cv_metrics,
             params: params.clone(),
             written: Written::now(),
@@ -325,7 +327,7 @@ impl Model {
         let mut out = Vec::with_capacity(1 << 20);
         out.extend_from_slice(MAGIC);
         let meta = StoredMeta::from(&self.meta);
-        let encoded = match self.meta.params.splitter {
+        let encoded = match self.meta.params.splitter() {
             crate::forest::Splitter::Best => {
                 out.extend_from_slice(&1u32.to_le_bytes());
                 let stored = StoredModelRef {
@@ -405,7 +407,7 @@ impl Model {
                 path: path.clone(),
                 detail,
             })?;
-        meta.params.splitter = splitter;
+        meta.params = meta.params.with_splitter(splitter);
         let forest = Forest::try_from(stored.forest).map_err(|detail| ForestError::Corrupt {
             path: path.clone(),
             detail,
@@ -552,13 +554,13 @@ mod tests {
                 dataset: NatsDataset::ImageNet16_120,
                 target: "test_acc".parse().unwrap(),
                 n_train: 10,
-                proxy_config: None,
+                extraction: None,
                 cv_metrics: None,
                 params: ForestParams::default(),
                 written: Written::now(),
             })
         };
         assert_eq!(none.dataset, "imagenet16-120");
-        assert_eq!(ModelMeta::try_from(none).unwrap().proxy_config, None);
+        assert_eq!(ModelMeta::try_from(none).unwrap().extraction, None);
     }
 }

@@ -210,7 +210,7 @@ pub fn engine_for(
 ) -> Result<(Engine, Space, NatsDataset), PredictError> {
     let manifest = model
         .meta()
-        .proxy_config
+        .extraction
         .as_ref()
         .ok_or(PredictError::ExternalFeatures)?;
     let (space, dataset) = (manifest.space, manifest.dataset);
@@ -254,7 +254,7 @@ pub fn check_table_config(
         return Ok(ConfigCheck::TableHasNone);
     };
     // A model made from another kind of table (e.g. Suite-Zero's) has no manifest to compare.
-    let Some(ours) = &model.meta().proxy_config else {
+    let Some(ours) = &model.meta().extraction else {
         return Ok(ConfigCheck::ModelHasNone);
     };
     match theirs.config.first_difference(&ours.config) {

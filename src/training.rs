@@ -256,7 +256,7 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Trained, Tra
         space: data.report.space,
         dataset: data.report.dataset,
         target: data.target.clone(),
-        proxy_config: data.features.config.clone(),
+        extraction: data.features.config.clone(),
     };
     let model = Model::fit(
         &rows,

@@ -31,11 +31,11 @@ fn fixture() -> &'static Fixture {
         assert_eq!(data.n_rows(), 9445);
         let s = Split::new(&data, Protocol::Random, SplitSize::TrainFrac(0.8), 42).unwrap();
         let (train, test) = (data.subset(&s.train), data.subset(&s.test));
-        let params = ForestParams {
-            n_trees: TREES,
-            seed: 1,
-            ..Default::default()
-        };
+        let params = ForestParams::builder()
+            .n_trees(TREES)
+            .seed(1)
+            .build()
+            .unwrap();
         let forest = Forest::fit(&train, &params).unwrap();
         Fixture {
             train,
@@ -56,18 +56,18 @@ fn temp_path(name: &str) -> PathBuf {
 }
 
 fn model(f: &Fixture) -> Model {
-    let params = ForestParams {
-        n_trees: TREES,
-        seed: 1,
-        ..Default::default()
-    };
+    let params = ForestParams::builder()
+        .n_trees(TREES)
+        .seed(1)
+        .build()
+        .unwrap();
     let meta = ModelMeta {
         feature_names: f.train.feature_names.clone(),
         space: Space::Tss,
         dataset: NatsDataset::Cifar10,
         target: "test_acc hp=200".parse().unwrap(),
         n_train: f.train.n_rows(),
-        proxy_config: None,
+        extraction: None,
         cv_metrics: None,
         params,
         written: Written::now(),
@@ -95,11 +95,13 @@ fn random_split_predicts_test_accuracy() {
 #[test]
 fn same_seed_same_forest_for_any_thread_count() {
     let f = fixture();
-    let p = |seed, threads| ForestParams {
-        n_trees: 8,
-        seed,
-        n_threads: Some(threads),
-        ..Default::default()
+    let p = |seed, threads| {
+        ForestParams::builder()
+            .n_trees(8)
+            .seed(seed)
+            .n_threads(Some(threads))
+            .build()
+            .unwrap()
     };
     let a = Forest::fit(&f.train, &p(5, 1)).unwrap();
     let b = Forest::fit(&f.train, &p(5, 2)).unwrap();
@@ -318,10 +320,7 @@ fn group_split_never_shares_an_isomorphism_class() {
         assert_eq!(s.train.len() + s.test.len(), data.n_rows());
         assert!(s.train.len() >= 7556 && s.train.len() < 7600);
     }
-    let p = ForestParams {
-        n_trees: 10,
-        ..Default::default()
-    };
+    let p = ForestParams::builder().n_trees(10).build().unwrap();
     let rep = evaluate(&data, Protocol::Group, SplitSize::TrainFrac(0.8), &p, 2, 7).unwrap();
     eprintln!(
         "group 80/20, 10 trees: mean {:?}\nstd {:?}",
@@ -334,11 +333,7 @@ fn group_split_never_shares_an_isomorphism_class() {
 #[test]
 fn cross_validation_on_the_training_set() {
     let f = fixture();
-    let p = ForestParams {
-        n_trees: 5,
-        seed: 3,
-        ..Default::default()
-    };
+    let p = ForestParams::builder().n_trees(5).seed(3).build().unwrap();
     let m = cross_validate(&f.train, Protocol::Group, 3, &p, 11).unwrap();
     eprintln!("3-fold group CV, 5 trees: {m:?}");
     assert_eq!(m.n, f.train.n_rows());
@@ -364,7 +359,7 @@ fn shipped_models_rewrite_byte_identically() {
         let model = Model::from_bytes(&bytes, &path).unwrap();
         let meta = model.meta();
         assert_eq!((meta.space, meta.dataset), (Space::Tss, dataset), "{file}");
-        let manifest = meta.proxy_config.as_ref().expect("made from an extraction");
+        let manifest = meta.extraction.as_ref().expect("made from an extraction");
         assert_eq!((manifest.space, manifest.dataset), (Space::Tss, dataset));
         assert_eq!(manifest.archs.len(), 15_625, "{file}");
         assert!(
@@ -381,23 +376,24 @@ fn shipped_models_rewrite_byte_identically() {
 fn extra_trees_fit_round_trip_as_version_2_and_random_forests_stay_version_1() {
     use greenfactory::forest::Splitter;
     let f = fixture();
-    let params = ForestParams {
-        n_trees: 20,
-        seed: 3,
-        bootstrap: false,
-        splitter: Splitter::Random,
-        max_features: greenfactory::forest::MaxFeatures::Fraction(0.5),
-        ..Default::default()
-    };
+    let params = ForestParams::builder()
+        .n_trees(20)
+        .seed(3)
+        .bootstrap(false)
+        .splitter(Splitter::Random)
+        .max_features(greenfactory::forest::MaxFeatures::Fraction(0.5))
+        .build()
+        .unwrap();
     let a = Forest::fit(&f.train, &params).unwrap();
     let b = Forest::fit(&f.train, &params).unwrap();
     assert_eq!(a, b, "deterministic per seed");
     let rf = Forest::fit(
         &f.train,
-        &ForestParams {
-            splitter: Splitter::Best,
-            ..params.clone()
-        },
+        &params
+            .to_builder()
+            .splitter(Splitter::Best)
+            .build()
+            .unwrap(),
     )
     .unwrap();
     assert_ne!(a, rf, "the random splitter grows other trees");
@@ -417,7 +413,7 @@ fn extra_trees_fit_round_trip_as_version_2_and_random_forests_stay_version_1() {
     let bytes = et.to_bytes().unwrap();
     assert_eq!(&bytes[8..12], &2u32.to_le_bytes());
     let back = Model::from_bytes(&bytes, std::path::Path::new("et.gfm")).unwrap();
-    assert_eq!(back.meta().params.splitter, Splitter::Random);
+    assert_eq!(back.meta().params.splitter(), Splitter::Random);
     assert_eq!(back, et);
     let rf_bytes = model(f).to_bytes().unwrap();
     assert_eq!(&rf_bytes[8..12], &1u32.to_le_bytes());

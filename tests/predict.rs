@@ -14,7 +14,7 @@ use tch::Device;
 fn rule_forest_and_refused_mismatches() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/tss_cifar10.gfm");
     let model = Model::load(std::path::Path::new(path)).unwrap();
-    let manifest: Manifest = model.meta().proxy_config.clone().unwrap();
+    let manifest: Manifest = model.meta().extraction.clone().unwrap();
     let proxies = proxies_by_name(&manifest.proxies).unwrap();
     let engine = |proxies, dataset| {
         Engine::new(proxies, manifest.config.clone(), dataset, Device::Cpu).unwrap()

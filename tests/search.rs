@@ -53,7 +53,7 @@ fn arch_feature_model() -> (Model, Vec<Vec<f64>>) {
         dataset: NatsDataset::Cifar10,
         target: "test_acc hp=200".parse().unwrap(),
         n_train: y.len(),
-        proxy_config: None,
+        extraction: None,
         cv_metrics: None,
         params,
         written: Written::now(),

@@ -127,23 +127,23 @@ fn params_dict<'py>(py: Python<'py>, p: &ForestParams) -> PyResult<Bound<'py, Py
     let d = PyDict::new(py);
     d.set_item(
         "forest",
-        match p.splitter {
+        match p.splitter() {
             Splitter::Best => "random-forest",
             Splitter::Random => "extra-trees",
         },
     )?;
-    d.set_item("n_trees", p.n_trees)?;
-    match p.max_features {
+    d.set_item("n_trees", p.n_trees())?;
+    match p.max_features() {
         MaxFeatures::Fraction(f) => d.set_item("max_features", f)?,
         MaxFeatures::Count(c) => d.set_item("max_features", c)?,
         m => d.set_item("max_features", m.to_string())?,
     }
-    d.set_item("max_depth", p.max_depth)?;
-    d.set_item("min_samples_split", p.min_samples_split)?;
-    d.set_item("min_samples_leaf", p.min_samples_leaf)?;
-    d.set_item("bootstrap", p.bootstrap)?;
-    d.set_item("seed", p.seed)?;
-    d.set_item("n_threads", p.n_threads)?;
+    d.set_item("max_depth", p.max_depth())?;
+    d.set_item("min_samples_split", p.min_samples_split())?;
+    d.set_item("min_samples_leaf", p.min_samples_leaf())?;
+    d.set_item("bootstrap", p.bootstrap())?;
+    d.set_item("seed", p.seed())?;
+    d.set_item("n_threads", p.n_threads())?;
     Ok(d)
 }
 
@@ -196,11 +196,11 @@ fn forest_params(
     n_threads: Option<usize>,
     space: Option<Space>,
 ) -> PyResult<ForestParams> {
-    let mut p = greenfactory::model::recommended_params(space.unwrap_or(Space::Tss));
+    let mut p = greenfactory::model::recommended_params(space.unwrap_or(Space::Tss)).to_builder();
     match forest {
         None => {}
-        Some("extra-trees") => (p.splitter, p.bootstrap) = (Splitter::Random, false),
-        Some("random-forest") => (p.splitter, p.bootstrap) = (Splitter::Best, true),
+        Some("extra-trees") => p = p.splitter(Splitter::Random).bootstrap(false),
+        Some("random-forest") => p = p.splitter(Splitter::Best).bootstrap(true),
         Some(other) => {
             return Err(err(format!(
                 "forest {other:?}: expected \"extra-trees\" or \"random-forest\""
@@ -208,21 +208,21 @@ fn forest_params(
         }
     }
     if let Some(m) = max_features {
-        p.max_features = parse_max_features(m)?;
+        p = p.max_features(parse_max_features(m)?);
     }
     if let Some(leaf) = min_samples_leaf {
-        p.min_samples_leaf = leaf;
+        p = p.min_samples_leaf(leaf);
     }
     if let Some(b) = bootstrap {
-        p.bootstrap = b;
+        p = p.bootstrap(b);
     }
-    p.n_trees = n_trees;
-    p.max_depth = max_depth;
-    p.min_samples_split = min_samples_split;
-    p.seed = seed;
-    p.n_threads = n_threads;
-    p.validate().map_err(ferr)?;
-    Ok(p)
+    p.n_trees(n_trees)
+        .max_depth(max_depth)
+        .min_samples_split(min_samples_split)
+        .seed(seed)
+        .n_threads(n_threads)
+        .build()
+        .map_err(ferr)
 }
 
 /// `(mean, std)` arrays of `Model.predict`.
@@ -312,7 +312,7 @@ impl PyModel {
     /// a dict, or None for a model trained on an external table.
     #[getter]
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match &self.inner.meta().proxy_config {
+        match &self.inner.meta().extraction {
             None => Ok(py.None().into_bound(py)),
             Some(m) => py.import("json")?.call_method1("loads", (m.to_json(),)),
         }
@@ -324,7 +324,7 @@ impl PyModel {
     fn proxy_config(&self) -> String {
         self.inner
             .meta()
-            .proxy_config
+            .extraction
             .as_ref()
             .map(Manifest::to_json)
             .unwrap_or_default()
@@ -630,7 +630,7 @@ fn train<'py>(
         space,
         dataset,
         target,
-        proxy_config: config,
+        extraction: config,
     };
     let model = py
         .detach(|| model::Model::fit_xy(x, n, &y, about, &params))

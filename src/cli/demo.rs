@@ -87,7 +87,7 @@ fn training_archs(model: &Model, features: &Path, labels: &Path) -> anyhow::Resu
         &data,
         Protocol::Random,
         SplitSize::NTrain(meta.n_train),
-        meta.params.seed,
+        meta.params.seed(),
     )?;
     Ok(split.train.iter().map(|&r| data.row_keys[r]).collect())
 }

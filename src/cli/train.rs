@@ -91,28 +91,27 @@ pub struct ForestArgs {
 impl ForestArgs {
     /// [`crate::model::recommended_params`] for `space`, with what the options set.
     pub fn params(&self, seed: u64, space: crate::space::Space) -> anyhow::Result<ForestParams> {
-        let mut p = crate::model::recommended_params(space);
+        let mut p = crate::model::recommended_params(space).to_builder();
         if let Some(kind) = self.forest {
-            p.splitter = match kind {
+            p = p.splitter(match kind {
                 ForestKind::ExtraTrees => crate::forest::Splitter::Random,
                 ForestKind::RandomForest => crate::forest::Splitter::Best,
-            };
+            });
             // Each forest's own sampling: bootstrap for the random forest, all rows for
             // extra-trees (scikit-learn's defaults).
-            p.bootstrap = kind == ForestKind::RandomForest;
+            p = p.bootstrap(kind == ForestKind::RandomForest);
         }
         if let Some(m) = &self.max_features {
-            p.max_features = m.parse()?;
+            p = p.max_features(m.parse()?);
         }
         if let Some(leaf) = self.min_samples_leaf {
-            p.min_samples_leaf = leaf;
+            p = p.min_samples_leaf(leaf);
         }
-        p.n_trees = self.n_trees;
-        p.max_depth = self.max_depth;
-        p.seed = seed;
-        p.n_threads = self.threads;
-        p.validate()?;
-        Ok(p)
+        Ok(p.n_trees(self.n_trees)
+            .max_depth(self.max_depth)
+            .seed(seed)
+            .n_threads(self.threads)
+            .build()?)
     }
 }
 

@@ -103,10 +103,7 @@ pub fn evaluate_detailed(
     for r in 0..repeats {
         let s_r = repeat_seed(seed, r);
         let sp = Split::new(data, protocol, split, s_r)?;
-        let p = ForestParams {
-            seed: derive_seed(s_r, 1),
-            ..params.clone()
-        };
+        let p = params.with_seed(derive_seed(s_r, 1));
         let forest = Forest::fit(&data.subset(&sp.train), &p)?;
         let test = data.subset(&sp.test);
         let pred: Vec<f64> = forest.predict(&test.x)?.iter().map(|p| p.mean).collect();
@@ -206,10 +203,7 @@ pub fn cross_validate_detailed(
     for f in 0..k {
         let train: Vec<usize> = (0..n).filter(|&i| fold[i] != f).collect();
         let test: Vec<usize> = (0..n).filter(|&i| fold[i] == f).collect();
-        let p = ForestParams {
-            seed: derive_seed(params.seed, f as u64),
-            ..params.clone()
-        };
+        let p = params.with_seed(derive_seed(params.seed(), f as u64));
         let forest = Forest::fit(&data.subset(&train), &p)?;
         let out = forest.predict(&data.subset(&test).x)?;
         for (&i, o) in test.iter().zip(out) {
@@ -258,10 +252,7 @@ mod tests {
     #[test]
     fn evaluate_reports_mean_and_std() {
         let d = data(300);
-        let p = ForestParams {
-            n_trees: 10,
-            ..Default::default()
-        };
+        let p = ForestParams::builder().n_trees(10).build().unwrap();
         let rep = evaluate(&d, Protocol::Random, SplitSize::TrainFrac(0.8), &p, 3, 1).unwrap();
         assert_eq!(rep.repeats.len(), 3);
         assert!(rep.mean.r2 > 0.9, "{:?}", rep.mean);
@@ -276,10 +267,7 @@ mod tests {
     #[test]
     fn cross_validation_pools_out_of_fold_predictions() {
         let d = data(200);
-        let p = ForestParams {
-            n_trees: 10,
-            ..Default::default()
-        };
+        let p = ForestParams::builder().n_trees(10).build().unwrap();
         let m = cross_validate(&d, Protocol::Random, 5, &p, 2).unwrap();
         assert_eq!(m.n, 200);
         assert!(m.r2 > 0.9, "{m:?}");
@@ -291,10 +279,7 @@ mod tests {
     #[test]
     fn detailed_forms_report_the_same_numbers_and_their_predictions() {
         let d = data(200);
-        let p = ForestParams {
-            n_trees: 8,
-            ..Default::default()
-        };
+        let p = ForestParams::builder().n_trees(8).build().unwrap();
         let rep = evaluate(&d, Protocol::Random, SplitSize::TrainFrac(0.75), &p, 3, 5).unwrap();
         let det =
             evaluate_detailed(&d, Protocol::Random, SplitSize::TrainFrac(0.75), &p, 3, 5).unwrap();

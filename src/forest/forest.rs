@@ -127,7 +127,6 @@ impl Forest {
         names: Option<&[String]>,
         params: &ForestParams,
     ) -> Result<Forest, ForestError> {
-        params.validate()?;
         if n == 0 {
             return Err(ForestError::Empty);
         }
@@ -144,7 +143,7 @@ impl Forest {
                 y.len()
             )));
         }
-        if let MaxFeatures::Count(c) = params.max_features {
+        if let MaxFeatures::Count(c) = params.max_features() {
             if c > p {
                 return Err(ForestError::InvalidParam {
                     name: "max_features",
@@ -161,16 +160,16 @@ impl Forest {
         }
 
         let rules = TreeRules {
-            max_features: params.max_features.resolve(p),
-            max_depth: params.max_depth,
-            min_samples_split: params.min_samples_split,
-            min_samples_leaf: params.min_samples_leaf,
-            bootstrap: params.bootstrap,
-            random_thresholds: params.splitter == super::Splitter::Random,
+            max_features: params.max_features().resolve(p),
+            max_depth: params.max_depth(),
+            min_samples_split: params.min_samples_split(),
+            min_samples_leaf: params.min_samples_leaf(),
+            bootstrap: params.bootstrap(),
+            random_thresholds: params.splitter() == super::Splitter::Random,
         };
-        let seed = params.seed;
-        let n_trees = params.n_trees;
-        let grown = with_threads(params.n_threads, || {
+        let seed = params.seed();
+        let n_trees = params.n_trees();
+        let grown = with_threads(params.n_threads(), || {
             let data = TrainData::new(x, n, p, y);
             (0..n_trees)
                 .into_par_iter()
@@ -355,21 +354,18 @@ mod tests {
     #[test]
     fn learns_and_is_deterministic_across_threads() {
         let (x, y) = synth(600, 4, 1);
-        let params = ForestParams {
-            n_trees: 20,
-            n_threads: Some(1),
-            ..Default::default()
-        };
+        let params = ForestParams::builder()
+            .n_trees(20)
+            .n_threads(Some(1))
+            .build()
+            .unwrap();
         let a = Forest::fit_xy(&x, 600, 4, &y, &params).unwrap();
         let b = Forest::fit_xy(
             &x,
             600,
             4,
             &y,
-            &ForestParams {
-                n_threads: Some(3),
-                ..params.clone()
-            },
+            &params.to_builder().n_threads(Some(3)).build().unwrap(),
         )
         .unwrap();
         assert_eq!(a, b);
@@ -394,10 +390,7 @@ mod tests {
     #[test]
     fn any_batch_size_matches_row_by_row() {
         let (x, y) = synth(300, 3, 8);
-        let params = ForestParams {
-            n_trees: 7,
-            ..Default::default()
-        };
+        let params = ForestParams::builder().n_trees(7).build().unwrap();
         let f = Forest::fit_xy(&x, 300, 3, &y, &params).unwrap();
         assert!(f.predict(&[]).unwrap().is_empty());
         for k in [1, 3, 8, 9, 17, 300] {
@@ -434,11 +427,11 @@ mod tests {
     #[test]
     fn no_bootstrap_full_depth_interpolates_training_data() {
         let (x, y) = synth(100, 2, 5);
-        let params = ForestParams {
-            n_trees: 3,
-            bootstrap: false,
-            ..Default::default()
-        };
+        let params = ForestParams::builder()
+            .n_trees(3)
+            .bootstrap(false)
+            .build()
+            .unwrap();
         let f = Forest::fit_xy(&x, 100, 2, &y, &params).unwrap();
         let pred = f.predict(&x).unwrap();
         for (p, y) in pred.iter().zip(&y) {

@@ -38,7 +38,7 @@
 //!     x.extend([a, b]);
 //!     y.push(60.0 + 1.5 * a + 0.5 * b);
 //! }
-//! let params = ForestParams { n_trees: 20, seed: 7, ..ForestParams::default() };
+//! let params = ForestParams::builder().n_trees(20).seed(7).build()?;
 //! let forest = Forest::fit_xy(&x, 300, 2, &y, &params)?;
 //! let meta = ModelMeta {
 //!     feature_names: names.clone(),
@@ -46,7 +46,7 @@
 //!     dataset: NatsDataset::Cifar10,
 //!     target: LabelKind::new(Accuracy::Test, Some("200")), // NATS-Bench hp=200 test accuracy
 //!     n_train: 300,
-//!     proxy_config: None, // external features: no extraction manifest
+//!     extraction: None, // external features: no extraction manifest
 //!     cv_metrics: None,
 //!     params,
 //!     written: Written::now(),

@@ -61,8 +61,8 @@ impl std::fmt::Display for MaxFeatures {
 }
 
 impl MaxFeatures {
-    /// The number of features tried per node for `p` features (assumes [`ForestParams::validate`]
-    /// passed; `Count` larger than `p` is reported by `Forest::fit`).
+    /// The number of features tried per node for `p` features (assumes [`ForestParams`] checked
+    /// it; `Count` larger than `p` is reported by `Forest::fit`).
     pub fn resolve(self, p: usize) -> usize {
         let m = match self {
             MaxFeatures::All => p,
@@ -87,10 +87,16 @@ pub enum Splitter {
     Random,
 }
 
-/// Random forest parameters. Defaults (the one place they are written down) are those of
-/// scikit-learn's `RandomForestRegressor` in 1.x:
+/// Random forest parameters, checked: a value of this type is always valid, so
+/// [`crate::forest::Forest::fit`] does not check them again. Built in one way, through
+/// [`ForestParams::builder`] (or [`ForestParams::to_builder`] to change some) and
+/// [`ForestParamsBuilder::build`], which names the first bad parameter, as linfa's
+/// `ParamGuard`; a model file's parameters are checked the same way when it is read.
 ///
-/// | field | default | sklearn |
+/// Defaults (the one place they are written down) are those of scikit-learn's
+/// `RandomForestRegressor` in 1.x:
+///
+/// | parameter | default | sklearn |
 /// |---|---|---|
 /// | `n_trees` | 100 | `n_estimators=100` |
 /// | `max_features` | [`MaxFeatures::All`] | `max_features=1.0` |
@@ -105,25 +111,137 @@ pub enum Splitter {
 /// `min_samples_split` and `min_samples_leaf` count distinct training rows in a node, as sklearn
 /// does (a row drawn twice by the bootstrap counts once but weighs twice in the split criterion).
 /// Models are identical for any `n_threads`.
+///
+/// ```
+/// use greenfactory::forest::{ForestParams, MaxFeatures};
+/// let p = ForestParams::builder().n_trees(200).max_features(MaxFeatures::Sqrt).seed(7).build()?;
+/// assert_eq!((p.n_trees(), p.seed()), (200, 7));
+/// let e = p.to_builder().n_trees(0).build().unwrap_err();
+/// assert!(e.to_string().contains("n_trees"));
+/// # Ok::<(), greenfactory::forest::ForestError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ForestParamsBuilder")]
 pub struct ForestParams {
-    pub n_trees: usize,
-    pub max_features: MaxFeatures,
-    pub max_depth: Option<usize>,
-    pub min_samples_split: usize,
-    pub min_samples_leaf: usize,
-    pub bootstrap: bool,
-    pub seed: u64,
-    pub n_threads: Option<usize>,
+    n_trees: usize,
+    max_features: MaxFeatures,
+    max_depth: Option<usize>,
+    min_samples_split: usize,
+    min_samples_leaf: usize,
+    bootstrap: bool,
+    seed: u64,
+    n_threads: Option<usize>,
     /// Stored apart from the other fields (model format version 2) so that the files of
     /// [`Splitter::Best`] forests keep the version 1 layout byte for byte.
     #[serde(skip)]
-    pub splitter: Splitter,
+    splitter: Splitter,
 }
 
 impl Default for ForestParams {
     fn default() -> Self {
+        ForestParamsBuilder::default()
+            .build()
+            .expect("scikit-learn's defaults are valid")
+    }
+}
+
+impl ForestParams {
+    /// The parameters to build from: scikit-learn's defaults (the table above).
+    pub fn builder() -> ForestParamsBuilder {
+        ForestParamsBuilder::default()
+    }
+
+    /// These parameters as a builder, to change some of them.
+    pub fn to_builder(&self) -> ForestParamsBuilder {
+        let p = self.clone();
+        ForestParamsBuilder {
+            n_trees: p.n_trees,
+            max_features: p.max_features,
+            max_depth: p.max_depth,
+            min_samples_split: p.min_samples_split,
+            min_samples_leaf: p.min_samples_leaf,
+            bootstrap: p.bootstrap,
+            seed: p.seed,
+            n_threads: p.n_threads,
+            splitter: p.splitter,
+        }
+    }
+
+    /// The same parameters with another seed (every seed is valid): the forests of a
+    /// cross-validation's folds and repeats.
+    pub fn with_seed(&self, seed: u64) -> ForestParams {
         ForestParams {
+            seed,
+            ..self.clone()
+        }
+    }
+
+    /// The same parameters with another splitter (every splitter is valid): a model file
+    /// stores it apart from the others.
+    pub(crate) fn with_splitter(&self, splitter: Splitter) -> ForestParams {
+        ForestParams {
+            splitter,
+            ..self.clone()
+        }
+    }
+
+    /// Trees in the forest (sklearn `n_estimators`).
+    pub fn n_trees(&self) -> usize {
+        self.n_trees
+    }
+    /// Features considered per split.
+    pub fn max_features(&self) -> MaxFeatures {
+        self.max_features
+    }
+    /// Deepest node (the root has depth 0); `None` grows until the other rules stop.
+    pub fn max_depth(&self) -> Option<usize> {
+        self.max_depth
+    }
+    /// Fewest distinct rows a node needs to be split.
+    pub fn min_samples_split(&self) -> usize {
+        self.min_samples_split
+    }
+    /// Fewest distinct rows in a leaf.
+    pub fn min_samples_leaf(&self) -> usize {
+        self.min_samples_leaf
+    }
+    /// Whether each tree sees a bootstrap sample of the rows.
+    pub fn bootstrap(&self) -> bool {
+        self.bootstrap
+    }
+    /// The forest's seed (sklearn `random_state`).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// Threads that grow trees; `None` = all cores.
+    pub fn n_threads(&self) -> Option<usize> {
+        self.n_threads
+    }
+    /// How a node chooses its split.
+    pub fn splitter(&self) -> Splitter {
+        self.splitter
+    }
+}
+
+/// Unchecked forest parameters; [`ForestParamsBuilder::build`] checks them into
+/// [`ForestParams`]. Starts from scikit-learn's defaults.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ForestParamsBuilder {
+    n_trees: usize,
+    max_features: MaxFeatures,
+    max_depth: Option<usize>,
+    min_samples_split: usize,
+    min_samples_leaf: usize,
+    bootstrap: bool,
+    seed: u64,
+    n_threads: Option<usize>,
+    #[serde(skip)]
+    splitter: Splitter,
+}
+
+impl Default for ForestParamsBuilder {
+    fn default() -> Self {
+        ForestParamsBuilder {
             n_trees: 100,
             max_features: MaxFeatures::All,
             max_depth: None,
@@ -137,16 +255,53 @@ impl Default for ForestParams {
     }
 }
 
-impl ForestParams {
-    /// Checked builder: `ForestParams::builder().n_trees(200).seed(7).build()?`.
-    pub fn builder() -> ForestParamsBuilder {
-        ForestParamsBuilder {
-            p: ForestParams::default(),
-        }
+impl TryFrom<ForestParamsBuilder> for ForestParams {
+    type Error = ForestError;
+    fn try_from(b: ForestParamsBuilder) -> Result<ForestParams, ForestError> {
+        b.build()
+    }
+}
+
+impl ForestParamsBuilder {
+    pub fn n_trees(mut self, v: usize) -> Self {
+        self.n_trees = v;
+        self
+    }
+    pub fn max_features(mut self, v: MaxFeatures) -> Self {
+        self.max_features = v;
+        self
+    }
+    pub fn max_depth(mut self, v: Option<usize>) -> Self {
+        self.max_depth = v;
+        self
+    }
+    pub fn min_samples_split(mut self, v: usize) -> Self {
+        self.min_samples_split = v;
+        self
+    }
+    pub fn min_samples_leaf(mut self, v: usize) -> Self {
+        self.min_samples_leaf = v;
+        self
+    }
+    pub fn bootstrap(mut self, v: bool) -> Self {
+        self.bootstrap = v;
+        self
+    }
+    pub fn seed(mut self, v: u64) -> Self {
+        self.seed = v;
+        self
+    }
+    pub fn splitter(mut self, v: Splitter) -> Self {
+        self.splitter = v;
+        self
+    }
+    pub fn n_threads(mut self, v: Option<usize>) -> Self {
+        self.n_threads = v;
+        self
     }
 
-    /// Checks every value; the error names the parameter.
-    pub fn validate(&self) -> Result<(), ForestError> {
+    /// Checks every value; the error names the first bad parameter.
+    pub fn build(self) -> Result<ForestParams, ForestError> {
         let bad =
             |name: &'static str, reason: String| Err(ForestError::InvalidParam { name, reason });
         if self.n_trees == 0 {
@@ -171,56 +326,17 @@ impl ForestParams {
         if self.n_threads == Some(0) {
             return bad("n_threads", "must be at least 1 (None = all cores)".into());
         }
-        Ok(())
-    }
-}
-
-/// Builder for [`ForestParams`]; [`ForestParamsBuilder::build`] validates.
-#[derive(Debug, Clone)]
-pub struct ForestParamsBuilder {
-    p: ForestParams,
-}
-
-impl ForestParamsBuilder {
-    pub fn n_trees(mut self, v: usize) -> Self {
-        self.p.n_trees = v;
-        self
-    }
-    pub fn max_features(mut self, v: MaxFeatures) -> Self {
-        self.p.max_features = v;
-        self
-    }
-    pub fn max_depth(mut self, v: Option<usize>) -> Self {
-        self.p.max_depth = v;
-        self
-    }
-    pub fn min_samples_split(mut self, v: usize) -> Self {
-        self.p.min_samples_split = v;
-        self
-    }
-    pub fn min_samples_leaf(mut self, v: usize) -> Self {
-        self.p.min_samples_leaf = v;
-        self
-    }
-    pub fn bootstrap(mut self, v: bool) -> Self {
-        self.p.bootstrap = v;
-        self
-    }
-    pub fn seed(mut self, v: u64) -> Self {
-        self.p.seed = v;
-        self
-    }
-    pub fn splitter(mut self, v: Splitter) -> Self {
-        self.p.splitter = v;
-        self
-    }
-    pub fn n_threads(mut self, v: Option<usize>) -> Self {
-        self.p.n_threads = v;
-        self
-    }
-    pub fn build(self) -> Result<ForestParams, ForestError> {
-        self.p.validate()?;
-        Ok(self.p)
+        Ok(ForestParams {
+            n_trees: self.n_trees,
+            max_features: self.max_features,
+            max_depth: self.max_depth,
+            min_samples_split: self.min_samples_split,
+            min_samples_leaf: self.min_samples_leaf,
+            bootstrap: self.bootstrap,
+            seed: self.seed,
+            n_threads: self.n_threads,
+            splitter: self.splitter,
+        })
     }
 }
 
@@ -259,12 +375,12 @@ mod tests {
     #[test]
     fn defaults_are_sklearns() {
         let p = ForestParams::default();
-        assert_eq!(p.n_trees, 100);
-        assert_eq!(p.max_features, MaxFeatures::All);
-        assert_eq!(p.max_depth, None);
-        assert_eq!((p.min_samples_split, p.min_samples_leaf), (2, 1));
-        assert!(p.bootstrap);
-        assert!(p.validate().is_ok());
+        assert_eq!(p.n_trees(), 100);
+        assert_eq!(p.max_features(), MaxFeatures::All);
+        assert_eq!(p.max_depth(), None);
+        assert_eq!((p.min_samples_split(), p.min_samples_leaf()), (2, 1));
+        assert!(p.bootstrap());
+        assert_eq!(p.splitter(), Splitter::Best);
     }
 
     #[test]
@@ -286,6 +402,19 @@ mod tests {
             .is_err());
         assert!(ForestParams::builder().min_samples_leaf(0).build().is_err());
         assert!(ForestParams::builder().n_threads(Some(0)).build().is_err());
+    }
+
+    #[test]
+    fn stored_parameters_are_checked_when_read() {
+        let p = ForestParams::builder().n_trees(7).seed(3).build().unwrap();
+        let text = serde_json::to_string(&p).unwrap();
+        let back: ForestParams = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, p);
+        // A file's parameters go through the builder's checks, as a caller's do.
+        let bad = text.replace("\"n_trees\":7", "\"n_trees\":0");
+        assert_ne!(bad, text);
+        let e = serde_json::from_str::<ForestParams>(&bad).unwrap_err().to_string();
+        assert!(e.contains("n_trees"), "{e}");
     }
 
     #[test]
