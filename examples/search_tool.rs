@@ -22,14 +22,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use greenfactory::model::Model;
-use greenfactory::predict::read_table_for;
-use greenfactory::search::{search, Constraints, FeatureScorer, SearchConfig, Strategy};
+use greenfactory::search::{scorer, search, Constraints, Ranking, SearchConfig, Strategy};
 
 fn run(model: &Path, table: &Path, seed: u64) -> Result<(), Box<dyn std::error::Error>> {
     let model = Model::load(model)?;
+    let (space, dataset) = (model.meta().space, model.meta().dataset);
     // The table's configuration is checked against the model's; a mismatch is an error.
-    let (table, _) = read_table_for(&model, table)?;
-    let mut scorer = FeatureScorer::for_model(&model, &table)?;
+    let mut ranked = scorer(space, dataset, Ranking::ModelTable { model: &model, table })?;
+    ranked.notices.iter().for_each(|n| eprintln!("{n}"));
     let config = SearchConfig {
         // Networks under 1 M parameters (NATS-Bench TSS spans 0.07–1.53 M).
         constraints: Constraints {
@@ -38,7 +38,7 @@ fn run(model: &Path, table: &Path, seed: u64) -> Result<(), Box<dyn std::error::
         },
         ..SearchConfig::new(Strategy::EVOLUTION, 200, seed)
     };
-    let outcome = search(model.meta().space, &mut scorer, &config)?;
+    let outcome = search(space, ranked.scorer.as_mut(), &config)?;
     println!("index  predicted  ± std  params M  arch");
     for c in outcome.ranked().into_iter().take(5) {
         let p = c

@@ -864,7 +864,7 @@ fn zero_shot_search_by_proxy_computes_or_looks_up_the_same_ranking() {
             "--proxy",
             "nwot,meco",
         ]),
-        "--proxy takes one proxy name or formula, found 2",
+        "--proxy: invalid search parameter proxy: one proxy name or formula to rank by, found 2",
     );
 }
 

@@ -4,10 +4,9 @@
 use super::output::{print_rows, write_rows, Cell, Format};
 use crate::model::Model;
 use crate::net::parse_device;
-use crate::predict::{engine_for, read_table_for, ConfigCheck};
 use crate::search::{
-    check_model, search, Candidate, Constraints, EngineScorer, FeatureScorer, HwCosts, Objective,
-    Scorer, SearchConfig, SearchError, SearchOutcome, Strategy,
+    check_model, search, Assembled, Candidate, Constraints, HwCosts, Objective, Ranking, Scorer,
+    SearchConfig, SearchError, SearchOutcome, Strategy,
 };
 use crate::space::{NatsDataset, Space};
 use anyhow::{bail, Context};
@@ -210,77 +209,44 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         .transpose()
         .context("--labels")?;
     let by_proxy = a.proxy.is_some();
-    let mut scorer: Box<dyn Scorer + '_> = match (&a.features, &model) {
-        (None, None) => {
-            let names = crate::formula::split_list(a.proxy.as_deref().unwrap_or_default());
-            if names.len() != 1 {
-                bail!(
-                    "--proxy takes one proxy name or formula, found {}",
-                    names.len()
-                );
-            }
-            let device = parse_device(&a.device)?;
-            let workers = workers(a.workers)?;
-            let engine_args = super::args::EngineArgs {
-                device: a.device.clone(),
-                data: "auto".into(),
-                batch_size: 20,
-                seed: 0,
-                isomorphic: super::args::Isomorphic::Share,
-            };
-            let mut config = engine_args.config(a.space, a.dataset, false)?;
-            config.tf32 = crate::net::tf32_in_use(device);
-            let engines = (0..workers)
-                .map(|_| {
-                    let proxies = crate::proxy::proxies_by_name(&names).context("--proxy")?;
-                    Ok(crate::proxy::Engine::new(
-                        proxies,
-                        config.clone(),
-                        a.dataset,
-                        device,
-                    )?)
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            Box::new(EngineScorer::by_proxy(engines)?)
-        }
-        (Some(f), Some(model)) => {
-            // check_model (above) made the model's space and dataset the search's.
-            let (table, check) = read_table_for(model, f)?;
-            if check == ConfigCheck::TableHasNone {
-                eprintln!(
-                    "notice: {} records no proxy configuration: its values cannot be checked against the model's",
-                    f.display(),
-                );
-            }
-            Box::new(FeatureScorer::for_model(model, &table)?)
-        }
-        (Some(f), None) => {
-            // Ranking by a column of a table: the proxy looked up, not computed.
-            let name = a.proxy.as_deref().unwrap_or_default().trim();
-            let layout = crate::table::PlainLayout {
-                space: Some(a.space),
-                dataset: Some(a.dataset),
-            };
-            let table = crate::table::read_proxies_as(f, &layout)?;
-            let name = match name.parse::<crate::formula::Formula>() {
-                Ok(formula) => formula.to_string(),
-                Err(_) => name.to_string(),
-            };
-            Box::new(
-                crate::search::ProxyColumnScorer::from_table(&table, a.space, a.dataset, &name)
-                    .with_context(|| format!("--features {}", f.display()))?,
-            )
-        }
-        (None, Some(model)) => {
-            let device = parse_device(&a.device)?;
-            let workers = workers(a.workers)?;
-            let engines = (0..workers)
-                .map(|_| engine_for(model, device).map(|(e, _, _)| e))
-                .collect::<Result<Vec<_>, _>>()
-                .context("--model")?;
-            Box::new(EngineScorer::new(engines, model, a.space)?)
-        }
+    let engine_device = || parse_device(&a.device).context("--device");
+    let (ranking, flag) = match (&a.features, &model) {
+        (Some(f), Some(model)) => (
+            Ranking::ModelTable { model, table: f },
+            format!("--features {}", f.display()),
+        ),
+        (None, Some(model)) => (
+            Ranking::ModelEngine {
+                model,
+                device: engine_device()?,
+                workers: workers(a.workers)?,
+            },
+            "--model".to_string(),
+        ),
+        // Ranking by a column of a table: the proxy looked up, not computed.
+        (Some(f), None) => (
+            Ranking::ProxyColumn {
+                table: f,
+                proxy: a.proxy.as_deref().unwrap_or_default(),
+            },
+            format!("--features {} --proxy", f.display()),
+        ),
+        (None, None) => (
+            Ranking::ProxyEngine {
+                proxy: a.proxy.as_deref().unwrap_or_default(),
+                device: engine_device()?,
+                workers: workers(a.workers)?,
+            },
+            "--proxy".to_string(),
+        ),
     };
+    let Assembled {
+        mut scorer,
+        notices,
+    } = crate::search::scorer(a.space, a.dataset, ranking).context(flag)?;
+    for n in notices {
+        eprintln!("{n}");
+    }
     // Computing proxies takes seconds per batch of archs: show how the budget is spent (on a
     // terminal; looked-up tables finish in under a second and show nothing).
     let total = match config.strategy {

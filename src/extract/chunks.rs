@@ -6,24 +6,7 @@ use crate::proxy::ProxyVector;
 use crate::space::Arch;
 use std::path::{Path, PathBuf};
 
-/// Whether a row has its whole vector: `ok`, or `failed` (some proxy has no value; the reason
-/// is in the row's errors). Stored under these names in chunks and in the table's `status`
-/// column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RowStatus {
-    Ok,
-    Failed,
-}
-
-impl RowStatus {
-    pub fn name(self) -> &'static str {
-        match self {
-            RowStatus::Ok => "ok",
-            RowStatus::Failed => "failed",
-        }
-    }
-}
+pub use crate::table::RowStatus;
 
 /// One arch's result as stored in a chunk.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -30,6 +30,8 @@
 mod evolution;
 mod hw;
 mod pareto;
+#[cfg(any(feature = "table", feature = "torch"))]
+mod ranking;
 mod scorer;
 
 #[cfg(feature = "torch")]
@@ -39,6 +41,8 @@ mod engine;
 pub use engine::EngineScorer;
 pub use hw::{HwCosts, HwError, HW_METRICS};
 pub use pareto::{pareto_front, pareto_front_by};
+#[cfg(any(feature = "table", feature = "torch"))]
+pub use ranking::{scorer, Assembled, Ranking};
 #[cfg(feature = "table")]
 pub use scorer::ProxyColumnScorer;
 pub use scorer::{FeatureScorer, Scorer};
@@ -75,6 +79,9 @@ pub enum SearchError {
     #[cfg(feature = "table")]
     #[error("{0}")]
     Table(#[from] crate::table::TableError),
+    #[cfg(feature = "torch")]
+    #[error(transparent)]
+    ProxyName(#[from] crate::proxy::ProxyNameError),
 }
 
 /// How the archs to score are chosen.

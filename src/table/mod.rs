@@ -752,10 +752,94 @@ fn merged_manifest(tables: &[ProxyTable]) -> Result<Option<Manifest>> {
     })
 }
 
+/// Whether a row has its whole vector: `ok`, or `failed` (some proxy has no value; the reason
+/// is in the row's `error`). Stored under these names in extraction chunks and in the proxy
+/// schema's `status` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowStatus {
+    Ok,
+    Failed,
+}
+
+impl RowStatus {
+    /// The text of the `status` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            RowStatus::Ok => "ok",
+            RowStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One arch's row as a table writer produces it: the arch, one value per proxy (`None` where
+/// the proxy has none) and why a value is missing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProxyRow<'a> {
+    /// Official index.
+    pub index: usize,
+    pub arch: &'a str,
+    pub values: &'a [Option<f64>],
+    pub status: RowStatus,
+    /// The first missing value's reason, `proxy: reason` (empty when none is missing).
+    pub error: &'a str,
+}
+
 impl ProxyTable {
     /// The rows as a Polars frame, read-only: the schema is the table's to keep.
     pub fn frame(&self) -> &DataFrame {
         &self.df
+    }
+
+    /// A table of `proxies` of one space and dataset in the proxy schema (the key columns, one
+    /// column per proxy in the given order, `status` and `error`), checked as a table that is
+    /// read ([`ProxyTable::from_df`]). Every row must hold one value per proxy.
+    pub fn from_rows<'a>(
+        space: Space,
+        dataset: NatsDataset,
+        proxies: &[String],
+        rows: &[ProxyRow<'a>],
+        config: Option<Manifest>,
+        source: &str,
+    ) -> Result<ProxyTable> {
+        if let Some(r) = rows.iter().find(|r| r.values.len() != proxies.len()) {
+            return Err(invalid(
+                source,
+                format!(
+                    "arch {} has {} values for {} proxies",
+                    r.index,
+                    r.values.len(),
+                    proxies.len()
+                ),
+            ));
+        }
+        let n = rows.len();
+        let mut cols = vec![
+            Column::new("space".into(), vec![space.name(); n]),
+            Column::new("dataset".into(), vec![dataset.name(); n]),
+            Column::new(
+                "arch_index".into(),
+                rows.iter().map(|r| r.index as i64).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "arch".into(),
+                rows.iter().map(|r| r.arch).collect::<Vec<_>>(),
+            ),
+        ];
+        for (j, name) in proxies.iter().enumerate() {
+            let v: Vec<Option<f64>> = rows.iter().map(|r| r.values[j]).collect();
+            cols.push(Column::new(name.as_str().into(), v));
+        }
+        cols.push(Column::new(
+            "status".into(),
+            rows.iter().map(|r| r.status.name()).collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            "error".into(),
+            rows.iter().map(|r| r.error).collect::<Vec<_>>(),
+        ));
+        let df = DataFrame::new(n, cols).map_err(pe(source))?;
+        ProxyTable::from_df(df, config, source)
     }
 
     /// Validates and normalises a data frame with the proxy schema: key columns present and
