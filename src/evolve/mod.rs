@@ -762,68 +762,24 @@ fn worker_engines(
         .collect()
 }
 
-/// `f` of each arch, computed on the engines in parallel (one libtorch thread each, so the
-/// values are those `extract` computes), in arch order; `progress(done)` on this thread. The
-/// first failing arch (in arch order among those computed) stops the run.
+/// `f` of each arch, computed on the engines' worker pool ([`crate::proxy::pool::map_archs`]:
+/// one libtorch thread each, so the values are those `extract` computes), in arch order;
+/// `progress(done)` on this thread. The first failing arch (in arch order among those
+/// computed) stops the run.
 fn on_workers<T: Send>(
     engines: &mut [Engine],
     archs: &[Arch],
     f: impl Fn(&Engine, &Arch) -> Result<T, ProxyError> + Sync,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Vec<T>, EvolveError> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    if engines.len() > 1 {
-        tch::set_num_threads(1);
-    }
-    let next = AtomicUsize::new(0);
-    let mut out: Vec<Option<T>> = (0..archs.len()).map(|_| None).collect();
-    let mut failed: Option<(usize, ProxyError)> = None;
-    std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        for engine in engines.iter_mut() {
-            let (tx, next, f) = (tx.clone(), &next, &f);
-            s.spawn(move || {
-                crate::net::use_private_stream(engine.device);
-                crate::net::use_own_backward_thread(engine.device);
-                loop {
-                    let k = next.fetch_add(1, Ordering::SeqCst);
-                    if k >= archs.len() {
-                        break;
-                    }
-                    let r = f(engine, &archs[k]);
-                    let stop = r.is_err();
-                    if tx.send((k, r)).is_err() || stop {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let mut done = 0;
-        for (k, r) in rx {
-            match r {
-                Ok(v) => {
-                    out[k] = Some(v);
-                    done += 1;
-                    progress(done);
-                }
-                Err(e) => {
-                    next.store(archs.len(), Ordering::SeqCst);
-                    if failed.as_ref().is_none_or(|(j, _)| k < *j) {
-                        failed = Some((k, e));
-                    }
-                }
-            }
-        }
-    });
-    if let Some((k, source)) = failed {
-        return Err(EvolveError::Proxy {
+    let pool_error = |source| EvolveError::Proxy {
+        arch: "(none)".into(),
+        source,
+    };
+    crate::proxy::pool::map_archs(engines, archs, f, progress)
+        .map_err(pool_error)?
+        .map_err(|(k, source)| EvolveError::Proxy {
             arch: archs[k].to_string(),
             source,
-        });
-    }
-    Ok(out
-        .into_iter()
-        .map(|v| v.expect("every arch computed"))
-        .collect())
+        })
 }

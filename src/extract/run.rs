@@ -156,18 +156,17 @@ pub struct ExtractSummary {
 /// with [`crate::proxy::ProxyConfig::share_isomorphic`] the class representatives of its archs
 /// in order of first appearance (each once).
 fn work_list(manifest: &Manifest) -> Result<Vec<usize>, ExtractError> {
-    if !manifest.config.share_isomorphic {
-        return Ok(manifest.archs.clone());
-    }
-    let mut seen = std::collections::HashSet::new();
-    let mut work = Vec::new();
-    for &i in &manifest.archs {
-        let rep = manifest.space.arch(i)?.representative().index();
-        if seen.insert(rep) {
-            work.push(rep);
-        }
-    }
-    Ok(work)
+    let archs = manifest
+        .archs
+        .iter()
+        .map(|&i| manifest.space.arch(i))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(
+        crate::proxy::pool::full_vectors_needed(manifest.config.share_isomorphic, &archs)
+            .iter()
+            .map(|a| a.index())
+            .collect(),
+    )
 }
 
 /// The rows of the arch list from the representatives' rows: a representative's row as
@@ -544,15 +543,6 @@ fn compute_chunks(
         .map(|k| plan.chunk(k).len())
         .sum();
     let workers = opts.workers.clamp(1, todo.len().max(1));
-    // One libtorch CPU thread per worker, whatever the worker count and device: libtorch's
-    // parallel reductions sum in an order that depends on its thread count, so a fixed count
-    // keeps the table bitwise identical for any --workers and machine (parallelism comes from
-    // the workers). On a GPU the CPU part (jacov/epe_nas correlations, MeCo's
-    // eigendecompositions) is small, and 16 workers × 16 libtorch threads would oversubscribe
-    // the cores.
-    tch::set_num_threads(1);
-    // Before the workers: libtorch's lazy loading of its CUDA linalg kernels is not thread-safe.
-    crate::net::load_cuda_linalg(opts.device).map_err(|e| ExtractError::Engine(e.into()))?;
     let queue = Mutex::new(todo);
     let progress = Mutex::new(Progress {
         done: resumed,
@@ -568,56 +558,50 @@ fn compute_chunks(
     };
     on_progress(&progress.lock().expect("progress lock"));
 
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                // Each worker launches its forward and backward kernels on its own CUDA
-                // stream, from its own thread, so archs overlap on the GPU.
-                crate::net::use_private_stream(opts.device);
-                crate::net::use_own_backward_thread(opts.device);
-                let engine = match plan.engine(opts.device) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        fail(e);
-                        active.fetch_sub(1, Ordering::SeqCst);
-                        return;
-                    }
-                };
-                while first_error.lock().expect("lock").is_none() {
-                    let Some(k) = queue.lock().expect("queue lock").pop_front() else {
-                        break;
-                    };
-                    let others_alive = || active.load(Ordering::SeqCst) > 1;
-                    let rows = match score_chunk(plan, &engine, k, others_alive) {
-                        Ok(ChunkOutcome::Rows(rows)) => rows,
-                        Ok(ChunkOutcome::OutOfMemory) => {
-                            queue.lock().expect("queue lock").push_front(k);
-                            let mut p = progress.lock().expect("progress lock");
-                            p.workers = active.fetch_sub(1, Ordering::SeqCst) - 1;
-                            on_progress(&p);
-                            return;
-                        }
-                        Err(e) => {
-                            fail(e);
-                            return;
-                        }
-                    };
-                    if let Err(e) = chunks::write_chunk(&plan.parts, k, &rows) {
-                        fail(e);
-                        break;
-                    }
-                    let mut p = progress.lock().expect("progress lock");
-                    p.done += rows.len();
-                    p.failed += rows.iter().filter(|r| !r.ok()).count();
-                    for r in &rows {
-                        p.seconds.accumulate(&r.seconds);
-                    }
-                    on_progress(&p);
-                }
+    // Each worker builds its engine on its own pool thread.
+    crate::proxy::pool::on_threads(opts.device, &mut vec![(); workers], |_| {
+        let engine = match plan.engine(opts.device) {
+            Ok(e) => e,
+            Err(e) => {
+                fail(e);
                 active.fetch_sub(1, Ordering::SeqCst);
-            });
+                return;
+            }
+        };
+        while first_error.lock().expect("lock").is_none() {
+            let Some(k) = queue.lock().expect("queue lock").pop_front() else {
+                break;
+            };
+            let others_alive = || active.load(Ordering::SeqCst) > 1;
+            let rows = match score_chunk(plan, &engine, k, others_alive) {
+                Ok(ChunkOutcome::Rows(rows)) => rows,
+                Ok(ChunkOutcome::OutOfMemory) => {
+                    queue.lock().expect("queue lock").push_front(k);
+                    let mut p = progress.lock().expect("progress lock");
+                    p.workers = active.fetch_sub(1, Ordering::SeqCst) - 1;
+                    on_progress(&p);
+                    return;
+                }
+                Err(e) => {
+                    fail(e);
+                    return;
+                }
+            };
+            if let Err(e) = chunks::write_chunk(&plan.parts, k, &rows) {
+                fail(e);
+                break;
+            }
+            let mut p = progress.lock().expect("progress lock");
+            p.done += rows.len();
+            p.failed += rows.iter().filter(|r| !r.ok()).count();
+            for r in &rows {
+                p.seconds.accumulate(&r.seconds);
+            }
+            on_progress(&p);
         }
-    });
+        active.fetch_sub(1, Ordering::SeqCst);
+    })
+    .map_err(ExtractError::Engine)?;
     if let Some(e) = first_error.into_inner().expect("lock") {
         return Err(e);
     }
@@ -650,13 +634,21 @@ fn assemble_rows(plan: &Plan, opts: &ExtractOptions) -> Result<Vec<ChunkRow>, Ex
     if !plan.manifest.config.share_isomorphic {
         return Ok(rows);
     }
-    // On a thread of its own, as the workers compute: libtorch's CPU settings are per thread,
-    // and a value must not depend on which thread computed it.
-    std::thread::scope(|s| {
-        s.spawn(|| share_rows(plan.manifest, &plan.engine(opts.device)?, rows))
-            .join()
-            .map_err(|_| {
-                ExtractError::Incomplete("the worker sharing isomorphic rows panicked".into())
-            })?
+    // On a pool thread, as the workers compute: libtorch's CPU settings are per thread, and a
+    // value must not depend on which thread computed it.
+    let mut job = [(Some(rows), None)];
+    crate::proxy::pool::on_threads(opts.device, &mut job, |(rows, shared)| {
+        let rows = rows.take().unwrap_or_default();
+        *shared = Some(
+            plan.engine(opts.device)
+                .and_then(|e| share_rows(plan.manifest, &e, rows)),
+        );
+    })
+    .map_err(ExtractError::Engine)?;
+    let [(_, shared)] = job;
+    shared.unwrap_or_else(|| {
+        Err(ExtractError::Incomplete(
+            "the worker sharing isomorphic rows did not finish".into(),
+        ))
     })
 }

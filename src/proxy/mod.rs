@@ -19,6 +19,7 @@
 //! weights are drawn from `derive_seed(config.seed, arch index)` by our own generator.
 
 mod context;
+pub mod pool;
 mod registry;
 
 pub mod epe_nas;
@@ -171,6 +172,9 @@ pub enum ProxyError {
     NonFinite(f64),
     #[error("{0}")]
     Undefined(String),
+    /// A worker pool was given no engine.
+    #[error("no worker: a pool needs at least one engine")]
+    NoWorkers,
 }
 
 /// libtorch tells running out of memory only in its message (`CUDA out of memory`, `CUDA

@@ -273,10 +273,7 @@ impl Engine {
     /// With [`ProxyConfig::share_isomorphic`] the data-dependent proxies are those of the
     /// arch's class representative ([`Engine::score_shared`] with the representative's vector).
     pub fn score(&self, arch: &Arch) -> Result<ProxyVector, ProxyError> {
-        if !self.config.share_isomorphic {
-            return self.score_masked(arch, &vec![true; self.proxies.len()]);
-        }
-        let rep = arch.representative();
+        let rep = super::pool::computed_for(self.config.share_isomorphic, arch);
         if rep == *arch {
             return self.score_masked(arch, &vec![true; self.proxies.len()]);
         }

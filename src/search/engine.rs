@@ -1,7 +1,6 @@
 //! Scoring by computing the model's proxies with an [`Engine`], on several workers.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::Scorer;
@@ -28,9 +27,8 @@ pub struct EngineScorer<'m> {
 }
 
 impl<'m> EngineScorer<'m> {
-    /// `engines` (at least one, all of the model's configuration, checked) are the workers.
-    /// Sets libtorch to one CPU thread per worker for the process, as `extract` does: its
-    /// parallel reductions sum in an order that depends on the thread count.
+    /// `engines` (at least one, all of the model's configuration, checked) are the workers of
+    /// the proxy worker pool ([`crate::proxy::pool`]), as in `extract`.
     pub fn new(
         engines: Vec<Engine>,
         model: &'m Model,
@@ -45,8 +43,9 @@ impl<'m> EngineScorer<'m> {
         for e in &engines {
             check_engine(e, model, space)?;
         }
+        // Here rather than at the first batch: a machine whose CUDA kernels do not load is
+        // told before the search starts.
         crate::net::load_cuda_linalg(first.device).map_err(ProxyError::from)?;
-        tch::set_num_threads(1);
         Ok(EngineScorer {
             engines,
             model: Some(model),
@@ -72,7 +71,6 @@ impl<'m> EngineScorer<'m> {
             });
         }
         crate::net::load_cuda_linalg(first.device).map_err(ProxyError::from)?;
-        tch::set_num_threads(1);
         Ok(EngineScorer {
             engines,
             model: None,
@@ -81,34 +79,27 @@ impl<'m> EngineScorer<'m> {
         })
     }
 
-    /// Full vectors of `archs`, computed on the workers; in order.
+    /// Full vectors of `archs`, computed on the workers' pool; in order.
     fn vectors(&mut self, archs: &[Arch]) -> Vec<Result<ProxyVector, ProxyError>> {
-        if self.engines.len() == 1 || archs.len() == 1 {
-            return archs.iter().map(|a| self.engines[0].score(a)).collect();
-        }
-        let next = AtomicUsize::new(0);
-        let mut out: Vec<Option<Result<ProxyVector, ProxyError>>> =
-            (0..archs.len()).map(|_| None).collect();
-        let results = std::sync::Mutex::new(&mut out);
-        std::thread::scope(|s| {
-            // `&mut`: an engine's tensors may move to another thread but not be shared.
-            for engine in self.engines.iter_mut() {
-                let (next, results) = (&next, &results);
-                s.spawn(move || {
-                    crate::net::use_private_stream(engine.device);
-                    crate::net::use_own_backward_thread(engine.device);
-                    loop {
-                        let k = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(arch) = archs.get(k) else { break };
-                        let v = (*engine).score(arch);
-                        results.lock().expect("results lock")[k] = Some(v);
-                    }
-                });
+        let computed = crate::proxy::pool::map_archs(
+            &mut self.engines,
+            archs,
+            |engine, arch| Ok::<_, std::convert::Infallible>(engine.score(arch)),
+            &mut |_| {},
+        );
+        match computed {
+            Ok(Ok(vectors)) => vectors,
+            Ok(Err((_, never))) => match never {},
+            // The pool could not start (libtorch's CUDA kernels failed to load): every arch
+            // has that reason.
+            Err(e) => {
+                let reason = e.to_string();
+                archs
+                    .iter()
+                    .map(|_| Err(ProxyError::Undefined(reason.clone())))
+                    .collect()
             }
-        });
-        out.into_iter()
-            .map(|v| v.expect("every arch scored"))
-            .collect()
+        }
     }
 }
 
@@ -125,17 +116,15 @@ impl Scorer for EngineScorer<'_> {
         let share = engine.config.share_isomorphic;
         let t0 = Instant::now();
         // What to compute in full: each arch (no sharing) or each new class representative.
-        let live: Vec<&Arch> = archs
+        let live: Vec<Arch> = archs
             .iter()
             .filter(|a| by_rule(a, dataset).is_none())
+            .copied()
             .collect();
-        let mut full: Vec<Arch> = Vec::new();
-        for a in &live {
-            let target = if share { a.representative() } else { **a };
-            if !self.representatives.contains_key(&target.index()) && !full.contains(&target) {
-                full.push(target);
-            }
-        }
+        let full: Vec<Arch> = crate::proxy::pool::full_vectors_needed(share, &live)
+            .into_iter()
+            .filter(|target| !self.representatives.contains_key(&target.index()))
+            .collect();
         let computed = self.vectors(&full);
         let mut fresh: HashMap<usize, Result<ProxyVector, ProxyError>> = HashMap::new();
         for (a, v) in full.iter().zip(computed) {
@@ -160,7 +149,7 @@ impl Scorer for EngineScorer<'_> {
                     }
                     return Ok(p);
                 }
-                let target = if share { a.representative() } else { *a };
+                let target = crate::proxy::pool::computed_for(share, a);
                 let v = match self.representatives.get(&target.index()) {
                     Some(full) if target == *a => full.clone(),
                     Some(full) => self.engines[0].score_shared(a, full)?,
