@@ -25,7 +25,7 @@ build: setup
 # engine tests on committed files) and says so; GREENFACTORY_REQUIRE_DATA=1 (CI) makes its
 # absence an error instead.
 DATA_DIR ?= ../shared/data
-CORE_TESTS = --lib --bins --test golden --test golden_forward --test predict --test proxies_edge --test formula --test evolve
+CORE_TESTS = --lib --bins --test golden --test golden_forward --test predict --test proxies_edge --test formula --test evolve --test batched
 
 ifeq ($(wildcard $(DATA_DIR)/PROVENANCE.md),)
 test: setup

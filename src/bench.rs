@@ -59,13 +59,18 @@ pub fn vector(
     let out = dir.join("bench.parquet");
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_dir_all(dir.join("bench.parquet.parts"));
+    // A batched engine's groups never span chunks.
+    let chunk_size = match config.engine {
+        crate::provenance::EngineKind::PerArch => 5,
+        crate::provenance::EngineKind::Batched { archs } => archs.max(5),
+    };
     let manifest = Manifest {
         space,
         dataset,
         proxies,
         config,
         archs: ArchSelection::Sample { n, seed: 1 }.indices(space)?,
-        chunk_size: 5,
+        chunk_size,
         device_kind: DeviceKinds::one(DeviceKind::of(device)),
         shard: None,
     };

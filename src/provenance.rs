@@ -65,6 +65,39 @@ pub struct ProxyConfig {
     /// TF32 GPU tables of 2026-11-28, `datasets/README.md` says which).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tf32: bool,
+    /// How archs go through the shared passes: one network at a time, or K archs as one
+    /// grouped network (values within the documented tolerance of the per-arch engine's, not
+    /// equal: tables of the two engines do not mix). Absent in files written before the
+    /// batched engine existed (= per-arch).
+    #[serde(default, skip_serializing_if = "EngineKind::is_per_arch")]
+    pub engine: EngineKind,
+}
+
+/// The proxy engine's kind ([`ProxyConfig::engine`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EngineKind {
+    /// Each arch's passes on its own network.
+    #[default]
+    PerArch,
+    /// The Jacobian and ReLU passes of up to `archs` TSS archs run as one grouped network
+    /// (`net::grouped_passes`); every other pass per arch.
+    Batched { archs: usize },
+}
+
+impl EngineKind {
+    pub fn is_per_arch(&self) -> bool {
+        *self == EngineKind::PerArch
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineKind::PerArch => f.write_str("per-arch"),
+            EngineKind::Batched { archs } => write!(f, "batched ({archs} archs per group)"),
+        }
+    }
 }
 
 impl Default for ProxyConfig {
@@ -76,6 +109,7 @@ impl Default for ProxyConfig {
             engine_version: ENGINE_VERSION,
             share_isomorphic: false,
             tf32: false,
+            engine: EngineKind::PerArch,
         }
     }
 }
@@ -116,6 +150,8 @@ impl ProxyConfig {
                 word(self.tf32),
                 word(other.tf32)
             ))
+        } else if self.engine != other.engine {
+            Some(format!("engine {} vs {}", self.engine, other.engine))
         } else {
             None
         }
@@ -601,6 +637,28 @@ mod tests {
         assert_eq!(
             f32.first_difference(&tf32).as_deref(),
             Some("CUDA precision float32 vs TF32")
+        );
+    }
+
+    #[test]
+    fn the_engine_kind_is_a_configuration_difference_written_only_when_batched() {
+        let per_arch = ProxyConfig::default();
+        assert!(!serde_json::to_string(&per_arch)
+            .unwrap()
+            .contains("engine\""));
+        let batched = ProxyConfig {
+            engine: EngineKind::Batched { archs: 16 },
+            ..ProxyConfig::default()
+        };
+        let text = serde_json::to_string(&batched).unwrap();
+        assert!(
+            text.contains(r#""engine":{"batched":{"archs":16}}"#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<ProxyConfig>(&text).unwrap(), batched);
+        assert_eq!(
+            per_arch.first_difference(&batched).as_deref(),
+            Some("engine per-arch vs batched (16 archs per group)")
         );
     }
 }

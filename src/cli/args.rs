@@ -1,6 +1,7 @@
 //! Argument types and helpers shared by several subcommands (engine options, arch lists).
 
 use crate::data::DataSource;
+use crate::provenance::EngineKind;
 use crate::proxy::ProxyConfig;
 use crate::space::{Arch, NatsDataset, Space};
 use anyhow::{bail, Context};
@@ -29,6 +30,22 @@ pub struct EngineArgs {
     /// classes.
     #[arg(long, default_value = "share")]
     pub isomorphic: Isomorphic,
+    /// Proxy engine: `per-arch` (each arch's passes on its own network) or `batched` (the
+    /// Jacobian and ReLU passes of --group-archs TSS archs run as one grouped network, every
+    /// other pass per arch; values within the tolerance README "Limits" gives, not equal, so
+    /// the engine is recorded in the table and tables of the two never mix).
+    #[arg(long, value_enum, default_value_t = EngineArg::PerArch)]
+    pub engine: EngineArg,
+    /// Archs per grouped network with --engine batched.
+    #[arg(long, default_value_t = 16)]
+    pub group_archs: usize,
+}
+
+/// `--engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    PerArch,
+    Batched,
 }
 
 /// `--isomorphic`.
@@ -90,7 +107,17 @@ impl EngineArgs {
                 crate::data::FOOLBOX_IMAGES
             );
         }
+        let engine = match self.engine {
+            EngineArg::PerArch => EngineKind::PerArch,
+            EngineArg::Batched if self.group_archs < 2 => {
+                bail!("--group-archs must be at least 2 (1 is --engine per-arch)")
+            }
+            EngineArg::Batched => EngineKind::Batched {
+                archs: self.group_archs,
+            },
+        };
         Ok(ProxyConfig {
+            engine,
             batch_size: self.batch_size,
             seed: self.seed,
             data,

@@ -29,7 +29,9 @@ pub enum BenchWhat {
     },
     /// An extraction of N sampled archs with the space's default vector and `extract`'s
     /// default configuration (foolbox images, batch 20, isomorphism classes shared on TSS), with
-    /// each worker count; the first count is the baseline of the printed ratios.
+    /// each worker count, by the per-arch engine and (TSS) the batched engine of
+    /// --group-archs archs; the first count's per-arch run is the baseline of the printed
+    /// ratios, and each batched line gives its ratio to the per-arch run of its worker count.
     Vector {
         #[arg(long, default_value = "tss")]
         space: Space,
@@ -44,6 +46,14 @@ pub enum BenchWhat {
         /// (as `extract --proxies`).
         #[arg(long, default_value = "default")]
         proxies: Vec<String>,
+        /// The engines to time, in order: per-arch, batched (TSS only). --engine is ignored.
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "per-arch,batched"
+        )]
+        engines: Vec<crate::cli::args::EngineArg>,
         #[command(flatten)]
         engine: crate::cli::args::EngineArgs,
     },
@@ -111,6 +121,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             archs,
             workers,
             proxies,
+            engines: engine_kinds,
             engine,
         } => {
             let dev = parse_device(&engine.device)?;
@@ -136,32 +147,62 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             if let Some(mode) = crate::net::gpu_worker_mode(dev) {
                 println!("{mode}");
             }
+            let engines: Vec<crate::provenance::EngineKind> = engine_kinds
+                .iter()
+                .filter_map(|e| match e {
+                    crate::cli::args::EngineArg::PerArch => {
+                        Some(crate::provenance::EngineKind::PerArch)
+                    }
+                    // The size space's archs differ in shape: the batched engine would score
+                    // them one at a time, timing nothing new.
+                    crate::cli::args::EngineArg::Batched if space == Space::Tss => {
+                        Some(crate::provenance::EngineKind::Batched {
+                            archs: engine.group_archs.max(2),
+                        })
+                    }
+                    crate::cli::args::EngineArg::Batched => None,
+                })
+                .collect();
             let mut base = None;
             for w in workers {
-                let (r, per) = crate::bench::vector(
-                    space,
-                    dataset,
-                    archs,
-                    w,
-                    dev,
-                    proxies.clone(),
-                    config.clone(),
-                )?;
-                let b = *base.get_or_insert(r);
-                // The Python anchor was measured on the H200; it means nothing on a CPU.
-                let anchor = if dev == tch::Device::Cpu {
-                    String::new()
-                } else {
-                    format!(
+                let mut per_arch_rate = None;
+                for kind in &engines {
+                    let config = crate::provenance::ProxyConfig {
+                        engine: *kind,
+                        ..config.clone()
+                    };
+                    let (r, per) = crate::bench::vector(
+                        space,
+                        dataset,
+                        archs,
+                        w,
+                        dev,
+                        proxies.clone(),
+                        config,
+                    )?;
+                    let b = *base.get_or_insert(r);
+                    let vs_per_arch = match per_arch_rate {
+                        None => {
+                            per_arch_rate = Some(r);
+                            String::new()
+                        }
+                        Some(p) => format!(", {:.2}x the per-arch engine", r / p),
+                    };
+                    // The Python anchor was measured on the H200; it means nothing on a CPU.
+                    let anchor = if dev == tch::Device::Cpu {
+                        String::new()
+                    } else {
+                        format!(
                         ", {:.1}x the Python anchor ({PYTHON_ANCHOR_ARCHS_PER_S:.2} archs/s on the H200)",
                         r / PYTHON_ANCHOR_ARCHS_PER_S
                     )
-                };
-                println!(
-                    "vector {space} {dataset} {archs} archs on {dev:?} workers {w}: {r:.2} archs/s, {:.2}x workers-first baseline{anchor}; per arch: {}",
+                    };
+                    println!(
+                    "vector {space} {dataset} {archs} archs on {dev:?} workers {w} engine {kind}: {r:.2} archs/s, {:.2}x workers-first baseline{vs_per_arch}{anchor}; per arch: {}",
                     r / b,
                     per.describe_ms()
                 );
+                }
             }
         }
         BenchWhat::Compare {

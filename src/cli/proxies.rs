@@ -44,7 +44,6 @@ pub fn run(a: ProxiesArgs) -> anyhow::Result<()> {
     let mut header: Vec<String> = vec!["index".into(), "arch".into()];
     header.extend(engine.names().iter().map(|s| s.to_string()));
     header.push("status".into());
-    let mut rows = Vec::new();
     for arch in &archs {
         let rep = arch.representative();
         if engine.config.share_isomorphic && rep != *arch {
@@ -54,7 +53,11 @@ pub fn run(a: ProxiesArgs) -> anyhow::Result<()> {
                 rep.index()
             );
         }
-        let v = engine.score(arch)?;
+    }
+    let mut rows = Vec::new();
+    // All at once: the batched engine groups them as `extract` would.
+    for (arch, v) in archs.iter().zip(engine.score_many(&archs)) {
+        let v = v?;
         let mut row = vec![Cell::Int(arch.index() as i64), Cell::Text(arch.to_string())];
         row.extend(v.values.iter().map(|&x| Cell::Num(x)));
         row.push(Cell::Text(v.first_error().unwrap_or_else(|| "ok".into())));

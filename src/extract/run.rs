@@ -512,20 +512,28 @@ fn score_chunk(
     k: usize,
     others_alive: impl Fn() -> bool,
 ) -> Result<ChunkOutcome, ExtractError> {
-    let mut rows = Vec::with_capacity(plan.chunk(k).len());
-    for &index in plan.chunk(k) {
-        let arch = plan.manifest.space.arch(index)?;
-        let (row, oom) = match engine.score(&arch) {
-            Ok(v) => (ChunkRow::scored(&arch, &v), v.out_of_memory),
-            Err(e) => (
-                ChunkRow::unbuildable(&arch, plan.proxies.len(), e.reason()),
-                e.is_out_of_memory(),
-            ),
-        };
-        if oom && others_alive() {
-            return Ok(ChunkOutcome::OutOfMemory);
+    let archs = plan
+        .chunk(k)
+        .iter()
+        .map(|&index| plan.manifest.space.arch(index))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = Vec::with_capacity(archs.len());
+    // One arch (or one batched engine's group) at a time, so that running out of memory
+    // hands the rest of the chunk back at once.
+    for group in archs.chunks(engine.group_size()) {
+        for (arch, scored) in group.iter().zip(engine.score_many(group)) {
+            let (row, oom) = match scored {
+                Ok(v) => (ChunkRow::scored(arch, &v), v.out_of_memory),
+                Err(e) => (
+                    ChunkRow::unbuildable(arch, plan.proxies.len(), e.reason()),
+                    e.is_out_of_memory(),
+                ),
+            };
+            if oom && others_alive() {
+                return Ok(ChunkOutcome::OutOfMemory);
+            }
+            rows.push(row);
         }
-        rows.push(row);
     }
     Ok(ChunkOutcome::Rows(rows))
 }

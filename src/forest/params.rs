@@ -413,7 +413,9 @@ mod tests {
         // A file's parameters go through the builder's checks, as a caller's do.
         let bad = text.replace("\"n_trees\":7", "\"n_trees\":0");
         assert_ne!(bad, text);
-        let e = serde_json::from_str::<ForestParams>(&bad).unwrap_err().to_string();
+        let e = serde_json::from_str::<ForestParams>(&bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("n_trees"), "{e}");
     }
 

@@ -16,6 +16,9 @@ pub enum NetworkError {
     InputShape { got: Vec<i64>, size: i64 },
     #[error("weights do not fit this network: {0}")]
     Weights(String),
+    /// Networks that cannot run as one grouped network (`net::grouped_passes`).
+    #[error("cannot group these networks: {0}")]
+    NotGroupable(String),
 }
 
 /// How batch normalisation behaves in a forward pass.

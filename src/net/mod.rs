@@ -21,6 +21,7 @@ mod build;
 mod count;
 mod device;
 mod forward;
+mod grouped;
 
 pub use build::{BnMode, Network, NetworkError, Weights};
 pub use device::{
@@ -29,3 +30,4 @@ pub use device::{
     use_own_backward_thread, use_private_stream, DeviceError, TF32_OPT_IN,
 };
 pub use forward::{ForwardOptions, Tap, TapKind, Taps};
+pub use grouped::{grouped_passes, GroupedPasses};

@@ -120,6 +120,24 @@ impl<'a> ArchContext<'a> {
         self
     }
 
+    /// Serves the Jacobian and ReLU passes from tensors computed elsewhere for this arch's
+    /// network, weights and batch (the batched engine's grouped network,
+    /// [`crate::net::grouped_passes`]), as if this context had run them. Passes left `None`
+    /// run here when asked for; the labelled pass then runs on its own forward.
+    pub fn with_served(
+        mut self,
+        jacobian: Option<Tensor>,
+        relu: Option<Vec<(String, Tensor)>>,
+    ) -> Self {
+        if let Some(jacobian) = jacobian {
+            self.jacobian = RefCell::new(Some(Rc::new(JacobianPass { jacobian })));
+        }
+        if let Some(relu_inputs) = relu {
+            self.relu = RefCell::new(Some(Rc::new(ReluPass { relu_inputs })));
+        }
+        self
+    }
+
     /// One forward pass (BN train mode, float32, the initial weights and the batch) serving
     /// every pass of `plan`: the ReLU inputs are tapped, ∂(Σ logits)/∂x and ∂loss/∂(W, acts)
     /// are backward passes through it, and with grasp the loss gradient keeps its graph. The one

@@ -44,13 +44,14 @@ pub fn on_threads<S: Send>(
     Ok(())
 }
 
-/// `f` of each arch, computed on `engines` (one thread each, [`on_threads`]), in arch order;
-/// `progress(done)` is called on the calling thread as results arrive. The first failing arch
-/// (in arch order among those computed) stops the run and is returned with its position.
-pub fn map_archs<T: Send, E: Send>(
+/// `f` of each item (an arch, or a group of archs for the batched engine), computed on
+/// `engines` (one thread each, [`on_threads`]), in item order; `progress(done)` is called on
+/// the calling thread as results arrive. The first failing item (in item order among those
+/// computed) stops the run and is returned with its position.
+pub fn map_archs<I: Sync, T: Send, E: Send>(
     engines: &mut [Engine],
-    archs: &[Arch],
-    f: impl Fn(&Engine, &Arch) -> Result<T, E> + Sync,
+    archs: &[I],
+    f: impl Fn(&Engine, &I) -> Result<T, E> + Sync,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Result<Vec<T>, (usize, E)>, ProxyError> {
     let Some(device) = engines.first().map(|e| e.device) else {

@@ -282,6 +282,102 @@ impl Engine {
         self.score_shared(arch, &shared)
     }
 
+    /// How many archs this engine scores together: 1, or the batched engine's group size.
+    pub fn group_size(&self) -> usize {
+        match self.config.engine {
+            crate::provenance::EngineKind::PerArch => 1,
+            crate::provenance::EngineKind::Batched { archs } => archs.max(1),
+        }
+    }
+
+    /// The vectors of `archs` with this engine's kind ([`ProxyConfig::engine`]): one at a time
+    /// ([`Engine::score`]) or in groups ([`Engine::score_batch`]); in order.
+    pub fn score_many(&self, archs: &[Arch]) -> Vec<Result<ProxyVector, ProxyError>> {
+        match self.config.engine {
+            crate::provenance::EngineKind::PerArch => archs.iter().map(|a| self.score(a)).collect(),
+            crate::provenance::EngineKind::Batched { archs: k } => archs
+                .chunks(k.max(1))
+                .flat_map(|group| self.score_batch(group))
+                .collect(),
+        }
+    }
+
+    /// The vectors of `archs`, as [`Engine::score`] computes them, with the Jacobian and ReLU
+    /// passes of all of them run as one grouped network ([`crate::net::grouped_passes`]): the
+    /// batched engine. The values equal the per-arch engine's up to the float rounding of the
+    /// grouped kernels (tolerance in `tests/batched.rs`); every other pass and every proxy's
+    /// own code run per arch, unchanged. Archs the grouped network cannot take (size-space
+    /// archs of different shapes, members of a shared isomorphism class), engines without those
+    /// passes or with grasp, and a grouped pass that fails (e.g. out of memory) are scored one
+    /// at a time.
+    pub fn score_batch(&self, archs: &[Arch]) -> Vec<Result<ProxyVector, ProxyError>> {
+        let full = vec![true; self.proxies.len()];
+        let plan = self.plan_for(&full);
+        let share = self.config.share_isomorphic;
+        let one_by_one = || archs.iter().map(|a| self.score(a)).collect();
+        let groupable = archs.len() >= 2
+            && !plan.grasp
+            && (plan.jacobian || plan.relu)
+            && archs
+                .iter()
+                .all(|a| super::pool::computed_for(share, a) == *a);
+        if !groupable {
+            return one_by_one();
+        }
+        let nets: Vec<Network> = archs
+            .iter()
+            .map(|a| Network::new(a, self.dataset))
+            .collect();
+        let seeds: Vec<u64> = archs
+            .iter()
+            .map(|a| derive_seed(self.config.seed, a.index() as u64))
+            .collect();
+        let Ok(inits) = nets
+            .iter()
+            .zip(&seeds)
+            .map(|(n, &s)| n.init_weights(s, Kind::Float, self.device))
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            return one_by_one();
+        };
+        let t0 = Instant::now();
+        let grouped = crate::net::grouped_passes(
+            &nets.iter().collect::<Vec<_>>(),
+            &inits.iter().collect::<Vec<_>>(),
+            &self.batch.x,
+            plan.jacobian,
+            plan.relu,
+        );
+        let Ok(grouped) = grouped else {
+            return one_by_one();
+        };
+        // The grouped pass's time, booked in equal shares as each arch's own pass would be.
+        let share_seconds = t0.elapsed().as_secs_f64() / archs.len() as f64;
+        let booked = if plan.jacobian {
+            Pass::Jacobian
+        } else {
+            Pass::Forward
+        };
+        let mut jacobians = grouped.jacobians.into_iter();
+        let mut relus = grouped.relu_inputs.into_iter();
+        (0..archs.len())
+            .map(|i| {
+                let cx = ArchContext::new(
+                    &nets[i],
+                    &inits[i],
+                    &self.batch,
+                    &self.config,
+                    self.device,
+                    seeds[i],
+                )
+                .with_plan(plan)
+                .with_served(jacobians.next(), relus.next());
+                cx.pass_seconds.borrow_mut().add(booked, share_seconds);
+                self.score_in(&cx, &full)
+            })
+            .collect()
+    }
+
     /// The vector of `arch` from its class representative's full vector `rep`: the static
     /// proxies computed for `arch` itself, every other value (and its error) taken from `rep`.
     pub fn score_shared(&self, arch: &Arch, rep: &ProxyVector) -> Result<ProxyVector, ProxyError> {

@@ -81,14 +81,17 @@ impl<'m> EngineScorer<'m> {
 
     /// Full vectors of `archs`, computed on the workers' pool; in order.
     fn vectors(&mut self, archs: &[Arch]) -> Vec<Result<ProxyVector, ProxyError>> {
+        // The engine's kind decides the unit of work: an arch, or a group for the batched
+        // engine (a table's and a search's values are then those of the same engine).
+        let groups: Vec<&[Arch]> = archs.chunks(self.engines[0].group_size()).collect();
         let computed = crate::proxy::pool::map_archs(
             &mut self.engines,
-            archs,
-            |engine, arch| Ok::<_, std::convert::Infallible>(engine.score(arch)),
+            &groups,
+            |engine, group| Ok::<_, std::convert::Infallible>(engine.score_many(group)),
             &mut |_| {},
         );
         match computed {
-            Ok(Ok(vectors)) => vectors,
+            Ok(Ok(vectors)) => vectors.into_iter().flatten().collect(),
             Ok(Err((_, never))) => match never {},
             // The pool could not start (libtorch's CUDA kernels failed to load): every arch
             // has that reason.
