@@ -28,7 +28,14 @@ fn run(model: &Path, table: &Path, seed: u64) -> Result<(), Box<dyn std::error::
     let model = Model::load(model)?;
     let (space, dataset) = (model.meta().space, model.meta().dataset);
     // The table's configuration is checked against the model's; a mismatch is an error.
-    let mut ranked = scorer(space, dataset, Ranking::ModelTable { model: &model, table })?;
+    let mut ranked = scorer(
+        space,
+        dataset,
+        Ranking::ModelTable {
+            model: &model,
+            table,
+        },
+    )?;
     ranked.notices.iter().for_each(|n| eprintln!("{n}"));
     let config = SearchConfig {
         // Networks under 1 M parameters (NATS-Bench TSS spans 0.07–1.53 M).
