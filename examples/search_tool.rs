@@ -26,16 +26,11 @@ use greenfactory::search::{scorer, search, Constraints, Ranking, SearchConfig, S
 
 fn run(model: &Path, table: &Path, seed: u64) -> Result<(), Box<dyn std::error::Error>> {
     let model = Model::load(model)?;
-    let (space, dataset) = (model.meta().space, model.meta().dataset);
     // The table's configuration is checked against the model's; a mismatch is an error.
-    let mut ranked = scorer(
-        space,
-        dataset,
-        Ranking::ModelTable {
-            model: &model,
-            table,
-        },
-    )?;
+    let mut ranked = scorer(Ranking::ModelTable {
+        model: &model,
+        table,
+    })?;
     ranked.notices.iter().for_each(|n| eprintln!("{n}"));
     let config = SearchConfig {
         // Networks under 1 M parameters (NATS-Bench TSS spans 0.07–1.53 M).
@@ -45,7 +40,7 @@ fn run(model: &Path, table: &Path, seed: u64) -> Result<(), Box<dyn std::error::
         },
         ..SearchConfig::new(Strategy::EVOLUTION, 200, seed)
     };
-    let outcome = search(space, ranked.scorer.as_mut(), &config)?;
+    let outcome = search(model.meta().space, ranked.scorer.as_mut(), &config)?;
     println!("index  predicted  ± std  params M  arch");
     for c in outcome.ranked().into_iter().take(5) {
         let p = c

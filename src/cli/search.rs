@@ -228,12 +228,16 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
             Ranking::ProxyColumn {
                 table: f,
                 proxy: a.proxy.as_deref().unwrap_or_default(),
+                space: a.space,
+                dataset: a.dataset,
             },
             format!("--features {} --proxy", f.display()),
         ),
         (None, None) => (
             Ranking::ProxyEngine {
                 proxy: a.proxy.as_deref().unwrap_or_default(),
+                space: a.space,
+                dataset: a.dataset,
                 device: engine_device()?,
                 workers: workers(a.workers)?,
             },
@@ -243,7 +247,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
     let Assembled {
         mut scorer,
         notices,
-    } = crate::search::scorer(a.space, a.dataset, ranking).context(flag)?;
+    } = crate::search::scorer(ranking).context(flag)?;
     for n in notices {
         eprintln!("{n}");
     }

@@ -46,6 +46,9 @@ impl<'m> EngineScorer<'m> {
         // Here rather than at the first batch: a machine whose CUDA kernels do not load is
         // told before the search starts.
         crate::net::load_cuda_linalg(first.device).map_err(ProxyError::from)?;
+        // The pool computes the full vectors; a class member's static proxies are computed
+        // on this thread (`score_shared`), with the pool's one libtorch thread too.
+        tch::set_num_threads(1);
         Ok(EngineScorer {
             engines,
             model: Some(model),
@@ -71,6 +74,7 @@ impl<'m> EngineScorer<'m> {
             });
         }
         crate::net::load_cuda_linalg(first.device).map_err(ProxyError::from)?;
+        tch::set_num_threads(1);
         Ok(EngineScorer {
             engines,
             model: None,

@@ -26,15 +26,23 @@ pub enum Ranking<'a> {
         workers: usize,
     },
     /// The value of one proxy or formula (its name as written, e.g. `meco` or a formula) in a
-    /// column of a proxy table: zero-shot, no model and no label.
+    /// column of a proxy table of `space` (its rows of `dataset`): zero-shot, no model and no
+    /// label.
     #[cfg(feature = "table")]
-    ProxyColumn { table: &'a Path, proxy: &'a str },
+    ProxyColumn {
+        table: &'a Path,
+        proxy: &'a str,
+        space: Space,
+        dataset: NatsDataset,
+    },
     /// One proxy or formula computed by `workers` engines on `device` with the default proxy
     /// configuration (the dataset's real images when cached, batch 20, seed 0, isomorphic archs
     /// sharing their class's values): zero-shot, no model and no label.
     #[cfg(feature = "torch")]
     ProxyEngine {
         proxy: &'a str,
+        space: Space,
+        dataset: NatsDataset,
         device: tch::Device,
         workers: usize,
     },
@@ -56,18 +64,13 @@ impl std::fmt::Debug for Assembled<'_> {
     }
 }
 
-/// The scorer of `ranking` for a search of `space` on `dataset`. A model must be of that space
-/// and dataset; a table is read as one of them when it does not say.
-pub fn scorer(
-    space: Space,
-    dataset: NatsDataset,
-    ranking: Ranking<'_>,
-) -> Result<Assembled<'_>, SearchError> {
+/// The scorer of `ranking`. A model scores archs of its own space and dataset (the search's
+/// space is then `model.meta().space`); a table is read as one of them when it does not say.
+pub fn scorer(ranking: Ranking<'_>) -> Result<Assembled<'_>, SearchError> {
     let mut notices = Vec::new();
     let scorer: Box<dyn Scorer + '_> = match ranking {
         #[cfg(feature = "table")]
         Ranking::ModelTable { model, table } => {
-            super::check_model(model, space, dataset)?;
             let (table, check) = crate::predict::read_table_for(model, table)?;
             if check == crate::predict::ConfigCheck::TableHasNone {
                 notices.push(format!(
@@ -83,14 +86,22 @@ pub fn scorer(
             device,
             workers,
         } => {
-            super::check_model(model, space, dataset)?;
             let engines = (0..check_workers(workers)?)
                 .map(|_| crate::predict::engine_for(model, device).map(|(e, _, _)| e))
                 .collect::<Result<Vec<_>, _>>()?;
-            Box::new(super::EngineScorer::new(engines, model, space)?)
+            Box::new(super::EngineScorer::new(
+                engines,
+                model,
+                model.meta().space,
+            )?)
         }
         #[cfg(feature = "table")]
-        Ranking::ProxyColumn { table, proxy } => {
+        Ranking::ProxyColumn {
+            table,
+            proxy,
+            space,
+            dataset,
+        } => {
             let name = one_proxy(proxy)?;
             let layout = crate::table::PlainLayout {
                 space: Some(space),
@@ -104,6 +115,8 @@ pub fn scorer(
         #[cfg(feature = "torch")]
         Ranking::ProxyEngine {
             proxy,
+            space,
+            dataset,
             device,
             workers,
         } => {
