@@ -3,8 +3,8 @@
 //!    overrides it, which is how the GPU machine swaps in its CUDA build. See
 //!    `../shared/LIBTORCH.md`.
 //! 2. Compiles `csrc/gpu_worker.cpp` (per-thread CUDA streams from libtorch's pool, backward
-//!    passes on the calling thread) against libtorch's c10 headers, linked to `libc10` only (no
-//!    CUDA headers or libraries needed). Where the headers are missing the shim is skipped
+//!    passes on the calling thread, deterministic cuDNN) against libtorch's headers, linked to
+//!    `libc10` and `libtorch_cpu` (no CUDA headers or libraries needed). Where the headers are missing the shim is skipped
 //!    (`cfg(gf_no_stream_shim)`): workers then share the default stream and the engine's
 //!    backward thread.
 use std::path::PathBuf;
@@ -22,7 +22,9 @@ fn main() {
         .join("c10/core/impl/DeviceGuardImplInterface.h")
         .exists()
         && include.join("c10/core/AutogradState.h").exists()
-        && lib.join("libc10.so").exists();
+        && include.join("ATen/Context.h").exists()
+        && lib.join("libc10.so").exists()
+        && lib.join("libtorch_cpu.so").exists();
     if !have {
         println!("cargo:rustc-cfg=gf_no_stream_shim");
         return;
@@ -38,4 +40,5 @@ fn main() {
         .compile("gf_gpu_worker");
     println!("cargo:rustc-link-search=native={}", lib.display());
     println!("cargo:rustc-link-lib=dylib=c10");
+    println!("cargo:rustc-link-lib=dylib=torch_cpu");
 }

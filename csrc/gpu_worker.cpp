@@ -1,5 +1,6 @@
-// A small shim over two libtorch facilities tch does not expose, both set per worker thread so
-// that extraction workers overlap on one GPU (see DESIGN.md, "Where GPU speed comes from"):
+// A small shim over libtorch facilities tch does not expose. The first two are set per worker
+// thread so that extraction workers overlap on one GPU (see DESIGN.md, "Where GPU speed comes
+// from"); the third is process-wide:
 //
 // 1. libtorch's CUDA stream pool: each worker scores its archs on a stream of its own, so
 //    kernels of different archs can run concurrently instead of queueing on the default
@@ -13,6 +14,11 @@
 //    `AutogradState` flag `multithreading_enabled` off — what Python's
 //    `torch.autograd.set_multithreading_enabled(False)` sets — the engine puts CUDA nodes on the
 //    calling thread's CPU ready queue instead, so each worker launches its own backward passes.
+// 3. cuDNN's deterministic algorithms with benchmark autotuning off (Python's
+//    `torch.backends.cudnn.deterministic = True`, `benchmark = False`), so that a CUDA table is
+//    the same in every run: libtorch otherwise lets cuDNN pick algorithms whose backward passes
+//    accumulate in a nondeterministic order. No effect on CPU kernels.
+#include <ATen/Context.h>
 #include <c10/core/AutogradState.h>
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 
@@ -41,5 +47,16 @@ void gf_set_autograd_multithreading(int enabled) {
 // The calling thread's autograd multithreading flag (1 or 0).
 int gf_autograd_multithreading() {
   return c10::AutogradState::get_tls_state().get_multithreading_enabled() ? 1 : 0;
+}
+
+// Process-wide: cuDNN deterministic, no benchmark autotuning.
+void gf_deterministic_cudnn() {
+  at::globalContext().setDeterministicCuDNN(true);
+  at::globalContext().setBenchmarkCuDNN(false);
+}
+
+// Whether cuDNN is in deterministic mode (1 or 0).
+int gf_cudnn_deterministic() {
+  return at::globalContext().deterministicCuDNN() ? 1 : 0;
 }
 }

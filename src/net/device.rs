@@ -34,7 +34,8 @@ pub fn init_cuda() {
 
 /// The process-wide settings under which the engine computes the shipped tables' values, made
 /// once per process: the oneDNN instruction-set limit ([`limit_onednn_isa`]), float32 CUDA
-/// unless opted out ([`configure_tf32`]) and libtorch's CUDA kernels loaded ([`init_cuda`]).
+/// unless opted out ([`configure_tf32`]), deterministic cuDNN and cuBLAS
+/// ([`use_deterministic_cuda`]) and libtorch's CUDA kernels loaded ([`init_cuda`]).
 /// [`crate::proxy::Engine::new`] and [`parse_device`] call it, so a program that links the
 /// crate gets them without asking; calling it first thing in `main` (the `greenfactory` binary
 /// does) also covers libtorch work done before the first engine, since oneDNN and cuDNN read
@@ -45,6 +46,7 @@ pub fn setup_process() {
     ONCE.call_once(|| {
         limit_onednn_isa();
         configure_tf32();
+        use_deterministic_cuda();
         init_cuda();
     });
 }
@@ -152,6 +154,33 @@ extern "C" {
     fn gf_use_pool_stream(device: i32) -> i32;
     fn gf_set_autograd_multithreading(enabled: i32);
     fn gf_autograd_multithreading() -> i32;
+    fn gf_deterministic_cudnn();
+    fn gf_cudnn_deterministic() -> i32;
+}
+
+/// Makes CUDA runs repeatable: cuDNN's deterministic algorithms with benchmark autotuning off
+/// (`csrc/gpu_worker.cpp`), and cuBLAS's deterministic workspace (`CUBLAS_WORKSPACE_CONFIG`
+/// `:4096:8` unless set; cuBLAS reads it when it starts, NVIDIA's documented switch). CPU
+/// kernels are unaffected. [`setup_process`] calls it.
+pub fn use_deterministic_cuda() {
+    if std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_none() {
+        std::env::set_var("CUBLAS_WORKSPACE_CONFIG", ":4096:8");
+    }
+    #[cfg(not(gf_no_stream_shim))]
+    // SAFETY: sets two process-wide flags of libtorch's global context; no arguments.
+    unsafe {
+        gf_deterministic_cudnn()
+    };
+}
+
+/// Whether cuDNN runs its deterministic algorithms ([`use_deterministic_cuda`]); false where
+/// the shim was not built.
+pub fn cudnn_deterministic() -> bool {
+    #[cfg(not(gf_no_stream_shim))]
+    // SAFETY: reads a flag of libtorch's global context.
+    return unsafe { gf_cudnn_deterministic() } == 1;
+    #[cfg(gf_no_stream_shim)]
+    false
 }
 
 /// Puts the calling thread on a CUDA stream of its own from libtorch's pool (for `Cuda(n)`;
@@ -252,5 +281,19 @@ pub fn autograd_multithreading() -> Option<bool> {
     #[cfg(gf_no_stream_shim)]
     {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_process_setup_makes_cuda_deterministic() {
+        super::setup_process();
+        assert!(
+            std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_some(),
+            "cuBLAS workspace set (or left as the user set it)"
+        );
+        #[cfg(not(gf_no_stream_shim))]
+        assert!(super::cudnn_deterministic(), "cuDNN deterministic");
     }
 }

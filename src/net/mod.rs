@@ -25,9 +25,10 @@ mod grouped;
 
 pub use build::{BnMode, Network, NetworkError, Weights};
 pub use device::{
-    autograd_multithreading, configure_tf32, gpu_worker_mode, init_cuda, limit_onednn_isa,
-    load_cuda_linalg, parse_device, set_autograd_multithreading, setup_process, tf32_in_use,
-    use_own_backward_thread, use_private_stream, DeviceError, TF32_OPT_IN,
+    autograd_multithreading, configure_tf32, cudnn_deterministic, gpu_worker_mode, init_cuda,
+    limit_onednn_isa, load_cuda_linalg, parse_device, set_autograd_multithreading, setup_process,
+    tf32_in_use, use_deterministic_cuda, use_own_backward_thread, use_private_stream, DeviceError,
+    TF32_OPT_IN,
 };
 pub use forward::{ForwardOptions, Tap, TapKind, Taps};
 pub use grouped::{grouped_passes, GroupedPasses};
