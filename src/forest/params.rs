@@ -120,28 +120,14 @@ pub enum Splitter {
 /// assert!(e.to_string().contains("n_trees"));
 /// # Ok::<(), greenfactory::forest::ForestError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "ForestParamsBuilder")]
-pub struct ForestParams {
-    n_trees: usize,
-    max_features: MaxFeatures,
-    max_depth: Option<usize>,
-    min_samples_split: usize,
-    min_samples_leaf: usize,
-    bootstrap: bool,
-    seed: u64,
-    n_threads: Option<usize>,
-    /// Stored apart from the other fields (model format version 2) so that the files of
-    /// [`Splitter::Best`] forests keep the version 1 layout byte for byte.
-    #[serde(skip)]
-    splitter: Splitter,
-}
+// Default: scikit-learn's defaults, which pass every check (`defaults_are_sklearns`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(try_from = "ForestParamsBuilder", into = "ForestParamsBuilder")]
+pub struct ForestParams(ForestParamsBuilder);
 
-impl Default for ForestParams {
-    fn default() -> Self {
-        ForestParamsBuilder::default()
-            .build()
-            .expect("scikit-learn's defaults are valid")
+impl From<ForestParams> for ForestParamsBuilder {
+    fn from(p: ForestParams) -> ForestParamsBuilder {
+        p.0
     }
 }
 
@@ -153,79 +139,63 @@ impl ForestParams {
 
     /// These parameters as a builder, to change some of them.
     pub fn to_builder(&self) -> ForestParamsBuilder {
-        let p = self.clone();
-        ForestParamsBuilder {
-            n_trees: p.n_trees,
-            max_features: p.max_features,
-            max_depth: p.max_depth,
-            min_samples_split: p.min_samples_split,
-            min_samples_leaf: p.min_samples_leaf,
-            bootstrap: p.bootstrap,
-            seed: p.seed,
-            n_threads: p.n_threads,
-            splitter: p.splitter,
-        }
+        self.0.clone()
     }
 
     /// The same parameters with another seed (every seed is valid): the forests of a
     /// cross-validation's folds and repeats.
     pub fn with_seed(&self, seed: u64) -> ForestParams {
-        ForestParams {
-            seed,
-            ..self.clone()
-        }
+        ForestParams(self.to_builder().seed(seed))
     }
 
     /// The same parameters with another splitter (every splitter is valid): a model file
     /// stores it apart from the others.
     pub(crate) fn with_splitter(&self, splitter: Splitter) -> ForestParams {
-        ForestParams {
-            splitter,
-            ..self.clone()
-        }
+        ForestParams(self.to_builder().splitter(splitter))
     }
 
     /// Trees in the forest (sklearn `n_estimators`).
     pub fn n_trees(&self) -> usize {
-        self.n_trees
+        self.0.n_trees
     }
     /// Features considered per split.
     pub fn max_features(&self) -> MaxFeatures {
-        self.max_features
+        self.0.max_features
     }
     /// Deepest node (the root has depth 0); `None` grows until the other rules stop.
     pub fn max_depth(&self) -> Option<usize> {
-        self.max_depth
+        self.0.max_depth
     }
     /// Fewest distinct rows a node needs to be split.
     pub fn min_samples_split(&self) -> usize {
-        self.min_samples_split
+        self.0.min_samples_split
     }
     /// Fewest distinct rows in a leaf.
     pub fn min_samples_leaf(&self) -> usize {
-        self.min_samples_leaf
+        self.0.min_samples_leaf
     }
     /// Whether each tree sees a bootstrap sample of the rows.
     pub fn bootstrap(&self) -> bool {
-        self.bootstrap
+        self.0.bootstrap
     }
     /// The forest's seed (sklearn `random_state`).
     pub fn seed(&self) -> u64 {
-        self.seed
+        self.0.seed
     }
     /// Threads that grow trees; `None` = all cores.
     pub fn n_threads(&self) -> Option<usize> {
-        self.n_threads
+        self.0.n_threads
     }
     /// How a node chooses its split.
     pub fn splitter(&self) -> Splitter {
-        self.splitter
+        self.0.splitter
     }
 }
 
 /// Unchecked forest parameters; [`ForestParamsBuilder::build`] checks them into
-/// [`ForestParams`]. Starts from scikit-learn's defaults.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// [`ForestParams`]. Starts from scikit-learn's defaults. Its fields are the stored form of
+/// [`ForestParams`] in model files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForestParamsBuilder {
     n_trees: usize,
     max_features: MaxFeatures,
@@ -235,6 +205,8 @@ pub struct ForestParamsBuilder {
     bootstrap: bool,
     seed: u64,
     n_threads: Option<usize>,
+    /// Stored apart from the other fields (model format version 2) so that the files of
+    /// [`Splitter::Best`] forests keep the version 1 layout byte for byte.
     #[serde(skip)]
     splitter: Splitter,
 }
@@ -326,17 +298,7 @@ impl ForestParamsBuilder {
         if self.n_threads == Some(0) {
             return bad("n_threads", "must be at least 1 (None = all cores)".into());
         }
-        Ok(ForestParams {
-            n_trees: self.n_trees,
-            max_features: self.max_features,
-            max_depth: self.max_depth,
-            min_samples_split: self.min_samples_split,
-            min_samples_leaf: self.min_samples_leaf,
-            bootstrap: self.bootstrap,
-            seed: self.seed,
-            n_threads: self.n_threads,
-            splitter: self.splitter,
-        })
+        Ok(ForestParams(self))
     }
 }
 

@@ -88,6 +88,25 @@ impl Default for ForwardOptions {
 
 const BN_EPS: f64 = 1e-5;
 
+/// Batch norm in training mode (batch statistics, running statistics not kept), as every
+/// zero-cost proxy reference runs it (`net.train()`), PyTorch's ε.
+pub(super) fn batch_norm_train(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+) -> Result<Tensor, tch::TchError> {
+    x.f_batch_norm(
+        Some(w),
+        Some(b),
+        None::<&Tensor>,
+        None::<&Tensor>,
+        true,
+        0.1,
+        BN_EPS,
+        true,
+    )
+}
+
 struct Ctx<'a> {
     w: &'a [Tensor],
     names: &'a [String],
@@ -137,16 +156,7 @@ impl Ctx<'_> {
         }
         let y = match self.bn {
             BnMode::Off => x.shallow_clone(),
-            BnMode::Train => x.f_batch_norm(
-                Some(w),
-                Some(bias),
-                None::<&Tensor>,
-                None::<&Tensor>,
-                true,
-                0.1,
-                BN_EPS,
-                true,
-            )?,
+            BnMode::Train => batch_norm_train(x, w, bias)?,
             BnMode::Eval => {
                 let c = w.size()[0];
                 let mean = Tensor::f_zeros([c], (x.kind(), x.device()))?;

@@ -27,8 +27,6 @@ pub struct GroupedPasses {
     pub relu_inputs: Vec<Vec<(String, Tensor)>>,
 }
 
-const BN_EPS: f64 = 1e-5;
-
 /// An edge op as the grouping sees it: archs with the same key run as one group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EdgeKey {
@@ -97,16 +95,7 @@ impl Grouped<'_> {
     ) -> Result<Tensor, NetworkError> {
         let w = self.cat(archs, |a| bn(a).w)?;
         let b = self.cat(archs, |a| bn(a).b)?;
-        Ok(x.f_batch_norm(
-            Some(&w),
-            Some(&b),
-            None::<&Tensor>,
-            None::<&Tensor>,
-            true,
-            0.1,
-            BN_EPS,
-            true,
-        )?)
+        Ok(super::forward::batch_norm_train(x, &w, &b)?)
     }
 
     /// ReLU of `x` (the archs' channel groups in order), its input tapped per arch.
@@ -310,22 +299,17 @@ pub fn grouped_passes(
     let pooled = h
         .f_adaptive_avg_pool2d([1, 1])?
         .f_view([n, k as i64, first.c_last])?;
-    let fc_w = Tensor::f_stack(
-        &nets
+    // Each arch's classifier parameter `index(net)`, stacked: `[K, …]`.
+    let stacked = |index: fn(&Network) -> usize| {
+        let ts: Vec<&Tensor> = nets
             .iter()
             .zip(weights)
-            .map(|(net, w)| &w.tensors[net.fc_w])
-            .collect::<Vec<_>>(),
-        0,
-    )?;
-    let fc_b = Tensor::f_stack(
-        &nets
-            .iter()
-            .zip(weights)
-            .map(|(net, w)| &w.tensors[net.fc_b])
-            .collect::<Vec<_>>(),
-        0,
-    )?;
+            .map(|(net, w)| &w.tensors[index(net)])
+            .collect();
+        Tensor::f_stack(&ts, 0)
+    };
+    let fc_w = stacked(|net| net.fc_w)?;
+    let fc_b = stacked(|net| net.fc_b)?;
     let logits =
         Tensor::f_einsum("nkc,koc->nko", &[&pooled, &fc_w], None::<&[i64]>)?.f_add(&fc_b)?;
     let mut out = GroupedPasses {
