@@ -842,6 +842,16 @@ fn zero_shot_search_by_proxy_computes_or_looks_up_the_same_ranking() {
     assert!(computed.lines().next().unwrap().contains("proxy"));
     assert!(indices(&computed).len() >= 10, "{computed}");
     assert_eq!(indices(&computed), indices(&looked_up));
+    // The batched engine ranks alike (nwot within 1e-7 of the per-arch engine's).
+    let batched = with(&[
+        "--proxy",
+        "nwot",
+        "--engine",
+        "batched",
+        "--group-archs",
+        "4",
+    ]);
+    assert_eq!(indices(&computed), indices(&batched));
     // A formula is a proxy: params' count through the formula language ranks like params.
     let by_params = with(&[
         "--proxy",

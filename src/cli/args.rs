@@ -30,6 +30,13 @@ pub struct EngineArgs {
     /// classes.
     #[arg(long, default_value = "share")]
     pub isomorphic: Isomorphic,
+    #[command(flatten)]
+    pub engine: EngineChoice,
+}
+
+/// `--engine` and `--group-archs`: shared by the subcommands that compute proxies.
+#[derive(Args, Debug, Clone)]
+pub struct EngineChoice {
     /// Proxy engine: `per-arch` (each arch's passes on its own network) or `batched` (the
     /// Jacobian and ReLU passes of --group-archs TSS archs run as one grouped network, every
     /// other pass per arch; values within the tolerance README "Limits" gives, not equal, so
@@ -39,6 +46,21 @@ pub struct EngineArgs {
     /// Archs per grouped network with --engine batched.
     #[arg(long, default_value_t = 16)]
     pub group_archs: usize,
+}
+
+impl EngineChoice {
+    /// The engine kind these flags name.
+    pub fn kind(&self) -> anyhow::Result<EngineKind> {
+        Ok(match self.engine {
+            EngineArg::PerArch => EngineKind::PerArch,
+            EngineArg::Batched if self.group_archs < 2 => {
+                bail!("--group-archs must be at least 2 (1 is --engine per-arch)")
+            }
+            EngineArg::Batched => EngineKind::Batched {
+                archs: self.group_archs,
+            },
+        })
+    }
 }
 
 /// `--engine`.
@@ -107,17 +129,8 @@ impl EngineArgs {
                 crate::data::FOOLBOX_IMAGES
             );
         }
-        let engine = match self.engine {
-            EngineArg::PerArch => EngineKind::PerArch,
-            EngineArg::Batched if self.group_archs < 2 => {
-                bail!("--group-archs must be at least 2 (1 is --engine per-arch)")
-            }
-            EngineArg::Batched => EngineKind::Batched {
-                archs: self.group_archs,
-            },
-        };
         Ok(ProxyConfig {
-            engine,
+            engine: self.engine.kind()?,
             batch_size: self.batch_size,
             seed: self.seed,
             data,

@@ -157,7 +157,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                     // them one at a time, timing nothing new.
                     crate::cli::args::EngineArg::Batched if space == Space::Tss => {
                         Some(crate::provenance::EngineKind::Batched {
-                            archs: engine.group_archs.max(2),
+                            archs: engine.engine.group_archs.max(2),
                         })
                     }
                     crate::cli::args::EngineArg::Batched => None,

@@ -109,8 +109,10 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
         seed: 0,
         isomorphic: Isomorphic::Each,
         // The fitness cache reads the labelled pass, which the batched engine does not group.
-        engine: super::args::EngineArg::PerArch,
-        group_archs: 16,
+        engine: super::args::EngineChoice {
+            engine: super::args::EngineArg::PerArch,
+            group_archs: 16,
+        },
     };
     let device = parse_device(&a.device)?;
     let mut config = engine_args.config(a.space, a.dataset, true)?;

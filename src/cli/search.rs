@@ -101,6 +101,10 @@ pub struct SearchArgs {
     /// Device for computing proxies: auto, cpu, cuda, cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: String,
+    /// With --proxy and no --features (with --model the engine is the one the model's table
+    /// was extracted with).
+    #[command(flatten)]
+    pub engine: super::args::EngineChoice,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -209,6 +213,11 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         .transpose()
         .context("--labels")?;
     let by_proxy = a.proxy.is_some();
+    if a.engine.engine == super::args::EngineArg::Batched
+        && (a.model.is_some() || a.features.is_some())
+    {
+        bail!("--engine applies to --proxy without --features: a model computes with the engine its table was extracted with");
+    }
     let engine_device = || parse_device(&a.device).context("--device");
     let (ranking, flag) = match (&a.features, &model) {
         (Some(f), Some(model)) => (
@@ -238,6 +247,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
                 proxy: a.proxy.as_deref().unwrap_or_default(),
                 space: a.space,
                 dataset: a.dataset,
+                engine: a.engine.kind()?,
                 device: engine_device()?,
                 workers: workers(a.workers)?,
             },

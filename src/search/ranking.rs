@@ -35,14 +35,15 @@ pub enum Ranking<'a> {
         space: Space,
         dataset: NatsDataset,
     },
-    /// One proxy or formula computed by `workers` engines on `device` with the default proxy
-    /// configuration (the dataset's real images when cached, batch 20, seed 0, isomorphic archs
-    /// sharing their class's values): zero-shot, no model and no label.
+    /// One proxy or formula computed by `workers` engines of kind `engine` on `device` with the
+    /// default proxy configuration (the dataset's real images when cached, batch 20, seed 0,
+    /// isomorphic archs sharing their class's values): zero-shot, no model and no label.
     #[cfg(feature = "torch")]
     ProxyEngine {
         proxy: &'a str,
         space: Space,
         dataset: NatsDataset,
+        engine: crate::provenance::EngineKind,
         device: tch::Device,
         workers: usize,
     },
@@ -117,6 +118,7 @@ pub fn scorer(ranking: Ranking<'_>) -> Result<Assembled<'_>, SearchError> {
             proxy,
             space,
             dataset,
+            engine,
             device,
             workers,
         } => {
@@ -130,6 +132,7 @@ pub fn scorer(ranking: Ranking<'_>) -> Result<Assembled<'_>, SearchError> {
                 // Every SSS arch is its own class: sharing would change nothing but the record.
                 share_isomorphic: space.has_isomorphs(),
                 tf32: crate::net::tf32_in_use(device),
+                engine,
                 ..crate::provenance::ProxyConfig::default()
             };
             let engines = (0..check_workers(workers)?)
