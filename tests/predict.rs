@@ -42,3 +42,47 @@ fn rule_forest_and_refused_mismatches() {
     let e = predict_arch(&c100, &model, &live).unwrap_err();
     assert!(e.to_string().contains("dataset cifar100"), "{e}");
 }
+
+/// Search's engine scorer computes on the worker pool what `Engine::score` computes alone,
+/// class members included: archs 0, 3599, 4980 form one NATS-Bench isomorphism class (3, 25,
+/// 72 another), so with sharing a member takes its representative's data-dependent value
+/// (nwot) and computes its own static one (l2_norm, of its own weights).
+#[test]
+fn search_scores_class_members_as_the_engine_does() {
+    use greenfactory::proxy::ProxyConfig;
+    use greenfactory::search::{EngineScorer, Scorer};
+    let config = ProxyConfig {
+        batch_size: 8,
+        share_isomorphic: true,
+        ..ProxyConfig::default()
+    };
+    let archs: Vec<_> = [3599, 25, 0, 72, 4980, 3, 3599]
+        .iter()
+        .map(|&i| Space::Tss.arch(i).unwrap())
+        .collect();
+    for proxy in ["l2_norm", "nwot"] {
+        let engine = || {
+            Engine::new(
+                proxies_by_name(&[proxy.to_string()]).unwrap(),
+                config.clone(),
+                NatsDataset::Cifar10,
+                Device::Cpu,
+            )
+            .unwrap()
+        };
+        let mut scorer = EngineScorer::by_proxy(vec![engine(), engine()]).unwrap();
+        // Representatives 0 and 3 first, then the members in a second call (kept classes).
+        let first = scorer.predict_many(&archs[2..4]);
+        let rest = scorer.predict_many(&archs);
+        let alone = engine();
+        for (a, got) in archs[2..4].iter().chain(&archs).zip(first.iter().chain(&rest)) {
+            let want = alone.score(a).unwrap().values[0];
+            assert_eq!(got.as_ref().unwrap().mean, want, "{proxy} of arch {a}");
+        }
+        let value = |i: usize| rest[i].as_ref().unwrap().mean;
+        match proxy {
+            "nwot" => assert_eq!(value(0), value(2), "a member takes its class's nwot"),
+            _ => assert_ne!(value(0), value(2), "a member's l2_norm is its own"),
+        }
+    }
+}

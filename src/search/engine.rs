@@ -46,9 +46,6 @@ impl<'m> EngineScorer<'m> {
         // Here rather than at the first batch: a machine whose CUDA kernels do not load is
         // told before the search starts.
         crate::net::load_cuda_linalg(first.device).map_err(ProxyError::from)?;
-        // The pool computes the full vectors; a class member's static proxies are computed
-        // on this thread (`score_shared`), with the pool's one libtorch thread too.
-        tch::set_num_threads(1);
         Ok(EngineScorer {
             engines,
             model: Some(model),
@@ -74,13 +71,30 @@ impl<'m> EngineScorer<'m> {
             });
         }
         crate::net::load_cuda_linalg(first.device).map_err(ProxyError::from)?;
-        tch::set_num_threads(1);
         Ok(EngineScorer {
             engines,
             model: None,
             representatives: HashMap::new(),
             seconds: 0.0,
         })
+    }
+
+    /// The vectors of class members `archs` from their representatives' kept vectors (each
+    /// member's static proxies computed on the workers' pool, as extract computes them); in
+    /// order. Every member's representative is in `representatives`.
+    fn member_vectors(&mut self, archs: &[Arch]) -> Vec<Result<ProxyVector, ProxyError>> {
+        let share = self.engines[0].config.share_isomorphic;
+        let representatives = &self.representatives;
+        let computed = crate::proxy::pool::map_archs(
+            &mut self.engines,
+            archs,
+            |engine, a| {
+                let rep = &representatives[&crate::proxy::pool::computed_for(share, a).index()];
+                Ok::<_, std::convert::Infallible>(engine.score_shared(a, rep))
+            },
+            &mut |_| {},
+        );
+        pooled(computed, archs.len())
     }
 
     /// Full vectors of `archs`, computed on the workers' pool; in order.
@@ -97,15 +111,28 @@ impl<'m> EngineScorer<'m> {
         match computed {
             Ok(Ok(vectors)) => vectors.into_iter().flatten().collect(),
             Ok(Err((_, never))) => match never {},
-            // The pool could not start (libtorch's CUDA kernels failed to load): every arch
-            // has that reason.
-            Err(e) => {
-                let reason = e.to_string();
-                archs
-                    .iter()
-                    .map(|_| Err(ProxyError::Undefined(reason.clone())))
-                    .collect()
-            }
+            Err(e) => pooled(Err(e), archs.len()),
+        }
+    }
+}
+
+/// What [`crate::proxy::pool::map_archs`] returns for infallible per-arch vectors.
+type PoolResult = Result<
+    Result<Vec<Result<ProxyVector, ProxyError>>, (usize, std::convert::Infallible)>,
+    ProxyError,
+>;
+
+/// The pool's per-item results, or, when the pool could not start (libtorch's CUDA kernels
+/// failed to load), that reason for each of the `n` items.
+fn pooled(computed: PoolResult, n: usize) -> Vec<Result<ProxyVector, ProxyError>> {
+    match computed {
+        Ok(Ok(vectors)) => vectors,
+        Ok(Err((_, never))) => match never {},
+        Err(e) => {
+            let reason = e.to_string();
+            (0..n)
+                .map(|_| Err(ProxyError::Undefined(reason.clone())))
+                .collect()
         }
     }
 }
@@ -144,6 +171,23 @@ impl Scorer for EngineScorer<'_> {
                 }
             }
         }
+        // Class members of kept representatives: their static proxies on the pool too.
+        let mut seen = std::collections::HashSet::new();
+        let members: Vec<Arch> = live
+            .iter()
+            .filter(|a| {
+                let target = crate::proxy::pool::computed_for(share, a);
+                target != **a
+                    && self.representatives.contains_key(&target.index())
+                    && seen.insert(a.index())
+            })
+            .copied()
+            .collect();
+        let mut member_vectors: HashMap<usize, Result<ProxyVector, ProxyError>> = members
+            .iter()
+            .map(Arch::index)
+            .zip(self.member_vectors(&members))
+            .collect();
         let out = archs
             .iter()
             .map(|a| {
@@ -159,7 +203,20 @@ impl Scorer for EngineScorer<'_> {
                 let target = crate::proxy::pool::computed_for(share, a);
                 let v = match self.representatives.get(&target.index()) {
                     Some(full) if target == *a => full.clone(),
-                    Some(full) => self.engines[0].score_shared(a, full)?,
+                    Some(_) => match member_vectors.get(&a.index()) {
+                        Some(Ok(v)) => v.clone(),
+                        Some(Err(_)) => match member_vectors.remove(&a.index()) {
+                            Some(Err(e)) => return Err(PredictError::Engine(e)),
+                            _ => unreachable!("just seen"),
+                        },
+                        // Its error went to an earlier copy of this arch in `archs`.
+                        None => {
+                            return Err(PredictError::NoProxyValue {
+                                arch: a.to_string(),
+                                reason: "its proxies failed (reported for another copy)".into(),
+                            })
+                        }
+                    },
                     // Not kept: computed for this call only, or failed.
                     None => match fresh.get(&target.index()) {
                         Some(Ok(v)) => v.clone(),
