@@ -63,6 +63,19 @@ fn built_in_formulas_equal_the_built_in_proxies_on_24_archs() {
     assert!(compared.iter().all(|&c| c >= 20), "{compared:?}");
 }
 
+/// `kdet` by hand: rows (+,−), (+,+), (−,−) have codes 10, 11, 00, so the kernel of agreements
+/// is [[2,1,1],[1,2,0],[1,0,2]] with determinant 4; a repeated row makes it singular (0).
+#[test]
+fn kernel_logdet_by_hand() {
+    use greenfactory::proxy::formula::kernel_logdet;
+    let t = tch::Tensor::from_slice(&[1.0f32, -1.0, 1.0, 1.0, -1.0, -1.0]).reshape([3, 2]);
+    assert!((kernel_logdet(&t).unwrap() - 4f64.ln()).abs() < 1e-12);
+    let twice = tch::Tensor::from_slice(&[1.0f32, -1.0, 1.0, -1.0]).reshape([2, 2]);
+    assert_eq!(kernel_logdet(&twice).unwrap(), 0.0);
+    let one_row = tch::Tensor::from_slice(&[1.0f32, 2.0]).reshape([1, 2]);
+    assert_eq!(kernel_logdet(&one_row).unwrap(), 0.0);
+}
+
 #[test]
 fn the_cache_keeping_every_element_equals_the_engine() {
     let formulas = [
@@ -72,6 +85,7 @@ fn the_cache_keeping_every_element_equals_the_engine() {
         "layer_sum(log(l1(div(zscore(Z),GZ))))",
         "layer_mean(hamming(relu(Z),GZ))",
         "layer_sum(sub(mineig(W),mineig(G)))",
+        "layer_mean(add(kdet(Z),kdet(W)))",
     ];
     let names: Vec<String> = formulas.iter().map(|s| s.to_string()).collect();
     let e = engine(&names, Space::Tss);

@@ -75,7 +75,11 @@ fn search_scores_class_members_as_the_engine_does() {
         let first = scorer.predict_many(&archs[2..4]);
         let rest = scorer.predict_many(&archs);
         let alone = engine();
-        for (a, got) in archs[2..4].iter().chain(&archs).zip(first.iter().chain(&rest)) {
+        for (a, got) in archs[2..4]
+            .iter()
+            .chain(&archs)
+            .zip(first.iter().chain(&rest))
+        {
             let want = alone.score(a).unwrap().values[0];
             assert_eq!(got.as_ref().unwrap().mean, want, "{proxy} of arch {a}");
         }

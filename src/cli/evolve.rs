@@ -65,6 +65,10 @@ pub struct EvolveArgs {
     /// Largest formula (nodes, the aggregation counted).
     #[arg(long, default_value_t = 24)]
     pub max_size: usize,
+    /// Operations the evolution draws from: `base` (the EZNAS-like set of README "Evolved
+    /// proxies") or `with-kdet` (also `kdet`, NASWOT's kernel log-determinant per layer).
+    #[arg(long, value_enum, default_value_t = PrimitivesArg::Base)]
+    pub primitives: PrimitivesArg,
     /// Elements kept per layer tensor in the fitness cache (memory and speed against the
     /// accuracy of the fitness; the held-out τ is always exact).
     #[arg(long, default_value_t = 256)]
@@ -142,6 +146,10 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
         limits: crate::evolve::gp::Limits {
             max_depth: a.max_depth,
             max_size: a.max_size,
+            primitives: match a.primitives {
+                PrimitivesArg::Base => crate::evolve::gp::Primitives::Base,
+                PrimitivesArg::WithKdet => crate::evolve::gp::Primitives::WithKdet,
+            },
         },
         elements: a.elements,
         report: a.report,
@@ -270,4 +278,11 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
     }
     writeln!(out, "wrote {}", a.out.display())?;
     Ok(())
+}
+
+/// `--primitives`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrimitivesArg {
+    Base,
+    WithKdet,
 }

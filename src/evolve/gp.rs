@@ -13,6 +13,24 @@ pub struct Limits {
     pub max_depth: usize,
     /// Nodes of a formula (the aggregation counted).
     pub max_size: usize,
+    /// The operations it may use.
+    pub primitives: Primitives,
+}
+
+/// The operations the evolution draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Primitives {
+    /// The EZNAS-like set: every operation but `kdet`.
+    #[default]
+    Base,
+    /// The base set and `kdet` (NASWOT's kernel per layer).
+    WithKdet,
+}
+
+impl Primitives {
+    fn allows(self, op: Op) -> bool {
+        self == Primitives::WithKdet || op != Op::KDet
+    }
 }
 
 fn pick<T: Copy>(rng: &mut SplitMix64, items: &[T]) -> T {
@@ -30,10 +48,10 @@ fn terminal_of(rng: &mut SplitMix64, ty: Ty) -> Terminal {
     }
 }
 
-fn ops_of(sig: &[Signature]) -> Vec<Op> {
+fn ops_of(primitives: Primitives, sig: &[Signature]) -> Vec<Op> {
     Op::ALL
         .into_iter()
-        .filter(|o| sig.contains(&o.signature()))
+        .filter(|o| primitives.allows(*o) && sig.contains(&o.signature()))
         .collect()
 }
 
@@ -42,10 +60,13 @@ fn tensor_kind(rng: &mut SplitMix64) -> Ty {
 }
 
 /// A reduction of terminals: the smallest per-layer number.
-fn leaf_scalar(rng: &mut SplitMix64) -> Node {
+fn leaf_scalar(rng: &mut SplitMix64, p: Primitives) -> Node {
     let op = pick(
         rng,
-        &ops_of(&[Signature::Reduce, Signature::Reduce2, Signature::OfTerminal]),
+        &ops_of(
+            p,
+            &[Signature::Reduce, Signature::Reduce2, Signature::OfTerminal],
+        ),
     );
     let kind = tensor_kind(rng);
     let args = (0..op.arity())
@@ -56,23 +77,23 @@ fn leaf_scalar(rng: &mut SplitMix64) -> Node {
 
 /// A random tree of type `ty` at most `depth` levels deep: every branch `depth` deep when
 /// `full`, else branches stop at random (Koza's "full" and "grow").
-pub fn random_node(rng: &mut SplitMix64, ty: Ty, depth: usize, full: bool) -> Node {
+pub fn random_node(rng: &mut SplitMix64, p: Primitives, ty: Ty, depth: usize, full: bool) -> Node {
     match ty {
         Ty::Scalar => {
             if depth <= 2 || (!full && chance(rng, 0.3)) {
-                return leaf_scalar(rng);
+                return leaf_scalar(rng, p);
             }
             let r = rng.next_f64();
             if r < 0.25 {
-                let op = pick(rng, &ops_of(&[Signature::Map]));
-                Node::Op(op, vec![random_node(rng, Ty::Scalar, depth - 1, full)])
+                let op = pick(rng, &ops_of(p, &[Signature::Map]));
+                Node::Op(op, vec![random_node(rng, p, Ty::Scalar, depth - 1, full)])
             } else if r < 0.5 {
-                let op = pick(rng, &ops_of(&[Signature::Zip]));
+                let op = pick(rng, &ops_of(p, &[Signature::Zip]));
                 Node::Op(
                     op,
                     vec![
-                        random_node(rng, Ty::Scalar, depth - 1, full),
-                        random_node(rng, Ty::Scalar, depth - 1, full),
+                        random_node(rng, p, Ty::Scalar, depth - 1, full),
+                        random_node(rng, p, Ty::Scalar, depth - 1, full),
                     ],
                 )
             } else {
@@ -82,7 +103,7 @@ pub fn random_node(rng: &mut SplitMix64, ty: Ty, depth: usize, full: bool) -> No
                     &[Op::Sum, Op::Mean, Op::Norm, Op::L1, Op::Cos, Op::Hamming],
                 );
                 let args = (0..op.arity())
-                    .map(|_| random_node(rng, kind, depth - 1, full))
+                    .map(|_| random_node(rng, p, kind, depth - 1, full))
                     .collect();
                 Node::Op(op, args)
             }
@@ -92,15 +113,15 @@ pub fn random_node(rng: &mut SplitMix64, ty: Ty, depth: usize, full: bool) -> No
                 return Node::Term(terminal_of(rng, kind));
             }
             if chance(rng, 0.6) {
-                let op = pick(rng, &ops_of(&[Signature::Map, Signature::TensorMap]));
-                Node::Op(op, vec![random_node(rng, kind, depth - 1, full)])
+                let op = pick(rng, &ops_of(p, &[Signature::Map, Signature::TensorMap]));
+                Node::Op(op, vec![random_node(rng, p, kind, depth - 1, full)])
             } else {
-                let op = pick(rng, &ops_of(&[Signature::Zip]));
+                let op = pick(rng, &ops_of(p, &[Signature::Zip]));
                 Node::Op(
                     op,
                     vec![
-                        random_node(rng, kind, depth - 1, full),
-                        random_node(rng, kind, depth - 1, full),
+                        random_node(rng, p, kind, depth - 1, full),
+                        random_node(rng, p, kind, depth - 1, full),
                     ],
                 )
             }
@@ -114,7 +135,7 @@ pub fn random_formula(rng: &mut SplitMix64, max_init: usize, limits: &Limits) ->
         let depth = 3 + rng.below(max_init.saturating_sub(2).max(1) as u64) as usize;
         let full = chance(rng, 0.5);
         let aggregate = pick(rng, &[Aggregate::Sum, Aggregate::Mean]);
-        let body = random_node(rng, Ty::Scalar, depth - 1, full);
+        let body = random_node(rng, limits.primitives, Ty::Scalar, depth - 1, full);
         if let Ok(f) = Formula::new(aggregate, body) {
             if within(&f, limits) {
                 return f;
@@ -184,6 +205,7 @@ pub fn mutate(rng: &mut SplitMix64, a: &Formula, limits: &Limits) -> Formula {
             let depth = 1 + rng.below(4) as usize;
             *node = random_node(
                 rng,
+                limits.primitives,
                 ty,
                 depth.max(if ty == Ty::Scalar { 2 } else { 1 }),
                 false,
@@ -193,7 +215,7 @@ pub fn mutate(rng: &mut SplitMix64, a: &Formula, limits: &Limits) -> Formula {
                 Node::Term(t) => *t = terminal_of(rng, t.ty()),
                 Node::Op(op, _) => {
                     let sig = op.signature();
-                    *op = pick(rng, &ops_of(&[sig]));
+                    *op = pick(rng, &ops_of(limits.primitives, &[sig]));
                 }
             }
         }
@@ -213,6 +235,7 @@ mod tests {
     const LIMITS: Limits = Limits {
         max_depth: 8,
         max_size: 24,
+        primitives: Primitives::WithKdet,
     };
 
     #[test]

@@ -173,6 +173,7 @@ impl EvolveSettings {
             limits: gp::Limits {
                 max_depth: 8,
                 max_size: 24,
+                primitives: gp::Primitives::Base,
             },
             init_depth: 6,
             elements: 256,

@@ -40,6 +40,10 @@
 //! * terminal → S: `mineig(T)`, the smallest eigenvalue of the Pearson correlation matrix of the
 //!   terminal's channels (dim 1 of outputs, dim 0 of weights; other dims are observations;
 //!   NaN entries 0), MeCo's statistic (Jiang et al., NeurIPS 2023) on every layer;
+//!   `kdet(T)`, ln|det K| of the Hamming kernel of the rows' activation codes (rows: dim 0,
+//!   the images of outputs and the output channels of weights; code `x > 0`;
+//!   `K[i,j]` = positions where rows i and j agree), NASWOT's statistic (Mellor et al.,
+//!   ICML 2021) on every layer; 0 for fewer than two rows or a singular kernel;
 //! * the root aggregates S over layers: `layer_sum` or `layer_mean`.
 //!
 //! A per-layer value or a score that is still not finite (an overflow) makes the arch's value
@@ -148,6 +152,7 @@ pub enum Op {
     Cos,
     Hamming,
     MinEig,
+    KDet,
 }
 
 /// How an operation's argument types give its result type.
@@ -168,7 +173,7 @@ pub enum Signature {
 }
 
 impl Op {
-    pub const ALL: [Op; 25] = [
+    pub const ALL: [Op; 26] = [
         Op::Abs,
         Op::Neg,
         Op::Sq,
@@ -194,6 +199,7 @@ impl Op {
         Op::Cos,
         Op::Hamming,
         Op::MinEig,
+        Op::KDet,
     ];
 
     pub fn name(self) -> &'static str {
@@ -223,6 +229,7 @@ impl Op {
             Op::Cos => "cos",
             Op::Hamming => "hamming",
             Op::MinEig => "mineig",
+            Op::KDet => "kdet",
         }
     }
 
@@ -238,7 +245,7 @@ impl Op {
             Add | Sub | Mul | Div => Signature::Zip,
             Sum | Mean | Norm | L1 | Size => Signature::Reduce,
             Cos | Hamming => Signature::Reduce2,
-            MinEig => Signature::OfTerminal,
+            MinEig | KDet => Signature::OfTerminal,
         }
     }
 

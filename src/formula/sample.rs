@@ -3,7 +3,7 @@
 //!
 //! Each layer keeps at most `k` elements of each terminal, drawn at the same positions for the
 //! two terminals of one shape kind (so `mul(W,G)` pairs the right elements), the element counts
-//! of the full tensors, and `mineig` of each full terminal. Elementwise operations are exact on
+//! of the full tensors, and `mineig` and `kdet` of each full terminal. Elementwise operations are exact on
 //! the kept elements; `sum`, `norm` and `l1` scale the kept elements' sums by `n / k`
 //! (unbiased for `sum` and `l1`), `mean`, `cos`, `hamming` and `zscore` use the kept elements'
 //! statistics, `size` the full count. With `k` ≥ every tensor's size the values are the
@@ -21,6 +21,9 @@ pub struct LayerSample {
     pub values: [Vec<f32>; 4],
     /// `mineig` of each full terminal.
     pub mineig: [f64; 4],
+    /// `kdet` of each full terminal.
+    #[serde(default)]
+    pub kdet: [f64; 4],
 }
 
 /// The kept elements of every layer of one arch, in layer order.
@@ -75,7 +78,10 @@ fn eval(node: &Node, layer: &LayerSample) -> Val {
                 let Node::Term(t) = &args[0] else {
                     return Val::S(f64::NAN);
                 };
-                return Val::S(layer.mineig[*t as usize]);
+                return Val::S(match op {
+                    Op::KDet => layer.kdet[*t as usize],
+                    _ => layer.mineig[*t as usize],
+                });
             }
             let a = eval(&args[0], layer);
             match (op.signature(), a) {
@@ -196,10 +202,11 @@ pub fn keep_positions(n: usize, k: usize, rng: &mut crate::rng::SplitMix64) -> V
 }
 
 /// A layer from its full terminal tensors (flattened float32, in [`Terminal::ALL`] order), the
-/// `mineig` of each, keeping at most `k` elements per kind at positions drawn from `rng`.
+/// `mineig` and `kdet` of each, keeping at most `k` elements per kind at positions drawn from
+/// `rng`.
 pub fn layer_sample(
     full: [&[f32]; 4],
-    mineig: [f64; 4],
+    [mineig, kdet]: [[f64; 4]; 2],
     k: usize,
     rng: &mut crate::rng::SplitMix64,
 ) -> LayerSample {
@@ -222,5 +229,6 @@ pub fn layer_sample(
         numel,
         values: Terminal::ALL.map(pick),
         mineig,
+        kdet,
     }
 }

@@ -74,7 +74,7 @@ fn layer() -> LayerSample {
             &[1.0, -1.0],
             &[2.0, 0.0],
         ],
-        [0.25, 0.5, 0.75, 1.0],
+        [[0.25, 0.5, 0.75, 1.0], [-1.0, -2.0, -3.0, -4.0]],
         16,
         &mut rng,
     )
@@ -104,6 +104,7 @@ fn hand_computed_values() {
     // signs of W (+,−,0,+) and G (+,+,+,0) differ at 3 of 4 positions.
     assert_eq!(on("layer_sum(hamming(W,G))", 1), Some(0.75));
     assert_eq!(on("layer_sum(mineig(Z))", 2), Some(1.5));
+    assert_eq!(on("layer_sum(kdet(GZ))", 2), Some(-8.0));
     assert_eq!(on("layer_sum(sum(step(W)))", 1), Some(2.0));
     assert_eq!(on("layer_sum(sum(relu(neg(W))))", 1), Some(2.0));
     // zscore of Z = [1, −1] is itself; of G: mean .75, sd √.1875*… sums to 0.
@@ -133,7 +134,7 @@ fn edges_are_defined_values_not_nan() {
     assert_eq!(on("layer_sum(norm(W))", 0), Some(0.0));
     // An empty layer (its output did not run): reductions are 0.
     let mut rng = crate::rng::SplitMix64::new(0);
-    let empty = layer_sample([&[1.0], &[], &[], &[]], [0.0; 4], 8, &mut rng);
+    let empty = layer_sample([&[1.0], &[], &[], &[]], [[0.0; 4]; 2], 8, &mut rng);
     let arch = ArchSample {
         layers: vec![empty],
     };
@@ -158,7 +159,7 @@ fn kept_positions_are_distinct_sorted_and_scale_the_sums() {
     assert_eq!(p.len(), 10);
     assert!(p.windows(2).all(|w| w[0] < w[1]));
     let ones = vec![1.0f32; 1000];
-    let l = layer_sample([&ones, &ones, &[], &[]], [0.0; 4], 10, &mut rng);
+    let l = layer_sample([&ones, &ones, &[], &[]], [[0.0; 4]; 2], 10, &mut rng);
     assert_eq!(l.values[0].len(), 10);
     let arch = ArchSample { layers: vec![l] };
     assert_eq!(evaluate(&f("layer_sum(sum(W))"), &arch), Some(1000.0));

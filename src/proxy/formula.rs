@@ -129,6 +129,38 @@ pub fn min_eig(t: &Tensor, ty: Ty) -> Result<f64, ProxyError> {
     Ok(eig.f_min()?.f_double_value(&[])?)
 }
 
+/// `kdet` of a terminal tensor: ln|det K| (float64) of the Hamming kernel of its rows' codes
+/// `x > 0` (rows along dim 0), `K[i,j]` the positions where rows i and j agree, as NASWOT's
+/// kernel (Mellor et al., ICML 2021, K_H = N_A − d_H); 0 for fewer than two rows or a singular
+/// kernel (the language's protected log).
+pub fn kernel_logdet(t: &Tensor) -> Result<f64, ProxyError> {
+    let _guard = tch::no_grad_guard();
+    if t.numel() == 0 || t.dim() < 1 || t.size()[0] < 2 {
+        return Ok(0.0);
+    }
+    let n = t.size()[0];
+    let codes = t
+        .f_reshape([n, -1])?
+        .f_gt(0.0)?
+        .f_to_kind(Kind::Double)?
+        .f_to_device(tch::Device::Cpu)?;
+    let off = codes.f_neg()?.f_add_scalar(1.0)?;
+    let k = codes
+        .f_matmul(&codes.f_transpose(0, 1)?)?
+        .f_add(&off.f_matmul(&off.f_transpose(0, 1)?)?)?;
+    let (_, logabs) = k.f_slogdet()?;
+    let v = logabs.f_double_value(&[])?;
+    Ok(if v.is_finite() { v } else { 0.0 })
+}
+
+/// `mineig` or `kdet` of a terminal tensor.
+pub fn of_terminal(op: Op, t: &Tensor, ty: Ty) -> Result<f64, ProxyError> {
+    match op {
+        Op::KDet => kernel_logdet(t),
+        _ => min_eig(t, ty),
+    }
+}
+
 enum Val {
     T(Tensor, Ty),
     S(f64),
@@ -154,7 +186,7 @@ fn eval(node: &Node, layer: &LayerTensors) -> Result<Val, ProxyError> {
         let Node::Term(t) = &args[0] else {
             return Ok(Val::S(f64::NAN));
         };
-        return Ok(Val::S(min_eig(layer.get(*t), t.ty())?));
+        return Ok(Val::S(of_terminal(*op, layer.get(*t), t.ty())?));
     }
     let a = eval(&args[0], layer)?;
     Ok(match (op.signature(), a) {
