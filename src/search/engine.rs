@@ -116,6 +116,27 @@ impl<'m> EngineScorer<'m> {
     }
 }
 
+/// The vector computed for `key` (a copy: other archs may share it), or its error, handed to
+/// the first arch asking; later ones get `reported` as the reason.
+fn take(
+    computed: &mut HashMap<usize, Result<ProxyVector, ProxyError>>,
+    key: &Arch,
+    arch: &Arch,
+    reported: &str,
+) -> Result<ProxyVector, PredictError> {
+    match computed.get(&key.index()) {
+        Some(Ok(v)) => Ok(v.clone()),
+        Some(Err(_)) => match computed.remove(&key.index()) {
+            Some(Err(e)) => Err(PredictError::Engine(e)),
+            _ => unreachable!("just seen"),
+        },
+        None => Err(PredictError::NoProxyValue {
+            arch: arch.to_string(),
+            reason: reported.into(),
+        }),
+    }
+}
+
 /// What [`crate::proxy::pool::map_archs`] returns for infallible per-arch vectors.
 type PoolResult = Result<
     Result<Vec<Result<ProxyVector, ProxyError>>, (usize, std::convert::Infallible)>,
@@ -203,35 +224,19 @@ impl Scorer for EngineScorer<'_> {
                 let target = crate::proxy::pool::computed_for(share, a);
                 let v = match self.representatives.get(&target.index()) {
                     Some(full) if target == *a => full.clone(),
-                    Some(_) => match member_vectors.get(&a.index()) {
-                        Some(Ok(v)) => v.clone(),
-                        Some(Err(_)) => match member_vectors.remove(&a.index()) {
-                            Some(Err(e)) => return Err(PredictError::Engine(e)),
-                            _ => unreachable!("just seen"),
-                        },
-                        // Its error went to an earlier copy of this arch in `archs`.
-                        None => {
-                            return Err(PredictError::NoProxyValue {
-                                arch: a.to_string(),
-                                reason: "its proxies failed (reported for another copy)".into(),
-                            })
-                        }
-                    },
+                    Some(_) => take(
+                        &mut member_vectors,
+                        a,
+                        a,
+                        "its proxies failed (reported for another copy)",
+                    )?,
                     // Not kept: computed for this call only, or failed.
-                    None => match fresh.get(&target.index()) {
-                        Some(Ok(v)) => v.clone(),
-                        Some(Err(_)) => match fresh.remove(&target.index()) {
-                            Some(Err(e)) => return Err(PredictError::Engine(e)),
-                            _ => unreachable!("just seen"),
-                        },
-                        None => {
-                            return Err(PredictError::NoProxyValue {
-                                arch: a.to_string(),
-                                reason: "its network failed to build (reported for another arch)"
-                                    .into(),
-                            })
-                        }
-                    },
+                    None => take(
+                        &mut fresh,
+                        &target,
+                        a,
+                        "its network failed to build (reported for another arch)",
+                    )?,
                 };
                 match self.model {
                     Some(model) => predict_vector(model, a, &v),
