@@ -8,7 +8,7 @@
 #   scripts/evolve-results.sh                         # TSS, the three datasets
 #   SPACE=sss DATASETS="cifar10 cifar100" scripts/evolve-results.sh
 #   SAMPLE=stratified:300 SEED=1 scripts/evolve-results.sh
-#   ELEMENTS=2048 DATASETS=cifar10 COMPARE=meco scripts/evolve-results.sh   # the shipped TSS CIFAR-10 run
+#   ELEMENTS=2048 DATASETS=cifar10 COMPARE=meco scripts/evolve-results.sh   # more kept elements per tensor
 #
 # TSS labels are hp=200 test accuracies; SSS labels hp=90 validation accuracies (the only SSS
 # labels here), as PROVENANCE.md of ../shared/data says.
