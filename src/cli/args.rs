@@ -49,6 +49,10 @@ pub struct EngineChoice {
 }
 
 impl EngineChoice {
+    pub fn is_batched(&self) -> bool {
+        self.engine == EngineArg::Batched
+    }
+
     /// The engine kind these flags name.
     pub fn kind(&self) -> anyhow::Result<EngineKind> {
         Ok(match self.engine {

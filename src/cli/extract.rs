@@ -114,9 +114,7 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
     if a.chunk_size == 0 {
         anyhow::bail!("--chunk-size must be at least 1");
     }
-    if a.engine.engine.engine == super::args::EngineArg::Batched
-        && a.engine.engine.group_archs > a.chunk_size
-    {
+    if a.engine.engine.is_batched() && a.engine.engine.group_archs > a.chunk_size {
         anyhow::bail!(
             "--group-archs {} exceeds --chunk-size {}: a group never spans chunks",
             a.engine.engine.group_archs,

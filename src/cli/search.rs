@@ -213,9 +213,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         .transpose()
         .context("--labels")?;
     let by_proxy = a.proxy.is_some();
-    if a.engine.engine == super::args::EngineArg::Batched
-        && (a.model.is_some() || a.features.is_some())
-    {
+    if a.engine.is_batched() && (a.model.is_some() || a.features.is_some()) {
         bail!("--engine applies to --proxy without --features: a model computes with the engine its table was extracted with");
     }
     let engine_device = || parse_device(&a.device).context("--device");

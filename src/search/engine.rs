@@ -85,16 +85,10 @@ impl<'m> EngineScorer<'m> {
     fn member_vectors(&mut self, archs: &[Arch]) -> Vec<Result<ProxyVector, ProxyError>> {
         let share = self.engines[0].config.share_isomorphic;
         let representatives = &self.representatives;
-        let computed = crate::proxy::pool::map_archs(
-            &mut self.engines,
-            archs,
-            |engine, a| {
-                let rep = &representatives[&crate::proxy::pool::computed_for(share, a).index()];
-                Ok::<_, std::convert::Infallible>(engine.score_shared(a, rep))
-            },
-            &mut |_| {},
-        );
-        pooled(computed, archs.len())
+        on_pool(&mut self.engines, archs, archs.len(), |engine, a| {
+            let rep = &representatives[&crate::proxy::pool::computed_for(share, a).index()];
+            vec![engine.score_shared(a, rep)]
+        })
     }
 
     /// Full vectors of `archs`, computed on the workers' pool; in order.
@@ -102,16 +96,35 @@ impl<'m> EngineScorer<'m> {
         // The engine's kind decides the unit of work: an arch, or a group for the batched
         // engine (a table's and a search's values are then those of the same engine).
         let groups: Vec<&[Arch]> = archs.chunks(self.engines[0].group_size()).collect();
-        let computed = crate::proxy::pool::map_archs(
-            &mut self.engines,
-            &groups,
-            |engine, group| Ok::<_, std::convert::Infallible>(engine.score_many(group)),
-            &mut |_| {},
-        );
-        match computed {
-            Ok(Ok(vectors)) => vectors.into_iter().flatten().collect(),
-            Ok(Err((_, never))) => match never {},
-            Err(e) => pooled(Err(e), archs.len()),
+        on_pool(&mut self.engines, &groups, archs.len(), |engine, group| {
+            engine.score_many(group)
+        })
+    }
+}
+
+/// The vectors `f` computes for each item (an arch or a group of archs) on the workers' pool,
+/// concatenated in item order; when the pool could not start (libtorch's CUDA kernels failed
+/// to load), that reason for each of the `archs` archs.
+fn on_pool<I: Sync>(
+    engines: &mut [Engine],
+    items: &[I],
+    archs: usize,
+    f: impl Fn(&Engine, &I) -> Vec<Result<ProxyVector, ProxyError>> + Sync,
+) -> Vec<Result<ProxyVector, ProxyError>> {
+    let computed = crate::proxy::pool::map_archs(
+        engines,
+        items,
+        |engine, item| Ok::<_, std::convert::Infallible>(f(engine, item)),
+        &mut |_| {},
+    );
+    match computed {
+        Ok(Ok(vectors)) => vectors.into_iter().flatten().collect(),
+        Ok(Err((_, never))) => match never {},
+        Err(e) => {
+            let reason = e.to_string();
+            (0..archs)
+                .map(|_| Err(ProxyError::Undefined(reason.clone())))
+                .collect()
         }
     }
 }
@@ -134,27 +147,6 @@ fn take(
             arch: arch.to_string(),
             reason: reported.into(),
         }),
-    }
-}
-
-/// What [`crate::proxy::pool::map_archs`] returns for infallible per-arch vectors.
-type PoolResult = Result<
-    Result<Vec<Result<ProxyVector, ProxyError>>, (usize, std::convert::Infallible)>,
-    ProxyError,
->;
-
-/// The pool's per-item results, or, when the pool could not start (libtorch's CUDA kernels
-/// failed to load), that reason for each of the `n` items.
-fn pooled(computed: PoolResult, n: usize) -> Vec<Result<ProxyVector, ProxyError>> {
-    match computed {
-        Ok(Ok(vectors)) => vectors,
-        Ok(Err((_, never))) => match never {},
-        Err(e) => {
-            let reason = e.to_string();
-            (0..n)
-                .map(|_| Err(ProxyError::Undefined(reason.clone())))
-                .collect()
-        }
     }
 }
 
