@@ -66,7 +66,9 @@ pub struct EvolveArgs {
     #[arg(long, default_value_t = 24)]
     pub max_size: usize,
     /// Operations the evolution draws from: `base` (the EZNAS-like set of README "Evolved
-    /// proxies") or `with-kdet` (also `kdet`, NASWOT's kernel log-determinant per layer).
+    /// proxies", aggregated by layer_sum or layer_mean), `with-kdet` (also `kdet`, NASWOT's
+    /// kernel log-determinant per layer), `with-cell-sum` (also the `cell_sum` aggregation, each
+    /// searched cell or residual block counted once) or `full` (both).
     #[arg(long, value_enum, default_value_t = PrimitivesArg::Base)]
     pub primitives: PrimitivesArg,
     /// Elements kept per layer tensor in the fitness cache (memory and speed against the
@@ -149,6 +151,8 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
             primitives: match a.primitives {
                 PrimitivesArg::Base => crate::evolve::gp::Primitives::Base,
                 PrimitivesArg::WithKdet => crate::evolve::gp::Primitives::WithKdet,
+                PrimitivesArg::WithCellSum => crate::evolve::gp::Primitives::WithCellSum,
+                PrimitivesArg::Full => crate::evolve::gp::Primitives::Full,
             },
         },
         elements: a.elements,
@@ -285,4 +289,6 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
 pub enum PrimitivesArg {
     Base,
     WithKdet,
+    WithCellSum,
+    Full,
 }

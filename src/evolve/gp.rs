@@ -17,19 +17,31 @@ pub struct Limits {
     pub primitives: Primitives,
 }
 
-/// The operations the evolution draws from.
+/// The operations and aggregations the evolution draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Primitives {
-    /// The EZNAS-like set: every operation but `kdet`.
+    /// The EZNAS-like set: every operation but `kdet`, aggregated by `layer_sum` or
+    /// `layer_mean`.
     #[default]
     Base,
     /// The base set and `kdet` (NASWOT's kernel per layer).
     WithKdet,
+    /// The base set and the `cell_sum` aggregation (each searched block counted once).
+    WithCellSum,
+    /// The base set, `kdet` and `cell_sum`.
+    Full,
 }
 
 impl Primitives {
     fn allows(self, op: Op) -> bool {
-        self == Primitives::WithKdet || op != Op::KDet
+        matches!(self, Primitives::WithKdet | Primitives::Full) || op != Op::KDet
+    }
+
+    fn aggregates(self) -> &'static [Aggregate] {
+        match self {
+            Primitives::Base | Primitives::WithKdet => &Aggregate::ALL[..2],
+            Primitives::WithCellSum | Primitives::Full => &Aggregate::ALL,
+        }
     }
 }
 
@@ -134,7 +146,7 @@ pub fn random_formula(rng: &mut SplitMix64, max_init: usize, limits: &Limits) ->
     loop {
         let depth = 3 + rng.below(max_init.saturating_sub(2).max(1) as u64) as usize;
         let full = chance(rng, 0.5);
-        let aggregate = pick(rng, &[Aggregate::Sum, Aggregate::Mean]);
+        let aggregate = pick(rng, limits.primitives.aggregates());
         let body = random_node(rng, limits.primitives, Ty::Scalar, depth - 1, full);
         if let Ok(f) = Formula::new(aggregate, body) {
             if within(&f, limits) {
@@ -182,15 +194,24 @@ pub fn crossover(rng: &mut SplitMix64, a: &Formula, b: &Formula, limits: &Limits
 }
 
 /// Mutation: a random subtree regrown (60 %), one operation or terminal swapped for another of
-/// the same signature or kind (30 %), or the aggregation switched (10 %). Falls back to a copy
-/// when no valid child is found in a few tries.
+/// the same signature or kind (30 %), or the aggregation switched (10 %: to the other of
+/// `layer_sum` and `layer_mean`, or to another of the three where `cell_sum` is drawn from).
+/// Falls back to a copy when no valid child is found in a few tries.
 pub fn mutate(rng: &mut SplitMix64, a: &Formula, limits: &Limits) -> Formula {
     for _ in 0..8 {
         let r = rng.next_f64();
         if r < 0.1 {
-            let aggregate = match a.aggregate {
-                Aggregate::Sum => Aggregate::Mean,
-                Aggregate::Mean => Aggregate::Sum,
+            let others: Vec<Aggregate> = limits
+                .primitives
+                .aggregates()
+                .iter()
+                .copied()
+                .filter(|&g| g != a.aggregate)
+                .collect();
+            // One choice draws nothing, so runs of the base set keep their seeds' formulas.
+            let aggregate = match others[..] {
+                [only] => only,
+                _ => pick(rng, &others),
             };
             return Formula {
                 aggregate,
@@ -235,7 +256,7 @@ mod tests {
     const LIMITS: Limits = Limits {
         max_depth: 8,
         max_size: 24,
-        primitives: Primitives::WithKdet,
+        primitives: Primitives::Full,
     };
 
     #[test]
@@ -261,5 +282,28 @@ mod tests {
         let distinct: std::collections::HashSet<String> =
             children.iter().map(|f| f.to_string()).collect();
         assert!(distinct.len() > 300, "{}", distinct.len());
+        for g in Aggregate::ALL {
+            assert!(children.iter().any(|f| f.aggregate == g), "no {g:?}");
+        }
+    }
+
+    #[test]
+    fn the_base_set_draws_neither_kdet_nor_cell_sum() {
+        let limits = Limits {
+            primitives: Primitives::Base,
+            ..LIMITS
+        };
+        let mut rng = SplitMix64::new(9);
+        let pop: Vec<Formula> = (0..200)
+            .map(|_| random_formula(&mut rng, 6, &limits))
+            .collect();
+        let bred = (0..400).map(|k| mutate(&mut rng, &pop[k % 200], &limits));
+        for f in pop.clone().into_iter().chain(bred) {
+            let text = f.to_string();
+            assert!(
+                !text.contains("kdet") && f.aggregate != Aggregate::CellSum,
+                "{text}"
+            );
+        }
     }
 }

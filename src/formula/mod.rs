@@ -44,7 +44,14 @@
 //!   the images of outputs and the output channels of weights; code `x > 0`;
 //!   `K[i,j]` = positions where rows i and j agree), NASWOT's statistic (Mellor et al.,
 //!   ICML 2021) on every layer; 0 for fewer than two rows or a singular kernel;
-//! * the root aggregates S over layers: `layer_sum` or `layer_mean`.
+//! * the root aggregates S over layers: `layer_sum` or `layer_mean`, or `cell_sum`: Σ over
+//!   the skeleton's searched blocks (`cells.i` of NATS-Bench's network: TSS's 15 cells and 2
+//!   residual blocks, SSS's 3 cells and 2 residual blocks) of the mean of S over the block's
+//!   layers; the stem and the classifier are left out and a block without layers adds 0. Each
+//!   block counts once whatever its number of layers: on SSS, where the five blocks are the five
+//!   channel slots, `cell_sum(log(size(Z)))` is Σ_i ln c_i up to a constant, the channel
+//!   configuration's geometric mean, which a per-layer sum weighs by each slot's layer count
+//!   (benches/README.md, "Evolved proxies").
 //!
 //! A per-layer value or a score that is still not finite (an overflow) makes the arch's value
 //! undefined, reported as such, never a NaN in a table.
@@ -424,6 +431,8 @@ pub enum Aggregate {
     Sum,
     /// Mean over layers (0 for a network without layers).
     Mean,
+    /// Σ over the searched blocks (`cells.i`) of the mean over the block's layers.
+    CellSum,
 }
 
 impl Aggregate {
@@ -431,18 +440,45 @@ impl Aggregate {
         match self {
             Aggregate::Sum => "layer_sum",
             Aggregate::Mean => "layer_mean",
+            Aggregate::CellSum => "cell_sum",
         }
     }
 
-    /// The score from the per-layer numbers, in layer order.
-    pub fn apply(self, values: &[f64]) -> f64 {
-        let sum = values.iter().fold(0.0, |a, b| a + b);
+    pub const ALL: [Aggregate; 3] = [Aggregate::Sum, Aggregate::Mean, Aggregate::CellSum];
+
+    fn parse(s: &str) -> Option<Aggregate> {
+        Aggregate::ALL.into_iter().find(|a| a.name() == s)
+    }
+
+    /// The score from the per-layer numbers and each layer's block ([`cell_of`]), in layer
+    /// order.
+    pub fn apply(self, values: &[(f64, Option<u32>)]) -> f64 {
+        let sum = |v: &mut dyn Iterator<Item = f64>| v.fold(0.0, |a, b| a + b);
         match self {
-            Aggregate::Sum => sum,
+            Aggregate::Sum => sum(&mut values.iter().map(|v| v.0)),
             Aggregate::Mean if values.is_empty() => 0.0,
-            Aggregate::Mean => sum / values.len() as f64,
+            Aggregate::Mean => sum(&mut values.iter().map(|v| v.0)) / values.len() as f64,
+            Aggregate::CellSum => {
+                let mut blocks: std::collections::BTreeMap<u32, (f64, usize)> =
+                    std::collections::BTreeMap::new();
+                for &(v, cell) in values {
+                    if let Some(c) = cell {
+                        let b = blocks.entry(c).or_default();
+                        b.0 += v;
+                        b.1 += 1;
+                    }
+                }
+                sum(&mut blocks.values().map(|&(s, n)| s / n as f64))
+            }
         }
     }
+}
+
+/// The searched block a parameter belongs to: `i` of a name under `cells.i.` (NATS-Bench's
+/// naming of cells and residual blocks), `None` for the stem and the classifier.
+pub fn cell_of(param_name: &str) -> Option<u32> {
+    let rest = param_name.strip_prefix("cells.")?;
+    rest.split('.').next()?.parse().ok()
 }
 
 /// A proxy formula: an aggregation over layers of a per-layer number.

@@ -108,15 +108,11 @@ impl<'a> Parser<'a> {
 pub(super) fn parse(text: &str) -> Result<Formula, FormulaError> {
     let mut p = Parser { text, pos: 0 };
     let (start, name) = p.ident()?;
-    let aggregate = match name {
-        "layer_sum" => Aggregate::Sum,
-        "layer_mean" => Aggregate::Mean,
-        other => {
-            return Err(p.err(
-                start,
-                format!("a formula starts with layer_sum( or layer_mean(, found {other:?}"),
-            ))
-        }
+    let Some(aggregate) = Aggregate::parse(name) else {
+        return Err(p.err(
+            start,
+            format!("a formula starts with layer_sum(, layer_mean( or cell_sum(, found {name:?}"),
+        ));
     };
     p.expect('(')?;
     let body = p.node()?;

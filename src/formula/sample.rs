@@ -24,6 +24,9 @@ pub struct LayerSample {
     /// `kdet` of each full terminal.
     #[serde(default)]
     pub kdet: [f64; 4],
+    /// The searched block of the layer ([`super::cell_of`]), for `cell_sum`.
+    #[serde(default)]
+    pub cell: Option<u32>,
 }
 
 /// The kept elements of every layer of one arch, in layer order.
@@ -179,7 +182,7 @@ pub fn evaluate(formula: &Formula, arch: &ArchSample) -> Option<f64> {
         if !v.is_finite() {
             return None;
         }
-        per_layer.push(v);
+        per_layer.push((v, layer.cell));
     }
     let score = formula.aggregate.apply(&per_layer);
     score.is_finite().then_some(score)
@@ -230,5 +233,6 @@ pub fn layer_sample(
         values: Terminal::ALL.map(pick),
         mineig,
         kdet,
+        cell: None,
     }
 }

@@ -167,3 +167,38 @@ fn kept_positions_are_distinct_sorted_and_scale_the_sums() {
     let n = evaluate(&f("layer_sum(norm(mul(W,G)))"), &arch).unwrap();
     assert!((n - 1000f64.sqrt()).abs() < 1e-9);
 }
+
+#[test]
+fn cell_sum_counts_each_block_once_and_leaves_out_stem_and_classifier() {
+    assert_eq!(cell_of("cells.12.layers.0.op.1.weight"), Some(12));
+    assert_eq!(cell_of("cells.3.conv_a.op.1.weight"), Some(3));
+    assert_eq!(cell_of("stem.0.weight"), None);
+    assert_eq!(cell_of("classifier.weight"), None);
+    assert_eq!(cell_of("cellsx.1.weight"), None);
+    // Layers: stem, two of cell 0, one of cell 1, classifier; per layer l1(W) = 6 scaled by
+    // the layer's position so that the blocks' means differ.
+    let cells = [None, Some(0), Some(0), Some(1), None];
+    let layers = cells
+        .iter()
+        .enumerate()
+        .map(|(k, &cell)| {
+            let mut l = layer();
+            for x in &mut l.values[0] {
+                *x *= (k + 1) as f32;
+            }
+            l.cell = cell;
+            l
+        })
+        .collect();
+    let arch = ArchSample { layers };
+    let at = |t: &str| evaluate(&f(t), &arch).unwrap();
+    // cell 0: mean(12, 18) = 15; cell 1: 24.
+    assert_eq!(at("cell_sum(l1(W))"), 39.0);
+    assert_eq!(at("layer_sum(l1(W))"), 6.0 * 15.0);
+    assert_eq!(at("layer_mean(l1(W))"), 18.0);
+    // No layer in a searched block: 0.
+    assert_eq!(on("cell_sum(l1(W))", 3), Some(0.0));
+    assert_eq!(f("cell_sum(norm(G))").to_string(), "cell_sum(norm(G))");
+    let e = "cells_sum(norm(G))".parse::<Formula>().unwrap_err();
+    assert!(e.message.contains("cell_sum("), "{e}");
+}

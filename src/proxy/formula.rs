@@ -2,7 +2,7 @@
 //! the engine's labelled pass (or on the initial weights alone when it reads nothing else).
 
 use super::{ArchContext, Pass, Proxy, ProxyError};
-use crate::formula::{Formula, Node, Op, Signature, Terminal, Ty, EXP_MAX};
+use crate::formula::{cell_of, Formula, Node, Op, Signature, Terminal, Ty, EXP_MAX};
 use tch::{Kind, Tensor};
 
 /// A parsed formula; its name is its text.
@@ -45,6 +45,8 @@ impl Proxy for FormulaProxy {
 /// empty (0 elements) for a layer that did not run; gradients the loss does not reach are 0.
 pub struct LayerTensors {
     pub terminals: [Tensor; 4],
+    /// The searched block of the layer ([`crate::formula::cell_of`]).
+    pub cell: Option<u32>,
 }
 
 impl LayerTensors {
@@ -69,6 +71,7 @@ pub fn layer_tensors(cx: &ArchContext, with_data: bool) -> Result<Vec<LayerTenso
                         empty()?,
                         empty()?,
                     ],
+                    cell: cell_of(&cx.init.names[i]),
                 })
             })
             .collect();
@@ -99,6 +102,7 @@ pub fn layer_tensors(cx: &ArchContext, with_data: bool) -> Result<Vec<LayerTenso
             };
             Ok(LayerTensors {
                 terminals: [w, g, z, gz],
+                cell: cell_of(&cx.init.names[i]),
             })
         })
         .collect()
@@ -302,7 +306,7 @@ pub fn evaluate(formula: &Formula, layers: &[LayerTensors]) -> Result<f64, Proxy
         if !v.is_finite() {
             return Err(ProxyError::NonFinite(v));
         }
-        per_layer.push(v);
+        per_layer.push((v, layer.cell));
     }
     Ok(formula.aggregate.apply(&per_layer))
 }
