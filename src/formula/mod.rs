@@ -51,7 +51,7 @@
 //!   block counts once whatever its number of layers: on SSS, where the five blocks are the five
 //!   channel slots, `cell_sum(log(size(Z)))` is Σ_i ln c_i up to a constant, the channel
 //!   configuration's geometric mean, which a per-layer sum weighs by each slot's layer count
-//!   (benches/README.md, "Evolved proxies").
+//!   (benches/README.md, "`cell_sum`").
 //!
 //! A per-layer value or a score that is still not finite (an overflow) makes the arch's value
 //! undefined, reported as such, never a NaN in a table.
@@ -453,11 +453,13 @@ impl Aggregate {
     /// The score from the per-layer numbers and each layer's block ([`cell_of`]), in layer
     /// order.
     pub fn apply(self, values: &[(f64, Option<u32>)]) -> f64 {
-        let sum = |v: &mut dyn Iterator<Item = f64>| v.fold(0.0, |a, b| a + b);
+        fn sum(v: impl Iterator<Item = f64>) -> f64 {
+            v.fold(0.0, |a, b| a + b)
+        }
         match self {
-            Aggregate::Sum => sum(&mut values.iter().map(|v| v.0)),
+            Aggregate::Sum => sum(values.iter().map(|v| v.0)),
             Aggregate::Mean if values.is_empty() => 0.0,
-            Aggregate::Mean => sum(&mut values.iter().map(|v| v.0)) / values.len() as f64,
+            Aggregate::Mean => sum(values.iter().map(|v| v.0)) / values.len() as f64,
             Aggregate::CellSum => {
                 let mut blocks: std::collections::BTreeMap<u32, (f64, usize)> =
                     std::collections::BTreeMap::new();
@@ -468,7 +470,7 @@ impl Aggregate {
                         b.1 += 1;
                     }
                 }
-                sum(&mut blocks.values().map(|&(s, n)| s / n as f64))
+                sum(blocks.values().map(|&(s, n)| s / n as f64))
             }
         }
     }
