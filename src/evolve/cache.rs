@@ -60,14 +60,13 @@ pub fn arch_sample(
                 let flat = x.f_reshape([-1])?.f_to_device(tch::Device::Cpu)?;
                 full.push(Vec::<f32>::try_from(&flat)?);
             }
-            let mut sample = layer_sample(
+            out.push(layer_sample(
                 [&full[0], &full[1], &full[2], &full[3]],
                 [mineig, kdet],
+                layer.cell,
                 options.elements,
                 &mut rng,
-            );
-            sample.cell = layer.cell;
-            out.push(sample);
+            ));
         }
         debug_assert!(Terminal::ALL.iter().all(|t| t.ty() != Ty::Scalar));
         Ok(ArchSample { layers: out })

@@ -205,11 +205,12 @@ pub fn keep_positions(n: usize, k: usize, rng: &mut crate::rng::SplitMix64) -> V
 }
 
 /// A layer from its full terminal tensors (flattened float32, in [`Terminal::ALL`] order), the
-/// `mineig` and `kdet` of each, keeping at most `k` elements per kind at positions drawn from
-/// `rng`.
+/// `mineig` and `kdet` of each and its searched block, keeping at most `k` elements per kind at
+/// positions drawn from `rng`.
 pub fn layer_sample(
     full: [&[f32]; 4],
     [mineig, kdet]: [[f64; 4]; 2],
+    cell: Option<u32>,
     k: usize,
     rng: &mut crate::rng::SplitMix64,
 ) -> LayerSample {
@@ -233,6 +234,6 @@ pub fn layer_sample(
         values: Terminal::ALL.map(pick),
         mineig,
         kdet,
-        cell: None,
+        cell,
     }
 }

@@ -75,6 +75,7 @@ fn layer() -> LayerSample {
             &[2.0, 0.0],
         ],
         [[0.25, 0.5, 0.75, 1.0], [-1.0, -2.0, -3.0, -4.0]],
+        None,
         16,
         &mut rng,
     )
@@ -134,7 +135,7 @@ fn edges_are_defined_values_not_nan() {
     assert_eq!(on("layer_sum(norm(W))", 0), Some(0.0));
     // An empty layer (its output did not run): reductions are 0.
     let mut rng = crate::rng::SplitMix64::new(0);
-    let empty = layer_sample([&[1.0], &[], &[], &[]], [[0.0; 4]; 2], 8, &mut rng);
+    let empty = layer_sample([&[1.0], &[], &[], &[]], [[0.0; 4]; 2], None, 8, &mut rng);
     let arch = ArchSample {
         layers: vec![empty],
     };
@@ -159,7 +160,7 @@ fn kept_positions_are_distinct_sorted_and_scale_the_sums() {
     assert_eq!(p.len(), 10);
     assert!(p.windows(2).all(|w| w[0] < w[1]));
     let ones = vec![1.0f32; 1000];
-    let l = layer_sample([&ones, &ones, &[], &[]], [[0.0; 4]; 2], 10, &mut rng);
+    let l = layer_sample([&ones, &ones, &[], &[]], [[0.0; 4]; 2], None, 10, &mut rng);
     assert_eq!(l.values[0].len(), 10);
     let arch = ArchSample { layers: vec![l] };
     assert_eq!(evaluate(&f("layer_sum(sum(W))"), &arch), Some(1000.0));
