@@ -76,6 +76,35 @@ fn kernel_logdet_by_hand() {
     assert_eq!(kernel_logdet(&one_row).unwrap(), 0.0);
 }
 
+/// `swap` by hand: 3 rows (images) × 4 positions; the positions' codes down the rows are
+/// (1,0,1), (1,0,1), (0,0,0) and (0,1,1) (zero is not `> 0`), so 3 distinct patterns; a
+/// 4-d output counts every position of dims ≥ 1; more than 64 rows take two words per code.
+#[test]
+fn distinct_patterns_by_hand() {
+    use greenfactory::proxy::formula::distinct_patterns;
+    let t = tch::Tensor::from_slice(&[
+        1.0f32, 2.0, 0.0, -1.0, //
+        -1.0, -3.0, -2.0, 0.0, //
+        4.0, 0.5, 0.0, 3.0,
+    ])
+    .reshape([3, 4]);
+    assert_eq!(distinct_patterns(&t).unwrap(), 3.0);
+    assert_eq!(distinct_patterns(&t.reshape([3, 2, 2, 1])).unwrap(), 3.0);
+    assert_eq!(
+        distinct_patterns(&tch::Tensor::zeros(
+            [0, 4],
+            (tch::Kind::Float, tch::Device::Cpu)
+        ))
+        .unwrap(),
+        0.0
+    );
+    // 70 rows: positions 0 and 1 differ only in row 69 (the second word), position 2 equals 0.
+    let mut v = vec![1.0f32; 70 * 3];
+    v[69 * 3 + 1] = -1.0;
+    let long = tch::Tensor::from_slice(&v).reshape([70, 3]);
+    assert_eq!(distinct_patterns(&long).unwrap(), 2.0);
+}
+
 #[test]
 fn the_cache_keeping_every_element_equals_the_engine() {
     let formulas = [
@@ -87,6 +116,7 @@ fn the_cache_keeping_every_element_equals_the_engine() {
         "layer_sum(sub(mineig(W),mineig(G)))",
         "layer_mean(add(kdet(Z),kdet(W)))",
         "cell_sum(div(norm(GZ),size(Z)))",
+        "layer_mean(mul(swap(Z),log(swap(G))))",
     ];
     let names: Vec<String> = formulas.iter().map(|s| s.to_string()).collect();
     let e = engine(&names, Space::Tss);

@@ -67,8 +67,9 @@ pub struct EvolveArgs {
     pub max_size: usize,
     /// Operations the evolution draws from: `base` (the EZNAS-like set of README "Evolved
     /// proxies", aggregated by layer_sum or layer_mean), `with-kdet` (also `kdet`, NASWOT's
-    /// kernel log-determinant per layer), `with-cell-sum` (also the `cell_sum` aggregation, each
-    /// searched cell or residual block counted once) or `full` (both).
+    /// kernel log-determinant per layer), `with-swap` (also `swap`, SWAP's count of distinct
+    /// sample-wise activation patterns per layer), `with-cell-sum` (also the `cell_sum`
+    /// aggregation, each searched cell or residual block counted once) or `full` (all of them).
     #[arg(long, value_enum, default_value_t = PrimitivesArg::Base)]
     pub primitives: PrimitivesArg,
     /// Elements kept per layer tensor in the fitness cache (memory and speed against the
@@ -152,6 +153,7 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
                 PrimitivesArg::Base => crate::evolve::gp::Primitives::Base,
                 PrimitivesArg::WithKdet => crate::evolve::gp::Primitives::WithKdet,
                 PrimitivesArg::WithCellSum => crate::evolve::gp::Primitives::WithCellSum,
+                PrimitivesArg::WithSwap => crate::evolve::gp::Primitives::WithSwap,
                 PrimitivesArg::Full => crate::evolve::gp::Primitives::Full,
             },
         },
@@ -290,5 +292,6 @@ pub enum PrimitivesArg {
     Base,
     WithKdet,
     WithCellSum,
+    WithSwap,
     Full,
 }

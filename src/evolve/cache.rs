@@ -5,7 +5,7 @@
 
 use crate::formula::sample::{layer_sample, ArchSample};
 use crate::formula::{Terminal, Ty};
-use crate::proxy::formula::{kernel_logdet, layer_tensors, min_eig};
+use crate::proxy::formula::{distinct_patterns, kernel_logdet, layer_tensors, min_eig};
 use crate::proxy::{Engine, PassPlan, ProxyError};
 use crate::rng::{derive_seed, SplitMix64};
 use crate::space::Arch;
@@ -52,17 +52,18 @@ pub fn arch_sample(
         let mut out = Vec::with_capacity(layers.len());
         for layer in &layers {
             let mut full: Vec<Vec<f32>> = Vec::with_capacity(4);
-            let (mut mineig, mut kdet) = ([0.0; 4], [0.0; 4]);
+            let (mut mineig, mut kdet, mut swap) = ([0.0; 4], [0.0; 4], [0.0; 4]);
             for t in Terminal::ALL {
                 let x = layer.get(t);
                 mineig[t as usize] = min_eig(x, t.ty())?;
                 kdet[t as usize] = kernel_logdet(x)?;
+                swap[t as usize] = distinct_patterns(x)?;
                 let flat = x.f_reshape([-1])?.f_to_device(tch::Device::Cpu)?;
                 full.push(Vec::<f32>::try_from(&flat)?);
             }
             out.push(layer_sample(
                 [&full[0], &full[1], &full[2], &full[3]],
-                [mineig, kdet],
+                [mineig, kdet, swap],
                 layer.cell,
                 options.elements,
                 &mut rng,

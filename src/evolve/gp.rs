@@ -20,7 +20,7 @@ pub struct Limits {
 /// The operations and aggregations the evolution draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Primitives {
-    /// The EZNAS-like set: every operation but `kdet`, aggregated by `layer_sum` or
+    /// The EZNAS-like set: every operation but `kdet` and `swap`, aggregated by `layer_sum` or
     /// `layer_mean`.
     #[default]
     Base,
@@ -28,18 +28,24 @@ pub enum Primitives {
     WithKdet,
     /// The base set and the `cell_sum` aggregation (each searched block counted once).
     WithCellSum,
-    /// The base set, `kdet` and `cell_sum`.
+    /// The base set and `swap` (SWAP's distinct sample-wise patterns per layer).
+    WithSwap,
+    /// Every operation and aggregation: the base set, `kdet`, `swap` and `cell_sum`.
     Full,
 }
 
 impl Primitives {
     fn allows(self, op: Op) -> bool {
-        matches!(self, Primitives::WithKdet | Primitives::Full) || op != Op::KDet
+        match op {
+            Op::KDet => matches!(self, Primitives::WithKdet | Primitives::Full),
+            Op::Swap => matches!(self, Primitives::WithSwap | Primitives::Full),
+            _ => true,
+        }
     }
 
     fn aggregates(self) -> &'static [Aggregate] {
         match self {
-            Primitives::Base | Primitives::WithKdet => &Aggregate::ALL[..2],
+            Primitives::Base | Primitives::WithKdet | Primitives::WithSwap => &Aggregate::ALL[..2],
             Primitives::WithCellSum | Primitives::Full => &Aggregate::ALL,
         }
     }
@@ -285,10 +291,16 @@ mod tests {
         for g in Aggregate::ALL {
             assert!(children.iter().any(|f| f.aggregate == g), "no {g:?}");
         }
+        for op in ["kdet(", "swap(", "mineig("] {
+            assert!(
+                children.iter().any(|f| f.to_string().contains(op)),
+                "no {op}"
+            );
+        }
     }
 
     #[test]
-    fn the_base_set_draws_neither_kdet_nor_cell_sum() {
+    fn the_base_set_draws_neither_kdet_swap_nor_cell_sum() {
         let limits = Limits {
             primitives: Primitives::Base,
             ..LIMITS
@@ -301,7 +313,9 @@ mod tests {
         for f in pop.clone().into_iter().chain(bred) {
             let text = f.to_string();
             assert!(
-                !text.contains("kdet") && f.aggregate != Aggregate::CellSum,
+                !text.contains("kdet")
+                    && !text.contains("swap")
+                    && f.aggregate != Aggregate::CellSum,
                 "{text}"
             );
         }

@@ -44,6 +44,9 @@
 //!   the images of outputs and the output channels of weights; code `x > 0`;
 //!   `K[i,j]` = positions where rows i and j agree), NASWOT's statistic (Mellor et al.,
 //!   ICML 2021) on every layer; 0 for fewer than two rows or a singular kernel;
+//!   `swap(T)`, the number of distinct columns of those codes (one code per position of dims
+//!   ≥ 1, one bit per row), SWAP's count of distinct sample-wise activation patterns (Peng et
+//!   al., ICLR 2024) on every layer; 0 for an empty tensor;
 //! * the root aggregates S over layers: `layer_sum` or `layer_mean`, or `cell_sum`: Σ over
 //!   the skeleton's searched blocks (`cells.i` of NATS-Bench's network: TSS's 15 cells and 2
 //!   residual blocks, SSS's 3 cells and 2 residual blocks) of the mean of S over the block's
@@ -160,6 +163,7 @@ pub enum Op {
     Hamming,
     MinEig,
     KDet,
+    Swap,
 }
 
 /// How an operation's argument types give its result type.
@@ -180,7 +184,7 @@ pub enum Signature {
 }
 
 impl Op {
-    pub const ALL: [Op; 26] = [
+    pub const ALL: [Op; 27] = [
         Op::Abs,
         Op::Neg,
         Op::Sq,
@@ -207,6 +211,7 @@ impl Op {
         Op::Hamming,
         Op::MinEig,
         Op::KDet,
+        Op::Swap,
     ];
 
     pub fn name(self) -> &'static str {
@@ -237,6 +242,7 @@ impl Op {
             Op::Hamming => "hamming",
             Op::MinEig => "mineig",
             Op::KDet => "kdet",
+            Op::Swap => "swap",
         }
     }
 
@@ -252,7 +258,7 @@ impl Op {
             Add | Sub | Mul | Div => Signature::Zip,
             Sum | Mean | Norm | L1 | Size => Signature::Reduce,
             Cos | Hamming => Signature::Reduce2,
-            MinEig | KDet => Signature::OfTerminal,
+            MinEig | KDet | Swap => Signature::OfTerminal,
         }
     }
 

@@ -3,8 +3,8 @@
 //!
 //! Each layer keeps at most `k` elements of each terminal, drawn at the same positions for the
 //! two terminals of one shape kind (so `mul(W,G)` pairs the right elements), the element counts
-//! of the full tensors, and `mineig` and `kdet` of each full terminal. Elementwise operations are exact on
-//! the kept elements; `sum`, `norm` and `l1` scale the kept elements' sums by `n / k`
+//! of the full tensors, and `mineig`, `kdet` and `swap` of each full terminal. Elementwise
+//! operations are exact on the kept elements; `sum`, `norm` and `l1` scale the kept elements' sums by `n / k`
 //! (unbiased for `sum` and `l1`), `mean`, `cos`, `hamming` and `zscore` use the kept elements'
 //! statistics, `size` the full count. With `k` ≥ every tensor's size the values are the
 //! formula's (up to float32 vs f64 summation), which the tests check against the engine.
@@ -24,6 +24,9 @@ pub struct LayerSample {
     /// `kdet` of each full terminal.
     #[serde(default)]
     pub kdet: [f64; 4],
+    /// `swap` of each full terminal.
+    #[serde(default)]
+    pub swap: [f64; 4],
     /// The searched block of the layer ([`super::cell_of`]), for `cell_sum`.
     #[serde(default)]
     pub cell: Option<u32>,
@@ -83,6 +86,7 @@ fn eval(node: &Node, layer: &LayerSample) -> Val {
                 };
                 return Val::S(match op {
                     Op::KDet => layer.kdet[*t as usize],
+                    Op::Swap => layer.swap[*t as usize],
                     _ => layer.mineig[*t as usize],
                 });
             }
@@ -205,11 +209,11 @@ pub fn keep_positions(n: usize, k: usize, rng: &mut crate::rng::SplitMix64) -> V
 }
 
 /// A layer from its full terminal tensors (flattened float32, in [`Terminal::ALL`] order), the
-/// `mineig` and `kdet` of each and its searched block, keeping at most `k` elements per kind at
+/// `mineig`, `kdet` and `swap` of each and its searched block, keeping at most `k` elements per kind at
 /// positions drawn from `rng`.
 pub fn layer_sample(
     full: [&[f32]; 4],
-    [mineig, kdet]: [[f64; 4]; 2],
+    [mineig, kdet, swap]: [[f64; 4]; 3],
     cell: Option<u32>,
     k: usize,
     rng: &mut crate::rng::SplitMix64,
@@ -234,6 +238,7 @@ pub fn layer_sample(
         values: Terminal::ALL.map(pick),
         mineig,
         kdet,
+        swap,
         cell,
     }
 }

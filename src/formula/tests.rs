@@ -74,7 +74,11 @@ fn layer() -> LayerSample {
             &[1.0, -1.0],
             &[2.0, 0.0],
         ],
-        [[0.25, 0.5, 0.75, 1.0], [-1.0, -2.0, -3.0, -4.0]],
+        [
+            [0.25, 0.5, 0.75, 1.0],
+            [-1.0, -2.0, -3.0, -4.0],
+            [5.0, 6.0, 7.0, 8.0],
+        ],
         None,
         16,
         &mut rng,
@@ -106,6 +110,7 @@ fn hand_computed_values() {
     assert_eq!(on("layer_sum(hamming(W,G))", 1), Some(0.75));
     assert_eq!(on("layer_sum(mineig(Z))", 2), Some(1.5));
     assert_eq!(on("layer_sum(kdet(GZ))", 2), Some(-8.0));
+    assert_eq!(on("layer_sum(swap(G))", 2), Some(12.0));
     assert_eq!(on("layer_sum(sum(step(W)))", 1), Some(2.0));
     assert_eq!(on("layer_sum(sum(relu(neg(W))))", 1), Some(2.0));
     // zscore of Z = [1, −1] is itself; of G: mean .75, sd √.1875*… sums to 0.
@@ -135,7 +140,7 @@ fn edges_are_defined_values_not_nan() {
     assert_eq!(on("layer_sum(norm(W))", 0), Some(0.0));
     // An empty layer (its output did not run): reductions are 0.
     let mut rng = crate::rng::SplitMix64::new(0);
-    let empty = layer_sample([&[1.0], &[], &[], &[]], [[0.0; 4]; 2], None, 8, &mut rng);
+    let empty = layer_sample([&[1.0], &[], &[], &[]], [[0.0; 4]; 3], None, 8, &mut rng);
     let arch = ArchSample {
         layers: vec![empty],
     };
@@ -160,7 +165,7 @@ fn kept_positions_are_distinct_sorted_and_scale_the_sums() {
     assert_eq!(p.len(), 10);
     assert!(p.windows(2).all(|w| w[0] < w[1]));
     let ones = vec![1.0f32; 1000];
-    let l = layer_sample([&ones, &ones, &[], &[]], [[0.0; 4]; 2], None, 10, &mut rng);
+    let l = layer_sample([&ones, &ones, &[], &[]], [[0.0; 4]; 3], None, 10, &mut rng);
     assert_eq!(l.values[0].len(), 10);
     let arch = ArchSample { layers: vec![l] };
     assert_eq!(evaluate(&f("layer_sum(sum(W))"), &arch), Some(1000.0));

@@ -157,10 +157,47 @@ pub fn kernel_logdet(t: &Tensor) -> Result<f64, ProxyError> {
     Ok(if v.is_finite() { v } else { 0.0 })
 }
 
-/// `mineig` or `kdet` of a terminal tensor.
+/// `swap` of a terminal tensor: the number of distinct sample-wise activation patterns, the
+/// codes `x > 0` of each position along dim 0 (for outputs: one bit per image), as SWAP (Peng
+/// et al., "SWAP-NAS: Sample-Wise Activation Patterns for Ultra-fast NAS", ICLR 2024, the
+/// cardinality of the set of sample-wise patterns) counts them over a layer; 0 for an empty
+/// tensor.
+pub fn distinct_patterns(t: &Tensor) -> Result<f64, ProxyError> {
+    let _guard = tch::no_grad_guard();
+    if t.numel() == 0 || t.dim() < 1 {
+        return Ok(0.0);
+    }
+    let n = t.size()[0];
+    let bits = Vec::<u8>::try_from(
+        &t.f_reshape([n, -1])?
+            .f_transpose(0, 1)?
+            .f_gt(0.0)?
+            .f_to_kind(Kind::Uint8)?
+            .f_to_device(tch::Device::Cpu)?
+            .f_contiguous()?
+            .f_reshape([-1])?,
+    )?;
+    Ok(count_distinct_codes(&bits, n as usize) as f64)
+}
+
+/// The number of distinct rows of `n` bits (one byte each) in `bits`.
+fn count_distinct_codes(bits: &[u8], n: usize) -> usize {
+    let words = n.div_ceil(64);
+    let mut packed = vec![0u64; bits.len() / n * words];
+    for (code, row) in packed.chunks_mut(words).zip(bits.chunks(n)) {
+        for (j, &b) in row.iter().enumerate() {
+            code[j / 64] |= u64::from(b != 0) << (j % 64);
+        }
+    }
+    let distinct: std::collections::HashSet<&[u64]> = packed.chunks(words).collect();
+    distinct.len()
+}
+
+/// `mineig`, `kdet` or `swap` of a terminal tensor.
 pub fn of_terminal(op: Op, t: &Tensor, ty: Ty) -> Result<f64, ProxyError> {
     match op {
         Op::KDet => kernel_logdet(t),
+        Op::Swap => distinct_patterns(t),
         _ => min_eig(t, ty),
     }
 }
