@@ -2,8 +2,10 @@
 """Why per-layer formulas stop near synflow on SSS CIFAR-10 (benches/README.md, "Evolved
 proxies"): Kendall tau of the channel configuration's geometric mean, sum_i log c_i over the five
 channel counts of an SSS arch, against the hp=90 *validation* accuracy, on stratified and random
-samples, next to synflow and params of the committed complete table, and of the same sum with
-other weights per channel slot (a per-layer formula weighs each slot by its number of layers).
+samples and over all 32,768 archs, next to synflow and params of the committed complete table,
+and of the same sum with other weights per channel slot (a per-layer formula weighs each slot by
+its number of layers). The evolved `cell_sum(log(size(GZ)))` is this sum plus a constant
+(tests/formula.rs::cell_sum_of_output_sizes_is_the_sss_channel_log_sum), so its tau is the sum's.
 
 Needs the venv of `make python` (numpy, polars) and ../shared/data:
     ~/.cache/greenfactory/venv-python/bin/python scripts/sss-channel-product.py
@@ -23,10 +25,16 @@ TABLE = ROOT / "datasets/sss_cifar10_all.parquet"
 LABELS = ROOT.parent / "shared/data/nats_sss/nats_sss_valid_acc_hp90.csv"
 
 
-def tau_b(x, y):
-    dx = np.sign(x[:, None] - x[None, :])
-    dy = np.sign(y[:, None] - y[None, :])
-    return (dx * dy).sum() / np.sqrt((dx != 0).sum() * (dy != 0).sum())
+def tau_b(x, y, block=256):
+    """Kendall tau-b, in blocks of rows so that all 32,768 archs fit in memory."""
+    num = nx = ny = 0
+    for i in range(0, len(x), block):
+        dx = np.sign(x[i:i + block, None] - x[None, :])
+        dy = np.sign(y[i:i + block, None] - y[None, :])
+        num += (dx * dy).sum()
+        nx += (dx != 0).sum()
+        ny += (dy != 0).sum()
+    return num / np.sqrt(nx * ny)
 
 
 def stratified(acc, n, seed):
@@ -58,10 +66,10 @@ def main():
     strat = [stratified(acc, 500, s) for s in range(3)]
     rand = np.random.default_rng(0).choice(len(acc), 1500, replace=False)
     print(f"{len(acc)} SSS archs, CIFAR-10 hp=90 validation accuracy")
-    print("proxy            stratified 500 (3 draws)   random 1500")
+    print("proxy            stratified 500 (3 draws)   random 1500   all archs")
     for name, x in columns.items():
         s = " / ".join(f"{tau_b(x[i], acc[i]):.3f}" for i in strat)
-        print(f"{name:16} {s:26} {tau_b(x[rand], acc[rand]):.3f}")
+        print(f"{name:16} {s:26} {tau_b(x[rand], acc[rand]):.3f}         {tau_b(x, acc):.3f}")
     # The best weights per slot on a fourth stratified draw, scored on the three above.
     fit = stratified(acc, 500, 10)
     grid = [0.0, 0.5, 1.0, 2.0]

@@ -304,24 +304,30 @@ fn shipped_evolved_formulas_parse_as_written() {
 
 /// Every layer of SSS block `i` (`cells.i`) outputs `c_i` channels at one resolution, so
 /// `cell_sum(log(size(Z)))` is Σ_i ln c_i plus a constant of the skeleton: two archs differ by
-/// the difference of their channel configurations' log-sums, whatever their layer counts.
+/// the difference of their channel configurations' log-sums, whatever their layer counts. The
+/// same holds for `size(GZ)` (∂L/∂Z has Z's shape), the shipped SSS CIFAR-10 formula.
 #[test]
 fn cell_sum_of_output_sizes_is_the_sss_channel_log_sum() {
-    let names = vec!["cell_sum(log(size(Z)))".to_string()];
+    let names = vec![
+        "cell_sum(log(size(Z)))".to_string(),
+        "cell_sum(log(size(GZ)))".to_string(),
+    ];
     let e = engine(&names, Space::Sss);
-    let value = |s: &str| {
+    let values = |s: &str| {
         let arch = Space::Sss.parse(s).unwrap();
-        e.score(&arch).unwrap().values[0]
+        e.score(&arch).unwrap().values
     };
     let log_sum = |c: [f64; 5]| c.iter().map(|x| x.ln()).sum::<f64>();
-    let base = value("8:8:8:8:8");
+    let base = values("8:8:8:8:8");
     for (s, c) in [
         ("64:8:8:8:8", [64.0, 8.0, 8.0, 8.0, 8.0]),
         ("16:24:32:40:48", [16.0, 24.0, 32.0, 40.0, 48.0]),
         ("64:56:8:64:16", [64.0, 56.0, 8.0, 64.0, 16.0]),
     ] {
         let want = log_sum(c) - log_sum([8.0; 5]);
-        let got = value(s) - base;
-        assert!((got - want).abs() < 1e-9, "{s}: {got} vs {want}");
+        for (k, name) in names.iter().enumerate() {
+            let got = values(s)[k] - base[k];
+            assert!((got - want).abs() < 1e-9, "{name} {s}: {got} vs {want}");
+        }
     }
 }
