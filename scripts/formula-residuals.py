@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Where a TSS formula misranks (benches/README.md, "Fourth try: swap and topology"): Kendall
-tau-b of each formula column of an extracted table against the hp=200 *test* accuracy, which
-topology counts of the committed complete table its rank residual follows, and whether a
-product of the formula with a power of such a count, or a bonus for a skip connection on the
-cell's input->output edge, ranks better.
+"""Where a TSS formula misranks (benches/README.md, "Fourth try: `swap`, and where the formula
+misranks"): Kendall tau-b of each formula column of an extracted table against the hp=200
+*test* accuracy, which topology counts of the committed complete table its rank residual
+follows, and whether a product of the formula with a power of such a count, or a bonus for a
+skip connection on the cell's input->output edge, ranks better.
 
     greenfactory extract --space tss --dataset cifar10 --archs sample:600:7 \
         --proxies 'layer_sum(mul(norm(log(G)),mineig(GZ))),layer_sum(swap(Z))' --out s600.parquet
@@ -49,7 +49,8 @@ def tau_b(x, y):
 
 
 def ranks(v):
-    return np.argsort(np.argsort(v, kind="stable"), kind="stable") / (len(v) - 1)
+    """Fractional ranks in [0, 1], ties (isomorphic archs) at their average rank."""
+    return (pl.Series(v).rank("average").to_numpy() - 1) / (len(v) - 1)
 
 
 def main():

@@ -77,7 +77,7 @@ fn kernel_logdet_by_hand() {
 }
 
 /// `swap` by hand: 3 rows (images) × 4 positions; the positions' codes down the rows are
-/// (1,0,1), (1,0,1), (0,0,0) and (0,1,1) (zero is not `> 0`), so 3 distinct patterns; a
+/// (1,0,1), (1,0,1), (0,0,0) and (0,0,1) (zero is not `> 0`), so 3 distinct patterns; a
 /// 4-d output counts every position of dims ≥ 1; more than 64 rows take two words per code.
 #[test]
 fn distinct_patterns_by_hand() {

@@ -5,7 +5,7 @@
 
 use crate::formula::sample::{layer_sample, ArchSample};
 use crate::formula::{Terminal, Ty};
-use crate::proxy::formula::{distinct_patterns, kernel_logdet, layer_tensors, min_eig};
+use crate::proxy::formula::{count_distinct_patterns, kernel_logdet, layer_tensors, min_eig};
 use crate::proxy::{Engine, PassPlan, ProxyError};
 use crate::rng::{derive_seed, SplitMix64};
 use crate::space::Arch;
@@ -57,9 +57,15 @@ pub fn arch_sample(
                 let x = layer.get(t);
                 mineig[t as usize] = min_eig(x, t.ty())?;
                 kdet[t as usize] = kernel_logdet(x)?;
-                swap[t as usize] = distinct_patterns(x)?;
                 let flat = x.f_reshape([-1])?.f_to_device(tch::Device::Cpu)?;
-                full.push(Vec::<f32>::try_from(&flat)?);
+                let flat = Vec::<f32>::try_from(&flat)?;
+                let rows = if x.dim() == 0 {
+                    0
+                } else {
+                    x.size()[0] as usize
+                };
+                swap[t as usize] = count_distinct_patterns(&flat, rows) as f64;
+                full.push(flat);
             }
             out.push(layer_sample(
                 [&full[0], &full[1], &full[2], &full[3]],

@@ -87,7 +87,8 @@ fn eval(node: &Node, layer: &LayerSample) -> Val {
                 return Val::S(match op {
                     Op::KDet => layer.kdet[*t as usize],
                     Op::Swap => layer.swap[*t as usize],
-                    _ => layer.mineig[*t as usize],
+                    Op::MinEig => layer.mineig[*t as usize],
+                    _ => unreachable!("{op:?} is not a statistic of a terminal"),
                 });
             }
             let a = eval(&args[0], layer);

@@ -158,35 +158,40 @@ pub fn kernel_logdet(t: &Tensor) -> Result<f64, ProxyError> {
 }
 
 /// `swap` of a terminal tensor: the number of distinct sample-wise activation patterns, the
-/// codes `x > 0` of each position along dim 0 (for outputs: one bit per image), as SWAP (Peng
-/// et al., "SWAP-NAS: Sample-Wise Activation Patterns for Ultra-fast NAS", ICLR 2024, the
-/// cardinality of the set of sample-wise patterns) counts them over a layer; 0 for an empty
-/// tensor.
+/// codes `x > 0` of each position of dims ≥ 1 down dim 0 (for outputs: one bit per image), as
+/// SWAP (Peng et al., "SWAP-NAS: Sample-Wise Activation Patterns for Ultra-fast NAS", ICLR
+/// 2024) counts the distinct sample-wise patterns, here per layer: a sum over layers counts a
+/// pattern that two layers share twice, where SWAP's whole-network set counts it once. 0 for
+/// an empty tensor.
 pub fn distinct_patterns(t: &Tensor) -> Result<f64, ProxyError> {
     let _guard = tch::no_grad_guard();
     if t.numel() == 0 || t.dim() < 1 {
         return Ok(0.0);
     }
-    let n = t.size()[0];
-    let bits = Vec::<u8>::try_from(
-        &t.f_reshape([n, -1])?
-            .f_transpose(0, 1)?
-            .f_gt(0.0)?
-            .f_to_kind(Kind::Uint8)?
-            .f_to_device(tch::Device::Cpu)?
-            .f_contiguous()?
-            .f_reshape([-1])?,
-    )?;
-    Ok(count_distinct_codes(&bits, n as usize) as f64)
+    let flat = t
+        .f_reshape([-1])?
+        .f_to_kind(Kind::Float)?
+        .f_to_device(tch::Device::Cpu)?;
+    let rows = t.size()[0] as usize;
+    Ok(count_distinct_patterns(&Vec::<f32>::try_from(&flat)?, rows) as f64)
 }
 
-/// The number of distinct rows of `n` bits (one byte each) in `bits`.
-fn count_distinct_codes(bits: &[u8], n: usize) -> usize {
-    let words = n.div_ceil(64);
-    let mut packed = vec![0u64; bits.len() / n * words];
-    for (code, row) in packed.chunks_mut(words).zip(bits.chunks(n)) {
-        for (j, &b) in row.iter().enumerate() {
-            code[j / 64] |= u64::from(b != 0) << (j % 64);
+/// The number of distinct columns of the codes `x > 0` of `values`, a row-major matrix of
+/// `rows` rows (one bit per row, packed into 64-bit words); 0 when empty. The fitness cache
+/// calls it on the flattened tensor it keeps anyway.
+pub fn count_distinct_patterns(values: &[f32], rows: usize) -> usize {
+    if rows == 0 || values.is_empty() {
+        return 0;
+    }
+    let cols = values.len() / rows;
+    let words = rows.div_ceil(64);
+    let mut packed = vec![0u64; cols * words];
+    for (i, row) in values.chunks(cols).enumerate() {
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        for (j, &x) in row.iter().enumerate() {
+            if x > 0.0 {
+                packed[j * words + word] |= bit;
+            }
         }
     }
     let distinct: std::collections::HashSet<&[u64]> = packed.chunks(words).collect();
@@ -198,7 +203,8 @@ pub fn of_terminal(op: Op, t: &Tensor, ty: Ty) -> Result<f64, ProxyError> {
     match op {
         Op::KDet => kernel_logdet(t),
         Op::Swap => distinct_patterns(t),
-        _ => min_eig(t, ty),
+        Op::MinEig => min_eig(t, ty),
+        _ => unreachable!("{op:?} is not a statistic of a terminal"),
     }
 }
 
