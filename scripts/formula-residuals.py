@@ -9,7 +9,7 @@ skip connection on the cell's input->output edge, ranks better.
         --proxies 'layer_sum(mul(norm(log(G)),mineig(GZ))),layer_sum(swap(Z))' --out s600.parquet
     ~/.cache/greenfactory/venv-python/bin/python scripts/formula-residuals.py s600.parquet cifar10
 
-Needs the venv of `make python` (numpy, polars) and ../shared/data. Live archs only (the
+Needs the venv of `make python` (the binding, numpy, polars) and ../shared/data. Live archs only (the
 output is reachable from the input). The first formula column is the one analysed; the others
 are also tried as log-linear partners of it. A search over weights on the same archs it is
 scored on: an upper bound of what such a product adds, not a held-out result.
@@ -17,6 +17,7 @@ scored on: an upper bound of what such a product adds, not a held-out result.
 import sys
 from pathlib import Path
 
+import greenfactory as gf
 import numpy as np
 import polars as pl
 
@@ -33,19 +34,8 @@ WEIGHTS = [-1.0, -0.5, -0.3, -0.2, -0.1, 0.1, 0.2, 0.3, 0.5, 1.0]
 
 
 def tau_b(x, y):
-    """Kendall tau-b, in blocks of rows (O(n^2) time, O(n) memory per block)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    concordant = discordant = tied_x_only = tied_y_only = 0
-    for i in range(0, len(x), 512):
-        dx = np.sign(x[i:i + 512, None] - x[None, :])
-        dy = np.sign(y[i:i + 512, None] - y[None, :])
-        p = dx * dy
-        concordant += (p > 0).sum()
-        discordant += (p < 0).sum()
-        tied_x_only += ((dx == 0) & (dy != 0)).sum()
-        tied_y_only += ((dy == 0) & (dx != 0)).sum()
-    n = concordant + discordant
-    return (concordant - discordant) / np.sqrt((n + tied_x_only) * (n + tied_y_only))
+    """Kendall tau-b, the library's O(n log n) one (greenfactory.metrics, as `correlate`)."""
+    return gf.metrics(np.asarray(y, float), np.asarray(x, float))["kendall_tau"]
 
 
 def ranks(v):

@@ -7,7 +7,7 @@ and of the same sum with other weights per channel slot (a per-layer formula wei
 its number of layers). The evolved `cell_sum(log(size(GZ)))` is this sum plus a constant
 (tests/formula.rs::cell_sum_of_output_sizes_is_the_sss_channel_log_sum), so its tau is the sum's.
 
-Needs the venv of `make python` (numpy, polars) and ../shared/data:
+Needs the venv of `make python` (the binding, numpy, polars) and ../shared/data:
     ~/.cache/greenfactory/venv-python/bin/python scripts/sss-channel-product.py
 
 Stratified samples are drawn as `greenfactory evolve` draws them: 10 equal-width accuracy bins
@@ -17,6 +17,7 @@ import itertools
 import sys
 from pathlib import Path
 
+import greenfactory as gf
 import numpy as np
 import polars as pl
 
@@ -25,16 +26,9 @@ TABLE = ROOT / "datasets/sss_cifar10_all.parquet"
 LABELS = ROOT.parent / "shared/data/nats_sss/nats_sss_valid_acc_hp90.csv"
 
 
-def tau_b(x, y, block=256):
-    """Kendall tau-b, in blocks of rows so that all 32,768 archs fit in memory."""
-    num = nx = ny = 0
-    for i in range(0, len(x), block):
-        dx = np.sign(x[i:i + block, None] - x[None, :])
-        dy = np.sign(y[i:i + block, None] - y[None, :])
-        num += (dx * dy).sum()
-        nx += (dx != 0).sum()
-        ny += (dy != 0).sum()
-    return num / np.sqrt(nx * ny)
+def tau_b(x, y):
+    """Kendall tau-b, the library's O(n log n) one (greenfactory.metrics, as `correlate`)."""
+    return gf.metrics(np.asarray(y, float), np.asarray(x, float))["kendall_tau"]
 
 
 def stratified(acc, n, seed):

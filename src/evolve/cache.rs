@@ -4,8 +4,8 @@
 //! on the whole fitness sample reads memory, not networks.
 
 use crate::formula::sample::{layer_sample, ArchSample};
-use crate::formula::{Terminal, Ty};
-use crate::proxy::formula::{count_distinct_patterns, kernel_logdet, layer_tensors, min_eig};
+use crate::formula::{Op, Terminal, Ty};
+use crate::proxy::formula::{layer_tensors, of_terminal};
 use crate::proxy::{Engine, PassPlan, ProxyError};
 use crate::rng::{derive_seed, SplitMix64};
 use crate::space::Arch;
@@ -52,24 +52,18 @@ pub fn arch_sample(
         let mut out = Vec::with_capacity(layers.len());
         for layer in &layers {
             let mut full: Vec<Vec<f32>> = Vec::with_capacity(4);
-            let (mut mineig, mut kdet, mut swap) = ([0.0; 4], [0.0; 4], [0.0; 4]);
+            let mut stats = [[0.0; 4]; Op::TERMINAL_STATISTICS.len()];
             for t in Terminal::ALL {
                 let x = layer.get(t);
-                mineig[t as usize] = min_eig(x, t.ty())?;
-                kdet[t as usize] = kernel_logdet(x)?;
+                for (i, op) in Op::TERMINAL_STATISTICS.into_iter().enumerate() {
+                    stats[i][t as usize] = of_terminal(op, x, t.ty())?;
+                }
                 let flat = x.f_reshape([-1])?.f_to_device(tch::Device::Cpu)?;
-                let flat = Vec::<f32>::try_from(&flat)?;
-                let rows = if x.dim() == 0 {
-                    0
-                } else {
-                    x.size()[0] as usize
-                };
-                swap[t as usize] = count_distinct_patterns(&flat, rows) as f64;
-                full.push(flat);
+                full.push(Vec::<f32>::try_from(&flat)?);
             }
             out.push(layer_sample(
                 [&full[0], &full[1], &full[2], &full[3]],
-                [mineig, kdet, swap],
+                stats,
                 layer.cell,
                 options.elements,
                 &mut rng,

@@ -214,6 +214,15 @@ impl Op {
         Op::Swap,
     ];
 
+    /// The statistics of a whole terminal ([`Signature::OfTerminal`]), in the order the
+    /// evolution's tensor cache stores them ([`sample::LayerSample::stats`]).
+    pub const TERMINAL_STATISTICS: [Op; 3] = [Op::MinEig, Op::KDet, Op::Swap];
+
+    /// The position of a terminal statistic in [`Op::TERMINAL_STATISTICS`].
+    pub fn statistic_index(self) -> Option<usize> {
+        Op::TERMINAL_STATISTICS.iter().position(|&o| o == self)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Op::Abs => "abs",

@@ -3,9 +3,9 @@
 //!
 //! Each layer keeps at most `k` elements of each terminal, drawn at the same positions for the
 //! two terminals of one shape kind (so `mul(W,G)` pairs the right elements), the element counts
-//! of the full tensors, and `mineig`, `kdet` and `swap` of each full terminal. Elementwise
-//! operations are exact on the kept elements; `sum`, `norm` and `l1` scale the kept elements' sums by `n / k`
-//! (unbiased for `sum` and `l1`), `mean`, `cos`, `hamming` and `zscore` use the kept elements'
+//! of the full tensors, and the statistics `mineig`, `kdet` and `swap` of each full terminal.
+//! Elementwise operations are exact on the kept elements; `sum`, `norm` and `l1` scale the kept
+//! elements' sums by `n / k` (unbiased for `sum` and `l1`), `mean`, `cos`, `hamming` and `zscore` use the kept elements'
 //! statistics, `size` the full count. With `k` ≥ every tensor's size the values are the
 //! formula's (up to float32 vs f64 summation), which the tests check against the engine.
 
@@ -19,14 +19,9 @@ pub struct LayerSample {
     pub numel: [usize; 2],
     /// Kept elements of `W`, `G`, `Z`, `GZ` (in [`Terminal::ALL`] order).
     pub values: [Vec<f32>; 4],
-    /// `mineig` of each full terminal.
-    pub mineig: [f64; 4],
-    /// `kdet` of each full terminal.
-    #[serde(default)]
-    pub kdet: [f64; 4],
-    /// `swap` of each full terminal.
-    #[serde(default)]
-    pub swap: [f64; 4],
+    /// Each statistic of [`Op::TERMINAL_STATISTICS`] (`mineig`, `kdet`, `swap`) of each full
+    /// terminal, in [`Terminal::ALL`] order.
+    pub stats: [[f64; 4]; Op::TERMINAL_STATISTICS.len()],
     /// The searched block of the layer ([`super::cell_of`]), for `cell_sum`.
     #[serde(default)]
     pub cell: Option<u32>,
@@ -84,12 +79,10 @@ fn eval(node: &Node, layer: &LayerSample) -> Val {
                 let Node::Term(t) = &args[0] else {
                     return Val::S(f64::NAN);
                 };
-                return Val::S(match op {
-                    Op::KDet => layer.kdet[*t as usize],
-                    Op::Swap => layer.swap[*t as usize],
-                    Op::MinEig => layer.mineig[*t as usize],
-                    _ => unreachable!("{op:?} is not a statistic of a terminal"),
-                });
+                return Val::S(
+                    op.statistic_index()
+                        .map_or(f64::NAN, |i| layer.stats[i][*t as usize]),
+                );
             }
             let a = eval(&args[0], layer);
             match (op.signature(), a) {
@@ -210,11 +203,11 @@ pub fn keep_positions(n: usize, k: usize, rng: &mut crate::rng::SplitMix64) -> V
 }
 
 /// A layer from its full terminal tensors (flattened float32, in [`Terminal::ALL`] order), the
-/// `mineig`, `kdet` and `swap` of each and its searched block, keeping at most `k` elements per kind at
-/// positions drawn from `rng`.
+/// statistics of each ([`LayerSample::stats`]) and its searched block, keeping at most `k`
+/// elements per kind at positions drawn from `rng`.
 pub fn layer_sample(
     full: [&[f32]; 4],
-    [mineig, kdet, swap]: [[f64; 4]; 3],
+    stats: [[f64; 4]; Op::TERMINAL_STATISTICS.len()],
     cell: Option<u32>,
     k: usize,
     rng: &mut crate::rng::SplitMix64,
@@ -237,9 +230,7 @@ pub fn layer_sample(
     LayerSample {
         numel,
         values: Terminal::ALL.map(pick),
-        mineig,
-        kdet,
-        swap,
+        stats,
         cell,
     }
 }

@@ -208,3 +208,14 @@ fn cell_sum_counts_each_block_once_and_leaves_out_stem_and_classifier() {
     let e = "cells_sum(norm(G))".parse::<Formula>().unwrap_err();
     assert!(e.message.contains("cell_sum("), "{e}");
 }
+
+#[test]
+fn the_terminal_statistics_are_the_operations_of_a_terminal() {
+    let of_terminal: Vec<Op> = Op::ALL
+        .into_iter()
+        .filter(|o| o.signature() == Signature::OfTerminal)
+        .collect();
+    assert_eq!(of_terminal, Op::TERMINAL_STATISTICS);
+    assert_eq!(Op::Swap.statistic_index(), Some(2));
+    assert_eq!(Op::Norm.statistic_index(), None);
+}

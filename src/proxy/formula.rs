@@ -177,9 +177,8 @@ pub fn distinct_patterns(t: &Tensor) -> Result<f64, ProxyError> {
 }
 
 /// The number of distinct columns of the codes `x > 0` of `values`, a row-major matrix of
-/// `rows` rows (one bit per row, packed into 64-bit words); 0 when empty. The fitness cache
-/// calls it on the flattened tensor it keeps anyway.
-pub fn count_distinct_patterns(values: &[f32], rows: usize) -> usize {
+/// `rows` rows (one bit per row, packed into 64-bit words); 0 when empty.
+fn count_distinct_patterns(values: &[f32], rows: usize) -> usize {
     if rows == 0 || values.is_empty() {
         return 0;
     }
@@ -198,7 +197,8 @@ pub fn count_distinct_patterns(values: &[f32], rows: usize) -> usize {
     distinct.len()
 }
 
-/// `mineig`, `kdet` or `swap` of a terminal tensor.
+/// A statistic of [`Op::TERMINAL_STATISTICS`] of a terminal tensor: the one dispatch the
+/// engine's evaluator and the evolution's tensor cache share.
 pub fn of_terminal(op: Op, t: &Tensor, ty: Ty) -> Result<f64, ProxyError> {
     match op {
         Op::KDet => kernel_logdet(t),
