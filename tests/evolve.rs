@@ -186,6 +186,49 @@ fn extracting_a_formula_by_name_reproduces_its_held_out_tau() {
     );
 }
 
+/// Start formulas open the first generation: started from the formula that ranks the labels
+/// best, generation 1's best is that formula, where a random first generation's is not; a
+/// checkpoint of a started run is refused by a run started otherwise.
+#[test]
+fn a_run_started_from_formulas_keeps_them_and_its_own_checkpoint() {
+    let (e, labels) = (engine(), params_labels());
+    let quiet = &mut |_: Progress| {};
+    let one = EvolveSettings {
+        generations: 1,
+        report: 1,
+        ..settings()
+    };
+    let size: greenfactory::formula::Formula = "layer_sum(size(W))".parse().unwrap();
+    let random = evolve(&e, &labels, "params", &one, None, quiet).unwrap();
+    assert_ne!(random.history[0].best.formula, size.to_string());
+    let started = EvolveSettings {
+        start: vec![size.clone()],
+        ..one.clone()
+    };
+    let run = evolve(&e, &labels, "params", &started, None, quiet).unwrap();
+    assert_eq!(run.history[0].best.formula, size.to_string());
+    assert!(run.history[0].best.fitness > random.history[0].best.fitness);
+    // Resuming needs the same start.
+    let dir = std::env::temp_dir().join(format!("gf-evolve-start-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cp = dir.join("run.checkpoint");
+    let _ = std::fs::remove_file(&cp);
+    evolve(&e, &labels, "params", &started, Some(&cp), quiet).unwrap();
+    let err = evolve(&e, &labels, "params", &one, Some(&cp), quiet).unwrap_err();
+    assert!(matches!(err, EvolveError::OtherRun { .. }), "{err}");
+    let more = EvolveSettings {
+        generations: 2,
+        ..started
+    };
+    assert_eq!(
+        evolve(&e, &labels, "params", &more, Some(&cp), quiet)
+            .unwrap()
+            .resumed_at,
+        1
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn bad_settings_are_one_line_errors() {
     let (e, labels) = (engine(), params_labels());
@@ -211,6 +254,17 @@ fn bad_settings_are_one_line_errors() {
                 ..settings()
             },
             "0 elements",
+        ),
+        (
+            EvolveSettings {
+                start: vec!["layer_sum(mul(norm(log(G)),mineig(GZ)))".parse().unwrap()],
+                limits: greenfactory::evolve::gp::Limits {
+                    max_size: 5,
+                    ..settings().limits
+                },
+                ..settings()
+            },
+            "beyond the limits",
         ),
     ] {
         let err = evolve(&e, &labels, "params", &s, None, quiet)
@@ -319,5 +373,59 @@ fn a_killed_cli_run_resumes_to_the_uninterrupted_result() {
     assert!(!st.status.success());
     let err = String::from_utf8_lossy(&st.stderr);
     assert!(err.contains("exists: pass --force"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--from` names the file and the line of a formula it cannot parse, in one line, and refuses a
+/// file without formulas, before any network is computed.
+#[test]
+fn a_bad_from_file_is_a_one_line_error() {
+    let dir = std::env::temp_dir().join(format!("gf-evolve-from-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let labels = dir.join("params.csv");
+    let mut csv = String::from("index,my_params\n");
+    for (i, p) in params_labels() {
+        csv += &format!("{i},{p}\n");
+    }
+    std::fs::write(&labels, csv).unwrap();
+    let run = |from: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
+            .args(["evolve", "--space", "tss", "--dataset", "cifar10"])
+            .args([
+                "--data",
+                "synthetic",
+                "--device",
+                "cpu",
+                "--sample",
+                "random:30",
+            ])
+            .args(["--target", "my_params", "--labels"])
+            .arg(&labels)
+            .arg("--from")
+            .arg(from)
+            .arg("--out")
+            .arg(dir.join("out.txt"))
+            .output()
+            .unwrap()
+    };
+    let bad = dir.join("bad.txt");
+    std::fs::write(
+        &bad,
+        "# shipped\nlayer_sum(size(W))\n\nlayer_sum(mul(W,frob(G)))\n",
+    )
+    .unwrap();
+    let o = run(&bad);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.contains("bad.txt") && last.contains("line 4") && last.contains("frob"),
+        "{err}"
+    );
+    let empty = dir.join("empty.txt");
+    std::fs::write(&empty, "# only a comment\n\n").unwrap();
+    let err = String::from_utf8_lossy(&run(&empty).stderr).to_string();
+    assert!(err.contains("no formula in the file"), "{err}");
+    assert!(!dir.join("out.txt").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

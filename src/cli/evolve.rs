@@ -76,6 +76,12 @@ pub struct EvolveArgs {
     /// accuracy of the fitness; the held-out τ is always exact).
     #[arg(long, default_value_t = 256)]
     pub elements: usize,
+    /// Start the first generation from the formulas in this file (one per line; blank and `#`
+    /// lines skipped: the format of models/evolved_proxies.txt and of --out), e.g. to refine a
+    /// shipped proxy on another fitness sample; the rest of the population is drawn at random.
+    /// Each must be within --max-depth and --max-size.
+    #[arg(long)]
+    pub from: Option<PathBuf>,
     /// Formulas written (the best distinct ones by fitness, each scored on the held-out archs).
     #[arg(long, default_value_t = 5)]
     pub report: usize,
@@ -136,6 +142,19 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
         .accuracies(a.space, a.dataset, &kind)
         .context("--labels")?;
     eprintln!("labels: {} ({})", kind.describe(), labels.source);
+    let start = match &a.from {
+        None => Vec::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--from {}", path.display()))?;
+            let start = crate::formula::parse_formula_lines(&text)
+                .map_err(|e| anyhow::anyhow!("--from {}: {e}: {}", path.display(), e.source))?;
+            if start.is_empty() {
+                bail!("--from {}: no formula in the file", path.display());
+            }
+            start
+        }
+    };
     let settings = EvolveSettings {
         sample: a.sample,
         holdout: a.holdout,
@@ -160,6 +179,7 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
         elements: a.elements,
         report: a.report,
         compare: crate::formula::split_list(&a.compare),
+        start,
         ..EvolveSettings::new(a.space, a.dataset)
     };
     let engine = Engine::new(Vec::new(), config, a.dataset, device)?;
@@ -219,6 +239,14 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
         outcome.cache_bytes as f64 / 1e6
     ));
     text.push_str(&format!("# command: {}\n", command.join(" ")));
+    if !settings.start.is_empty() {
+        // The --from file may change or vanish; the run is reproduced from these formulas.
+        let start: Vec<String> = settings.start.iter().map(|f| f.to_string()).collect();
+        text.push_str(&format!(
+            "# start formulas (--from): {}\n",
+            start.join("; ")
+        ));
+    }
     for h in &outcome.compared {
         text.push_str(&format!(
             "# compare {}: held-out τ random {:.4}, stratified {:.4}; own {:.1} ms/arch\n",

@@ -153,6 +153,10 @@ pub struct EvolveSettings {
     /// Engines computing the fitness cache and the held-out values in parallel, one libtorch
     /// thread each (as `extract` computes tables); the results do not depend on it.
     pub workers: usize,
+    /// Formulas the first generation starts with (e.g. shipped proxies to refine); the rest of
+    /// it is drawn at random. They must be within `limits`; operations outside
+    /// `limits.primitives` are kept where they stand but never drawn anew.
+    pub start: Vec<Formula>,
 }
 
 impl EvolveSettings {
@@ -180,6 +184,7 @@ impl EvolveSettings {
             report: 5,
             compare: Vec::new(),
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            start: Vec::new(),
         }
     }
 
@@ -216,6 +221,24 @@ impl EvolveSettings {
         if self.limits.max_depth < 3 || self.limits.max_size < 3 {
             return bad("formulas need depth and size of at least 3".into());
         }
+        if self.start.len() > self.population {
+            return bad(format!(
+                "{} start formulas for a population of {}",
+                self.start.len(),
+                self.population
+            ));
+        }
+        for f in &self.start {
+            if f.depth() > self.limits.max_depth || f.size() > self.limits.max_size {
+                return bad(format!(
+                    "start formula {f} has depth {} and size {}, beyond the limits (depth {}, size {})",
+                    f.depth(),
+                    f.size(),
+                    self.limits.max_depth,
+                    self.limits.max_size
+                ));
+            }
+        }
         if let Err(e) = crate::proxy::proxies_by_name(&self.compare) {
             return bad(format!("compare: {e}"));
         }
@@ -237,9 +260,23 @@ impl EvolveSettings {
             generations: 0,
             compare: Vec::new(),
             workers: 0,
+            start: Vec::new(),
             ..self.clone()
         };
-        format!("{s:?} config {:?} target {target}", engine.config)
+        // Without start formulas the text is that of the settings without the field, so
+        // checkpoints written by versions without `start` still resume; start formulas are
+        // named by their text.
+        let settings = format!("{s:?}").replacen(", start: [] }", " }", 1);
+        let start = if self.start.is_empty() {
+            String::new()
+        } else {
+            let texts: Vec<String> = self.start.iter().map(|f| f.to_string()).collect();
+            format!(" start [{}]", texts.join("; "))
+        };
+        format!(
+            "{settings}{start} config {:?} target {target}",
+            engine.config
+        )
     }
 }
 
@@ -482,9 +519,14 @@ pub fn evolve(
             start = c.generation;
         }
         None => {
-            population = (0..settings.population)
-                .map(|_| gp::random_formula(&mut rng, settings.init_depth, &settings.limits))
-                .collect();
+            population = settings.start.clone();
+            while population.len() < settings.population {
+                population.push(gp::random_formula(
+                    &mut rng,
+                    settings.init_depth,
+                    &settings.limits,
+                ));
+            }
         }
     }
     let resumed_at = start;

@@ -585,6 +585,30 @@ pub fn split_list(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// The formulas of a formula file, in order: one per line, blank lines and `#` comment lines
+/// skipped (the format of `models/evolved_proxies.txt` and of `evolve --out`). The error names
+/// the 1-based line.
+pub fn parse_formula_lines(text: &str) -> Result<Vec<Formula>, FormulaLineError> {
+    text.lines()
+        .enumerate()
+        .map(|(k, l)| (k + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .map(|(line, l)| {
+            l.parse()
+                .map_err(|source| FormulaLineError { line, source })
+        })
+        .collect()
+}
+
+/// A line of a formula file that is not a formula.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}")]
+pub struct FormulaLineError {
+    pub line: usize,
+    #[source]
+    pub source: FormulaError,
+}
+
 /// [`split_list`] of each item (a repeated option or one comma list).
 pub fn split_lists(items: &[String]) -> Vec<String> {
     items.iter().flat_map(|s| split_list(s)).collect()

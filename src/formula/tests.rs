@@ -52,6 +52,22 @@ fn errors_name_the_position() {
 }
 
 #[test]
+fn formula_files_skip_comments_and_name_the_bad_line() {
+    let shipped = include_str!("../../models/evolved_proxies.txt");
+    let formulas = parse_formula_lines(shipped).unwrap();
+    let lines: Vec<&str> = shipped
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert_eq!(formulas.len(), lines.len());
+    assert_eq!(formulas[0].to_string(), lines[0]);
+    let err = parse_formula_lines("# a comment\nlayer_sum(size(W))\n\n  layer_sum(foo(W))\n")
+        .unwrap_err();
+    assert_eq!(err.line, 4);
+    assert!(err.source.message.contains("foo"), "{}", err.source);
+}
+
+#[test]
 fn lists_split_outside_parentheses() {
     assert_eq!(
         split_list("params, layer_sum(cos(Z,GZ)),flops,,"),
