@@ -10,6 +10,8 @@
 #   SAMPLE=stratified:300 SEED=1 scripts/evolve-results.sh
 #   ELEMENTS=2048 DATASETS=cifar10 COMPARE=meco scripts/evolve-results.sh   # more kept elements per tensor
 #   PRIMITIVES=with-cell-sum SPACE=sss DATASETS=cifar10 scripts/evolve-results.sh   # evolve --primitives
+#   FROM=models/evolve_start_tss.txt SAMPLE=random:1000 POPULATION=300 GENERATIONS=60 SEED=3 \
+#     HOLDOUT=1000 PRIMITIVES=full DATASETS=cifar10 COMPARE=meco scripts/evolve-results.sh   # evolve --from
 #
 # TSS labels are hp=200 test accuracies; SSS labels hp=90 validation accuracies (the only SSS
 # labels here), as PROVENANCE.md of ../shared/data says.
@@ -32,19 +34,20 @@ ELEMENTS=${ELEMENTS:-256}
 PRIMITIVES=${PRIMITIVES:-base}
 P_TAG=${PRIMITIVES/#base/}
 COMPARE=${COMPARE:-meco,nwot,synflow}
+FROM=${FROM:-}
 OUT_DIR=${OUT_DIR:-target/evolve}
 [ -x "$BIN" ] || { echo "error: $BIN not built (make build)" >&2; exit 1; }
 [ -f "$LABELS" ] || { echo "error: $LABELS not found" >&2; exit 1; }
 mkdir -p "$OUT_DIR"
 for ds in $DATASETS; do
-  out=$OUT_DIR/evolved_${SPACE}_${ds}_${SAMPLE/:/}_s${SEED}_e${ELEMENTS}${P_TAG:+_$P_TAG}.txt
+  out=$OUT_DIR/evolved_${SPACE}_${ds}_${SAMPLE/:/}_s${SEED}_e${ELEMENTS}${P_TAG:+_$P_TAG}${FROM:+_from-$(basename "$FROM" .txt)}.txt
   if [ -f "$out" ]; then
     echo "$out exists: skipped" >&2
   else
     /usr/bin/time -f "%e s wall, %M KB max RSS" "$BIN" evolve --space "$SPACE" --dataset "$ds" \
       --labels "$LABELS" --sample "$SAMPLE" --population "$POPULATION" \
       --generations "$GENERATIONS" --seed "$SEED" --holdout "$HOLDOUT" --compare "$COMPARE" \
-      --elements "$ELEMENTS" --primitives "$PRIMITIVES" \
+      --elements "$ELEMENTS" --primitives "$PRIMITIVES" ${FROM:+--from "$FROM"} \
       --device cpu --out "$out" >"$out.log" 2>&1 || { tail -5 "$out.log" >&2; exit 1; }
   fi
   echo "== $ds: $out"

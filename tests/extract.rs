@@ -205,14 +205,14 @@ fn a_run_begun_on_another_device_is_finished_only_when_asked() {
     run_refused(&args(&moved, "range:200..208", "1"), &["device kind"]);
 }
 
-/// The shipped complete CIFAR-10 table is what this engine computes with the default vector:
-/// a class representative (arch 0) and a member of its class (3599), re-extracted with the
-/// defaults, match every value (1e-3 relative: other CPUs round differently).
-#[test]
-fn shipped_cpu_table_is_reproduced_by_this_engine() {
+/// A class representative (arch 0) and a member of its class (3599) of the shipped complete
+/// CIFAR-10 table `file`, re-extracted with the defaults and `proxies` (None: the default
+/// vector), match every value (1e-3 relative: other CPUs round differently). Returns the table's
+/// column names.
+fn assert_shipped_rows_reproduced(file: &str, proxies: Option<&str>) -> Vec<String> {
     let shipped_path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("datasets")
-        .join("tss_cifar10_all.parquet");
+        .join(file);
     let shipped = table::read_proxies(&shipped_path).unwrap();
     let indices = shipped.arch_indices().unwrap();
     let picked = [0_i64, 3599];
@@ -220,12 +220,12 @@ fn shipped_cpu_table_is_reproduced_by_this_engine() {
         .iter()
         .map(|i| indices.iter().position(|x| x == i).unwrap())
         .collect();
-    let d = tmp("shipped");
+    let d = tmp(file);
     let list = d.join("archs.txt");
     std::fs::write(&list, "0\n3599\n").unwrap();
     let out = d.join("again.parquet");
     let spec = format!("file:{}", list.display());
-    let a: Vec<String> = [
+    let mut a: Vec<String> = [
         "extract",
         "--space",
         "tss",
@@ -244,17 +244,14 @@ fn shipped_cpu_table_is_reproduced_by_this_engine() {
     .map(|s| s.to_string())
     .chain([out.display().to_string()])
     .collect();
+    if let Some(p) = proxies {
+        a.extend(["--proxies".to_string(), p.to_string()]);
+    }
     run_ok(&a);
     let again = table::read_proxies(&out).unwrap();
     assert_eq!(again.arch_indices().unwrap(), picked);
     let names = shipped.feature_names();
     assert_eq!(names, again.feature_names());
-    let default: Vec<String> =
-        greenfactory::proxy::default_proxies_for(greenfactory::space::Space::Tss)
-            .iter()
-            .map(|p| p.name().to_string())
-            .collect();
-    assert_eq!(names, default);
     let mut differ = Vec::new();
     for name in &names {
         let (old, new) = (shipped.feature(name).unwrap(), again.feature(name).unwrap());
@@ -270,6 +267,48 @@ fn shipped_cpu_table_is_reproduced_by_this_engine() {
         }
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
+    names
+}
+
+/// The shipped complete CIFAR-10 table is what this engine computes with the default vector.
+#[test]
+fn shipped_cpu_table_is_reproduced_by_this_engine() {
+    let names = assert_shipped_rows_reproduced("tss_cifar10_all.parquet", None);
+    let default: Vec<String> =
+        greenfactory::proxy::default_proxies_for(greenfactory::space::Space::Tss)
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect();
+    assert_eq!(names, default);
+}
+
+/// The complete extraction of the shipped evolved TSS CIFAR-10 formulas is what extracting them
+/// by name computes, and it ranks the 15,284 live cells at the README's τ (0.809, both).
+#[test]
+fn shipped_evolved_table_is_reproduced_and_ranks_as_the_readme_says() {
+    let file = "tss_cifar10_all_evolved.parquet";
+    let shipped = std::fs::read_to_string("models/evolved_proxies.txt").unwrap();
+    let formulas: Vec<&str> = shipped.lines().filter(|l| !l.starts_with('#')).collect();
+    let names = assert_shipped_rows_reproduced(file, Some(&formulas[..2].join(",")));
+    assert_eq!(names, formulas[..2]);
+    let labels = common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv");
+    let o = Command::new(bin())
+        .args(["correlate", "--dataset", "cifar10", "--features"])
+        .arg(Path::new("datasets").join(file))
+        .arg("--labels")
+        .arg(&labels)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for f in &formulas[..2] {
+        let row = out
+            .lines()
+            .find(|l| l.ends_with(f))
+            .unwrap_or_else(|| panic!("{out}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cols[..3], ["0.809", "15284", "0"], "{row}");
+    }
 }
 
 /// Extractions of two halves of an arch list, given to `evaluate` as two `--features`, are the
