@@ -292,9 +292,10 @@ fn results(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_killed_cli_run_resumes_to_the_uninterrupted_result() {
-    let dir = std::env::temp_dir().join(format!("gf-evolve-cli-{}", std::process::id()));
+/// A fresh temporary folder holding `params.csv`: the parameter counts of [`params_labels`] as a
+/// user's label file (arch column `index`, label column `my_params`).
+fn dir_with_params_csv(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("gf-evolve-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let labels = dir.join("params.csv");
     let mut csv = String::from("index,my_params\n");
@@ -302,6 +303,12 @@ fn a_killed_cli_run_resumes_to_the_uninterrupted_result() {
         csv += &format!("{i},{p}\n");
     }
     std::fs::write(&labels, csv).unwrap();
+    (dir, labels)
+}
+
+#[test]
+fn a_killed_cli_run_resumes_to_the_uninterrupted_result() {
+    let (dir, labels) = dir_with_params_csv("cli");
     let run = |out: &std::path::Path| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"));
         c.args([
@@ -380,14 +387,7 @@ fn a_killed_cli_run_resumes_to_the_uninterrupted_result() {
 /// file without formulas, before any network is computed.
 #[test]
 fn a_bad_from_file_is_a_one_line_error() {
-    let dir = std::env::temp_dir().join(format!("gf-evolve-from-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let labels = dir.join("params.csv");
-    let mut csv = String::from("index,my_params\n");
-    for (i, p) in params_labels() {
-        csv += &format!("{i},{p}\n");
-    }
-    std::fs::write(&labels, csv).unwrap();
+    let (dir, labels) = dir_with_params_csv("from");
     let run = |from: &std::path::Path| {
         std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
             .args(["evolve", "--space", "tss", "--dataset", "cifar10"])
