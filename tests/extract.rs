@@ -288,7 +288,11 @@ fn shipped_cpu_table_is_reproduced_by_this_engine() {
 fn shipped_evolved_table_is_reproduced_and_ranks_as_the_readme_says() {
     let file = "tss_cifar10_all_evolved.parquet";
     let shipped = std::fs::read_to_string("models/evolved_proxies.txt").unwrap();
-    let formulas: Vec<&str> = shipped.lines().filter(|l| !l.starts_with('#')).collect();
+    let formulas: Vec<String> = greenfactory::formula::parse_formula_lines(&shipped)
+        .unwrap()
+        .iter()
+        .map(|f| f.to_string())
+        .collect();
     let names = assert_shipped_rows_reproduced(file, Some(&formulas[..2].join(",")));
     assert_eq!(names, formulas[..2]);
     let labels = common::data_dir().join("nats_tss/nats_tss_test_acc_hp200.csv");

@@ -148,7 +148,7 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("--from {}", path.display()))?;
             let start = crate::formula::parse_formula_lines(&text)
-                .map_err(|e| anyhow::anyhow!("--from {}: {e}: {}", path.display(), e.source))?;
+                .with_context(|| format!("--from {}", path.display()))?;
             if start.is_empty() {
                 bail!("--from {}: no formula in the file", path.display());
             }
@@ -241,10 +241,9 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
     text.push_str(&format!("# command: {}\n", command.join(" ")));
     if !settings.start.is_empty() {
         // The --from file may change or vanish; the run is reproduced from these formulas.
-        let start: Vec<String> = settings.start.iter().map(|f| f.to_string()).collect();
         text.push_str(&format!(
             "# start formulas (--from): {}\n",
-            start.join("; ")
+            settings.start_text()
         ));
     }
     for h in &outcome.compared {

@@ -253,6 +253,12 @@ impl EvolveSettings {
         Ok(())
     }
 
+    /// The start formulas' texts, in order, separated by `; ` (formulas hold commas).
+    pub fn start_text(&self) -> String {
+        let texts: Vec<String> = self.start.iter().map(|f| f.to_string()).collect();
+        texts.join("; ")
+    }
+
     /// The text that identifies the run in its checkpoint: every setting but the number of
     /// generations (a run resumed with more generations continues where it stopped).
     fn fingerprint(&self, engine: &Engine, target: &str) -> String {
@@ -270,8 +276,7 @@ impl EvolveSettings {
         let start = if self.start.is_empty() {
             String::new()
         } else {
-            let texts: Vec<String> = self.start.iter().map(|f| f.to_string()).collect();
-            format!(" start [{}]", texts.join("; "))
+            format!(" start [{}]", self.start_text())
         };
         format!(
             "{settings}{start} config {:?} target {target}",
