@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Space::Sss
         };
         let arch = space.parse(s)?;
-        let net = Network::new(&arch, dataset);
+        let net = Network::new(arch.graph(dataset)).unwrap();
         let seed = derive_seed(config.seed, arch.index() as u64);
         let init = net.init_weights(seed, Kind::Float, Device::Cpu)?;
         init.save_safetensors(&dir.join(format!("{k}.weights.safetensors")))?;

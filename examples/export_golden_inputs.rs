@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             batches.insert(ds.name(), (file, b));
         }
         let (batch_file, batch) = &batches[ds.name()];
-        let net = Network::new(&arch, ds);
+        let net = Network::new(arch.graph(ds)).unwrap();
         let arch_seed = derive_seed(config.seed, arch.index() as u64);
         let init = net.init_weights(arch_seed, Kind::Float, Device::Cpu)?;
         let weights_file = format!("weights_{i}.safetensors");

@@ -9,6 +9,7 @@
 #   scripts/search-results.sh                      # the README table (proxies looked up)
 #   MODE=compute SEEDS=3 scripts/search-results.sh # proxies computed by the engine (wall time)
 #   SPACE=sss scripts/search-results.sh            # the SSS table
+#   SPACE=macro scripts/search-results.sh          # NAS-Bench-Macro (CIFAR-10 only)
 #   PROXY=meco scripts/search-results.sh           # zero-shot: rank by one proxy, no labels
 #   PROXY='layer_sum(...)' MODE=compute scripts/search-results.sh   # by an evolved formula
 #   PROXY=F FEATURES=table.parquet DATASETS=cifar10 scripts/search-results.sh   # F looked up
@@ -23,7 +24,9 @@ SPACE=${SPACE:-tss}
 case $SPACE in
   tss) LABELS=${LABELS:-../shared/data/nats_tss/nats_tss_test_acc_hp200.csv}; ACC="hp=200 test acc." ;;
   sss) LABELS=${LABELS:-../shared/data/nats_sss/nats_sss_valid_acc_hp90.csv}; ACC="hp=90 validation acc." ;;
-  *) echo "error: SPACE must be tss or sss" >&2; exit 1 ;;
+  macro) LABELS=${LABELS:-../shared/data/nas_bench_macro/nas-bench-macro_cifar10.json}; ACC="3-seed mean test acc."
+    DATASETS=${DATASETS:-cifar10} ;;
+  *) echo "error: SPACE must be tss, sss or macro" >&2; exit 1 ;;
 esac
 N_TRAIN=${N_TRAIN:-200}
 BUDGET=${BUDGET:-200}
@@ -32,6 +35,8 @@ SEED0=${SEED0:-0}
 # Extra options of train (forest) and search (strategy), e.g. SEARCH_ARGS="--population 20".
 if [ "$SPACE" = sss ]; then
   TRAIN_ARGS=${TRAIN_ARGS:---forest random-forest --max-features 0.33 --min-samples-leaf 5}
+elif [ "$SPACE" = macro ]; then
+  TRAIN_ARGS=${TRAIN_ARGS:-}
 else
   TRAIN_ARGS=${TRAIN_ARGS:---forest random-forest --max-features 0.33 --min-samples-leaf 2}
 fi

@@ -24,7 +24,7 @@ pub fn forward_backward(
     let archs = space.sample_indices(n, 1);
     // One warm-up arch (CUDA context, cuDNN heuristics) outside the timing.
     let run = |index: usize, batch: &Batch| -> anyhow::Result<()> {
-        let net = Network::new(&space.arch(index)?, dataset);
+        let net = Network::new(space.arch(index)?.graph(dataset))?;
         let w = net
             .init_weights(derive_seed(0, index as u64), Kind::Float, device)?
             .fresh(Kind::Float, device, true)?;

@@ -1,10 +1,11 @@
 //! # greenfactory
 //!
-//! Predicts the trained accuracy of NATS-Bench networks without training them: many zero-cost
+//! Predicts the trained accuracy of neural networks without training them: many zero-cost
 //! proxies per network, ensembled by a random forest that predicts absolute test accuracy
-//! (GreenFactory, Cortês et al.).
+//! (GreenFactory, Cortês et al.), on NATS-Bench (TSS, SSS) and NAS-Bench-Macro. Every space
+//! lays out its networks as one network graph ([`graph`]) that the engine runs.
 //!
-//! The modules follow the data flow `space` → `net` → `proxy` → `extract` → `table` →
+//! The modules follow the data flow `space` → `graph` → `net` → `proxy` → `extract` → `table` →
 //! `training` → `forest`/`model` → `predict` → `search`, with `provenance` (what values depend on) travelling along from
 //! `extract` to tables and models; the module map (what each owns, which cargo feature builds
 //! it) is the README's, the only one.
@@ -35,6 +36,7 @@ pub mod atomic;
 pub mod cli;
 pub mod forest;
 pub mod formula;
+pub mod graph;
 pub mod model;
 pub mod rng;
 pub mod search;

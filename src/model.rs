@@ -46,6 +46,7 @@ pub fn recommended_params(space: Space) -> ForestParams {
         .min_samples_leaf(match space {
             Space::Tss => 3,
             Space::Sss => 5,
+            Space::Macro => 3,
         })
         .build()
         .expect("the recommended parameters are valid")

@@ -58,7 +58,7 @@ fn grouped_passes_equal_each_networks_own() {
     for group in archs.chunks(10) {
         let nets: Vec<Network> = group
             .iter()
-            .map(|a| Network::new(a, NatsDataset::Cifar10))
+            .map(|a| Network::new(a.graph(NatsDataset::Cifar10)).unwrap())
             .collect();
         let weights: Vec<_> = nets
             .iter()

@@ -29,7 +29,12 @@ fn params_labels() -> HashMap<usize, f64> {
         .into_iter()
         .map(|i| {
             let arch = Space::Tss.arch(i).unwrap();
-            (i, Network::new(&arch, NatsDataset::Cifar10).params_m())
+            (
+                i,
+                Network::new(arch.graph(NatsDataset::Cifar10))
+                    .unwrap()
+                    .params_m(),
+            )
         })
         .collect()
 }

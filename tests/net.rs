@@ -39,7 +39,7 @@ fn params_equal_published_for_all_15625_tss_archs() {
     assert_eq!(rows.len(), 15_625);
     let (mut v1_anomalies, mut confirmed) = (0, 0);
     for r in &rows {
-        let net = Network::new(&tss(&r[ia]), NatsDataset::Cifar10);
+        let net = Network::new((tss(&r[ia])).graph(NatsDataset::Cifar10)).unwrap();
         let p: f64 = r[ip].parse().unwrap();
         if (net.param_count() as f64 / 1e6 - p).abs() < 5e-7 {
             continue;
@@ -81,7 +81,7 @@ fn params_and_flops_equal_suite_zero_for_9445_archs_on_cifar10_and_imagenet16() 
         let mut constant = None;
         for r in &rows {
             let arch = r[ia].parse::<TssArch>().unwrap();
-            let net = Network::new(&Arch::Tss(arch), ds);
+            let net = Network::new((Arch::Tss(arch)).graph(ds)).unwrap();
             assert_m(net.param_count(), &r[ip], &format!("{ds} params {}", r[ia]));
             let convs = arch.ops.iter().filter(|o| o.is_conv()).count() as i64;
             let pools = arch
@@ -128,16 +128,15 @@ fn params_and_flops_equal_nats_fixtures_on_all_datasets() {
             "tss" => tss(&r[ia]),
             _ => Arch::Sss(r[ia].parse::<SssArch>().unwrap()),
         };
-        let net = Network::new(&arch, ds);
+        let net = Network::new(arch.graph(ds)).unwrap();
         assert_m(net.param_count(), &r[ip], &format!("{} {ds} params", r[ia]));
         assert_m(net.flop_count(), &r[ifl], &format!("{} {ds} flops", r[ia]));
         checked += 1;
     }
     assert_eq!(checked, 60);
-    let smallest = Network::new(
-        &Arch::Sss("8:8:8:8:8".parse().unwrap()),
-        NatsDataset::Cifar10,
-    );
+    let smallest =
+        Network::new((Arch::Sss("8:8:8:8:8".parse().unwrap())).graph(NatsDataset::Cifar10))
+            .unwrap();
     assert_eq!(smallest.param_count(), 11_714);
 }
 
@@ -147,7 +146,7 @@ fn forward_and_backward_on_cpu_in_f32_and_f64() {
         "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_1x1~1|skip_connect~2|",
     );
     for ds in NatsDataset::ALL {
-        let net = Network::new(&arch, ds);
+        let net = Network::new(arch.graph(ds)).unwrap();
         for kind in [Kind::Float, Kind::Double] {
             let w = net
                 .init_weights(1, kind, Device::Cpu)
@@ -176,7 +175,7 @@ fn forward_and_backward_on_cpu_in_f32_and_f64() {
         }
     }
     // Same seed, same weights; another seed, other weights.
-    let net = Network::new(&arch, NatsDataset::Cifar10);
+    let net = Network::new(arch.graph(NatsDataset::Cifar10)).unwrap();
     let a = net.init_weights(7, Kind::Float, Device::Cpu).unwrap();
     let b = net.init_weights(7, Kind::Float, Device::Cpu).unwrap();
     let c = net.init_weights(8, Kind::Float, Device::Cpu).unwrap();
@@ -194,10 +193,9 @@ fn forward_and_backward_on_cpu_in_f32_and_f64() {
 
 #[test]
 fn largest_sss_network_and_bn_off_run() {
-    let net = Network::new(
-        &Arch::Sss("64:64:64:64:64".parse().unwrap()),
-        NatsDataset::Cifar100,
-    );
+    let net =
+        Network::new((Arch::Sss("64:64:64:64:64".parse().unwrap())).graph(NatsDataset::Cifar100))
+            .unwrap();
     let w = net.init_weights(0, Kind::Double, Device::Cpu).unwrap();
     let x = Tensor::ones([1, 3, 32, 32], (Kind::Double, Device::Cpu));
     for bn in [BnMode::Train, BnMode::Eval, BnMode::Off] {
@@ -221,7 +219,7 @@ fn autograd_thread_flag_is_per_thread_and_changes_no_gradient() {
         std::thread::spawn(move || {
             assert!(set_autograd_multithreading(!own_thread));
             assert_eq!(autograd_multithreading(), Some(!own_thread));
-            let net = Network::new(&arch, NatsDataset::Cifar10);
+            let net = Network::new(arch.graph(NatsDataset::Cifar10)).unwrap();
             let w = net
                 .init_weights(3, Kind::Float, Device::Cpu)
                 .unwrap()
@@ -252,7 +250,7 @@ fn autograd_thread_flag_is_per_thread_and_changes_no_gradient() {
 #[test]
 fn packed_upload_equals_a_copy_per_tensor() {
     let arch = tss("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|");
-    let net = Network::new(&arch, NatsDataset::Cifar100);
+    let net = Network::new(arch.graph(NatsDataset::Cifar100)).unwrap();
     let w = net.init_weights(5, Kind::Float, Device::Cpu).unwrap();
     for kind in [Kind::Float, Kind::Double] {
         let packed = w.upload_packed(kind, Device::Cpu).unwrap();

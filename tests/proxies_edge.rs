@@ -150,7 +150,7 @@ fn sharing_passes_changes_no_value() {
 
 fn grasp_without_plan(a: &Arch, engine: &Engine) -> f64 {
     use greenfactory::proxy::{grasp::Grasp, ArchContext, Proxy};
-    let net = greenfactory::net::Network::new(a, NatsDataset::Cifar10);
+    let net = greenfactory::net::Network::new(a.graph(NatsDataset::Cifar10)).unwrap();
     let config = ProxyConfig {
         batch_size: 16,
         ..ProxyConfig::default()

@@ -73,7 +73,11 @@ fn scorer<'m>(model: &'m Model, rows: &[Vec<f64>], params: &[f64]) -> FeatureSco
 /// Parameters (M) of every TSS arch on CIFAR-10, as NATS-Bench counts them.
 fn tss_params() -> Vec<f64> {
     (0..Space::Tss.size())
-        .map(|i| Network::new(&Space::Tss.arch(i).unwrap(), NatsDataset::Cifar10).params_m())
+        .map(|i| {
+            Network::new((Space::Tss.arch(i).unwrap()).graph(NatsDataset::Cifar10))
+                .unwrap()
+                .params_m()
+        })
         .collect()
 }
 

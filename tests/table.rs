@@ -373,8 +373,26 @@ fn join_policy_on_small_bad_tables() {
         table::normalize_dataset("mnist"),
         Err(TableError::UnknownDataset(_))
     ));
-    let e = read_any(&d.join("x.json")).unwrap_err();
-    assert!(matches!(e, TableError::UnknownExtension { .. }) && e.to_string().contains("x.json"));
+    let e = read_any(&d.join("x.xlsx")).unwrap_err();
+    assert!(matches!(e, TableError::UnknownExtension { .. }) && e.to_string().contains("x.xlsx"));
+    // JSON is NAS-Bench-Macro's benchmark file, nothing else.
+    let bad = d.join("other.json");
+    std::fs::write(&bad, r#"{"12012201": {"acc": 91.0}}"#).unwrap();
+    let e = read_any(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("other.json") && e.contains("not NAS-Bench-Macro's benchmark file"),
+        "{e}"
+    );
+    std::fs::write(
+        &bad,
+        r#"{"1201220": {"test_acc": [1, 2, 3], "mean_acc": 2, "std": 1, "params": 1, "flops": 1}}"#,
+    )
+    .unwrap();
+    let e = read_any(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("key \"1201220\"") && e.contains("expected 8 digits"),
+        "{e}"
+    );
     assert!(read_proxies(&lp).is_err());
     let e = read_labels(&d.join("nope.csv")).unwrap_err();
     assert!(e.to_string().contains("nope.csv"), "{e}");

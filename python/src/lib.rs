@@ -598,14 +598,9 @@ fn train<'py>(
     }
     let space = parse_space(space)?;
     let dataset: NatsDataset = dataset.parse().map_err(err)?;
-    // The NATS-Bench labels of each space that the project reads: TSS hp=200 test accuracy,
-    // SSS hp=90 validation accuracy.
     let target: greenfactory::provenance::LabelKind = match target {
         Some(t) => t.parse().map_err(err)?,
-        None => match space {
-            Space::Tss => "test_acc hp=200".parse().map_err(err)?,
-            Space::Sss => "valid_acc hp=90".parse().map_err(err)?,
-        },
+        None => greenfactory::provenance::LabelKind::default_for(space),
     };
     let config = match config {
         None => None,

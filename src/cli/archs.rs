@@ -6,7 +6,8 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct ArchsArgs {
-    /// Search space: tss (15,625 cells) or sss (32,768 channel configs).
+    /// Search space: tss (15,625 cells), sss (32,768 channel configs) or macro (NAS-Bench-Macro,
+    /// 6,561 archs).
     #[arg(long)]
     pub space: Space,
     /// Print N archs drawn uniformly without replacement instead of all.

@@ -1,4 +1,5 @@
-//! Argument types and helpers shared by several subcommands (engine options, arch lists).
+//! Argument types and helpers shared by several subcommands (engine options, arch lists, labels
+//! and targets with the option names in their errors).
 
 use crate::data::DataSource;
 use crate::provenance::EngineKind;
@@ -6,7 +7,7 @@ use crate::proxy::ProxyConfig;
 use crate::space::{Arch, NatsDataset, Space};
 use anyhow::{bail, Context};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Which archs, how to compute: shared by `proxies`, `predict` and `extract`.
 #[derive(Args, Debug, Clone)]
@@ -93,6 +94,7 @@ impl EngineArgs {
         dataset: NatsDataset,
         strict: bool,
     ) -> anyhow::Result<ProxyConfig> {
+        space.check_dataset(dataset)?;
         if self.batch_size == 0 {
             bail!("--batch-size must be at least 1");
         }
@@ -170,4 +172,32 @@ pub fn collect_archs(
         bail!("no archs given: use --arch STR or --arch-file FILE");
     }
     Ok(out)
+}
+
+/// Reads labels in any supported layout, a plain file taking `space` and `dataset` from the
+/// features and `--dataset`.
+pub fn load_labels(
+    path: &Path,
+    layout: &crate::table::PlainLayout,
+) -> anyhow::Result<crate::table::LabelTable> {
+    crate::table::read_labels_as(path, layout).context("--labels")
+}
+
+/// [`crate::training::resolve_target`] with the option's name in its errors.
+pub fn resolve_target(
+    target: Option<&str>,
+    labels: &crate::table::LabelTable,
+    space: crate::space::Space,
+    dataset: crate::space::NatsDataset,
+) -> anyhow::Result<crate::provenance::LabelKind> {
+    crate::training::resolve_target(target, labels, space, dataset).map_err(with_flags)
+}
+
+/// The library's error with the option that caused it.
+pub fn with_flags(e: crate::training::TrainError) -> anyhow::Error {
+    match e {
+        crate::training::TrainError::Target { .. } => anyhow::anyhow!("--target {e}"),
+        crate::training::TrainError::Only(_) => anyhow::Error::new(e).context("--only"),
+        e => e.into(),
+    }
 }

@@ -1,7 +1,7 @@
 //! `greenfactory correlate`: Kendall τ of each proxy column with accuracy
 //! ([`crate::table::proxy_taus`]).
 
-use super::train::{load_labels, resolve_target};
+use super::args::{load_labels, resolve_target};
 use crate::space::{NatsDataset, Space};
 use crate::table::PlainLayout;
 use anyhow::Context;

@@ -29,6 +29,7 @@ pub struct DemoArgs {
 const DEMO_TSS: [usize; 8] = [6111, 0, 11, 284, 1651, 12347, 9930, 857];
 /// Official SSS indices: the three NATS-Bench fixtures, the largest and a few others.
 const DEMO_SSS: [usize; 8] = [0, 11, 284, 32767, 18841, 27482, 9001, 30000];
+const DEMO_MACRO: [usize; 6] = [0, 5043, 1234, 6560, 3280, 4100];
 
 fn repo_path(rel: &str) -> PathBuf {
     let here = PathBuf::from(rel);
@@ -43,6 +44,7 @@ fn label_file(space: Space) -> Option<PathBuf> {
     let p = repo_path(match space {
         Space::Tss => "../shared/data/nats_tss/nats_tss_test_acc_hp200.csv",
         Space::Sss => "../shared/data/nats_sss/nats_sss_valid_acc_hp90.csv",
+        Space::Macro => "../shared/data/nas_bench_macro/nas-bench-macro_cifar10.json",
     });
     p.exists().then_some(p)
 }
@@ -100,7 +102,7 @@ fn proxy_free_facts() -> anyhow::Result<()> {
     for (space, idx) in [(Space::Tss, &DEMO_TSS[..4]), (Space::Sss, &DEMO_SSS[..3])] {
         for &i in idx {
             let arch = space.arch(i)?;
-            let net = Network::new(&arch, NatsDataset::Cifar10);
+            let net = Network::new(arch.graph(NatsDataset::Cifar10))?;
             println!(
                 "{:<6} {:>6} {:<100} {:>10.6} {:>10.3}",
                 space.name(),
@@ -175,6 +177,7 @@ fn demo_model(path: &Path) -> anyhow::Result<()> {
     let archs: &[usize] = match space {
         Space::Tss => &DEMO_TSS,
         Space::Sss => &DEMO_SSS,
+        Space::Macro => &DEMO_MACRO,
     };
     for &i in archs {
         let arch: Arch = space.arch(i)?;

@@ -1,7 +1,7 @@
 //! `greenfactory evolve`: GreenMachine-style evolution of proxy formulas ([`crate::evolve`]).
 
+use super::args::{load_labels, resolve_target};
 use super::args::{EngineArgs, Isomorphic};
-use super::train::{load_labels, resolve_target};
 use crate::evolve::{evolve, EvolveSettings, Progress, SampleSpec};
 use crate::net::parse_device;
 use crate::proxy::Engine;
@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct EvolveArgs {
-    /// Search space: tss (15,625 cells) or sss (32,768 channel configurations).
+    /// Search space: tss (15,625 cells), sss (32,768 channel configurations) or macro
+    /// (NAS-Bench-Macro, 6,561 archs).
     #[arg(long)]
     pub space: Space,
     /// cifar10, cifar100 or imagenet16-120.

@@ -16,8 +16,8 @@ use tch::Device;
 
 #[derive(Args, Debug)]
 pub struct ExtractArgs {
-    /// Search space: tss (NATS-Bench topology space, 15,625 cells) or sss (size space, 32,768
-    /// channel configurations).
+    /// Search space: tss (NATS-Bench topology space, 15,625 cells), sss (size space, 32,768
+    /// channel configurations) or macro (NAS-Bench-Macro, 6,561 archs).
     #[arg(long)]
     pub space: Space,
     /// cifar10, cifar100 or imagenet16-120.

@@ -3,6 +3,7 @@
 mod archs;
 mod args;
 mod bench;
+mod charts;
 mod combine;
 mod correlate;
 mod demo;
@@ -19,7 +20,8 @@ use clap::{Parser, Subcommand};
 
 pub use output::Format;
 
-/// Predicts the trained accuracy of NATS-Bench networks from zero-cost proxies.
+/// Predicts the trained accuracy of NATS-Bench and NAS-Bench-Macro networks from zero-cost
+/// proxies.
 #[derive(Parser, Debug)]
 #[command(name = "greenfactory", version, about, long_about = None, arg_required_else_help = true)]
 pub struct Cli {

@@ -1,7 +1,7 @@
 //! Network structure and weight initialisation.
 
+use crate::graph::{Graph, GraphError, Init, Shape};
 use crate::rng::SplitMix64;
-use crate::space::{Arch, NatsDataset, Op, Skeleton, TSS_EDGES};
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
@@ -12,8 +12,10 @@ use tch::{Device, Kind, Tensor};
 pub enum NetworkError {
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
-    #[error("input batch has shape {got:?}, the network expects [N, 3, {size}, {size}]")]
-    InputShape { got: Vec<i64>, size: i64 },
+    #[error("input batch has shape {got:?}, the network expects [N, {}, {}, {}]", expected[0], expected[1], expected[2])]
+    InputShape { got: Vec<i64>, expected: [i64; 3] },
+    #[error(transparent)]
+    Graph(#[from] GraphError),
     #[error("weights do not fit this network: {0}")]
     Weights(String),
     /// Networks that cannot run as one grouped network (`net::grouped_passes`).
@@ -34,100 +36,12 @@ pub enum BnMode {
     Off,
 }
 
-/// How a parameter is initialised (PyTorch's defaults for each layer type).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Init {
-    /// `kaiming_uniform_(a=√5)` of Conv2d/Linear weights: U(−1/√fan_in, 1/√fan_in).
-    /// Linear biases use the same bound.
-    Uniform {
-        fan_in: i64,
-    },
-    Ones,
-    Zeros,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct ParamSpec {
-    pub name: String,
-    pub shape: Vec<i64>,
-    pub init: Init,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Conv {
-    pub w: usize,
-    pub c_in: i64,
-    pub c_out: i64,
-    pub k: i64,
-    pub stride: i64,
-    pub pad: i64,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Bn {
-    pub w: usize,
-    pub b: usize,
-}
-
-/// `ReLUConvBN`: ReLU → conv (no bias) → BN.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ReluConvBn {
-    pub conv: Conv,
-    pub bn: Bn,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum EdgeOp {
-    /// `Zero`: `x * 0` (kept as a multiplication: NaN/inf propagate as in the reference).
-    Zero,
-    Identity,
-    /// 3×3 average pooling, stride 1, padding 1, `count_include_pad=False`, preceded by a 1×1
-    /// `ReLUConvBN` when the channel count changes.
-    Pool {
-        pre: Option<ReluConvBn>,
-    },
-    Conv(ReluConvBn),
-    /// `FactorizedReduce` at stride 1 (a skip edge that changes channels, SSS): conv 1×1 → BN.
-    Reduce {
-        conv: Conv,
-        bn: Bn,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Cell {
-    /// (from node, to node, op) in arch-string order.
-    pub edges: Vec<(usize, usize, EdgeOp)>,
-}
-
-/// `ResNetBasicblock` with stride 2: two `ReLUConvBN` 3×3 plus a residual of 2×2 average
-/// pooling followed by a 1×1 conv.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ResBlock {
-    pub conv_a: ReluConvBn,
-    pub conv_b: ReluConvBn,
-    pub down: Conv,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Block {
-    Cell(Cell),
-    Res(ResBlock),
-}
-
-/// The structure of one NATS-Bench network (no tensors).
+/// The structure of one network: its graph, checked (no tensors).
 #[derive(Debug, Clone)]
 pub struct Network {
-    pub(crate) arch: Arch,
-    pub(crate) dataset: NatsDataset,
-    pub(crate) params: Vec<ParamSpec>,
-    pub(crate) stem_conv: Conv,
-    pub(crate) stem_bn: Bn,
-    pub(crate) blocks: Vec<Block>,
-    pub(crate) last_bn: Bn,
-    pub(crate) fc_w: usize,
-    pub(crate) fc_b: usize,
-    pub(crate) c_last: i64,
+    pub(crate) graph: Graph,
+    /// Shape of every value of the graph (input first).
+    pub(crate) shapes: Vec<Shape>,
 }
 
 /// The tensors of a network, in [`Network`]'s parameter order, named like xautodl's
@@ -223,160 +137,26 @@ impl Weights {
     }
 }
 
-/// Collects parameter specs while the structure is laid out.
-struct Builder {
-    params: Vec<ParamSpec>,
-}
-
-impl Builder {
-    fn param(&mut self, name: String, shape: Vec<i64>, init: Init) -> usize {
-        self.params.push(ParamSpec { name, shape, init });
-        self.params.len() - 1
-    }
-
-    fn conv(&mut self, name: &str, c_in: i64, c_out: i64, k: i64, stride: i64, pad: i64) -> Conv {
-        let w = self.param(
-            format!("{name}.weight"),
-            vec![c_out, c_in, k, k],
-            Init::Uniform {
-                fan_in: c_in * k * k,
-            },
-        );
-        Conv {
-            w,
-            c_in,
-            c_out,
-            k,
-            stride,
-            pad,
-        }
-    }
-
-    fn bn(&mut self, name: &str, c: i64) -> Bn {
-        let w = self.param(format!("{name}.weight"), vec![c], Init::Ones);
-        let b = self.param(format!("{name}.bias"), vec![c], Init::Zeros);
-        Bn { w, b }
-    }
-
-    /// `ReLUConvBN` registered as `{name}.op.1` (conv) and `{name}.op.2` (BN).
-    fn relu_conv_bn(
-        &mut self,
-        name: &str,
-        c_in: i64,
-        c_out: i64,
-        k: i64,
-        stride: i64,
-    ) -> ReluConvBn {
-        let conv = self.conv(&format!("{name}.op.1"), c_in, c_out, k, stride, (k - 1) / 2);
-        let bn = self.bn(&format!("{name}.op.2"), c_out);
-        ReluConvBn { conv, bn }
-    }
-
-    /// `InferCell(genotype, c_in, c_out, stride=1)`: edges reading node 0 map c_in → c_out,
-    /// the others c_out → c_out. Layer k of the cell is edge k in arch-string order.
-    fn cell(&mut self, name: &str, ops: &[Op; 6], c_in: i64, c_out: i64) -> Cell {
-        let mut edges = Vec::with_capacity(6);
-        for (k, (&(from, to), &op)) in TSS_EDGES.iter().zip(ops).enumerate() {
-            let ci = if from == 0 { c_in } else { c_out };
-            let layer = format!("{name}.layers.{k}");
-            let e = match op {
-                Op::None => EdgeOp::Zero,
-                Op::SkipConnect if ci == c_out => EdgeOp::Identity,
-                Op::SkipConnect => EdgeOp::Reduce {
-                    conv: self.conv(&format!("{layer}.conv"), ci, c_out, 1, 1, 0),
-                    bn: self.bn(&format!("{layer}.bn"), c_out),
-                },
-                Op::NorConv1x1 => EdgeOp::Conv(self.relu_conv_bn(&layer, ci, c_out, 1, 1)),
-                Op::NorConv3x3 => EdgeOp::Conv(self.relu_conv_bn(&layer, ci, c_out, 3, 1)),
-                Op::AvgPool3x3 => EdgeOp::Pool {
-                    pre: (ci != c_out).then(|| {
-                        self.relu_conv_bn(&format!("{layer}.preprocess"), ci, c_out, 1, 1)
-                    }),
-                },
-            };
-            edges.push((from, to, e));
-        }
-        Cell { edges }
-    }
-
-    fn res_block(&mut self, name: &str, c_in: i64, c_out: i64) -> ResBlock {
-        let conv_a = self.relu_conv_bn(&format!("{name}.conv_a"), c_in, c_out, 3, 2);
-        let conv_b = self.relu_conv_bn(&format!("{name}.conv_b"), c_out, c_out, 3, 1);
-        let down = self.conv(&format!("{name}.downsample.1"), c_in, c_out, 1, 1, 0);
-        ResBlock {
-            conv_a,
-            conv_b,
-            down,
-        }
-    }
-}
-
 impl Network {
-    /// Lays out the NATS-Bench network of `arch` for `dataset`.
-    pub fn new(arch: &Arch, dataset: NatsDataset) -> Network {
-        let mut b = Builder { params: Vec::new() };
-        let Skeleton { cell: ops, layers } = arch.skeleton();
-        let c0 = layers[0].0;
-        let stem_conv = b.conv("stem.0", 3, c0, 3, 1, 1);
-        let stem_bn = b.bn("stem.1", c0);
-        let mut c_prev = c0;
-        let mut blocks = Vec::with_capacity(layers.len());
-        for (i, &(c, reduction)) in layers.iter().enumerate() {
-            let name = format!("cells.{i}");
-            blocks.push(if reduction {
-                Block::Res(b.res_block(&name, c_prev, c))
-            } else {
-                Block::Cell(b.cell(&name, &ops.ops, c_prev, c))
-            });
-            c_prev = c;
-        }
-        let last_bn = b.bn("lastact.0", c_prev);
-        let classes = dataset.num_classes();
-        let fc_w = b.param(
-            "classifier.weight".into(),
-            vec![classes, c_prev],
-            Init::Uniform { fan_in: c_prev },
-        );
-        let fc_b = b.param(
-            "classifier.bias".into(),
-            vec![classes],
-            Init::Uniform { fan_in: c_prev },
-        );
-        Network {
-            arch: *arch,
-            dataset,
-            params: b.params,
-            stem_conv,
-            stem_bn,
-            blocks,
-            last_bn,
-            fc_w,
-            fc_b,
-            c_last: c_prev,
-        }
+    /// The network of `graph`; a graph whose nodes do not fit together is refused.
+    pub fn new(graph: Graph) -> Result<Network, NetworkError> {
+        let shapes = graph.shapes()?;
+        Ok(Network { graph, shapes })
     }
 
-    pub fn arch(&self) -> &Arch {
-        &self.arch
+    /// The graph this network runs.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
     }
 
-    pub fn dataset(&self) -> NatsDataset {
-        self.dataset
+    /// Input `[C, H, W]`.
+    pub fn input_shape(&self) -> [i64; 3] {
+        self.graph.input
     }
 
-    /// Parameter names in order (xautodl `state_dict` keys, buffers excluded).
-    pub fn param_names(&self) -> Vec<&str> {
-        self.params.iter().map(|p| p.name.as_str()).collect()
-    }
-
-    /// Shapes of the parameters in order.
-    pub fn param_shapes(&self) -> Vec<Vec<i64>> {
-        self.params.iter().map(|p| p.shape.clone()).collect()
-    }
-
-    /// Channels of the final feature map (input of the classifier).
-    pub fn feature_channels(&self) -> i64 {
-        self.c_last
+    /// Number of classes (the logits' width).
+    pub fn classes(&self) -> i64 {
+        self.graph.classes
     }
 
     /// Fresh weights with PyTorch's default initialisation (Conv2d/Linear `kaiming_uniform_`
@@ -390,8 +170,8 @@ impl Network {
         device: Device,
     ) -> Result<Weights, NetworkError> {
         let mut rng = SplitMix64::new(seed);
-        let mut tensors = Vec::with_capacity(self.params.len());
-        for p in &self.params {
+        let mut tensors = Vec::with_capacity(self.graph.params.len());
+        for p in &self.graph.params {
             let n: i64 = p.shape.iter().product();
             let values: Vec<f32> = match p.init {
                 Init::Uniform { fan_in } => {
@@ -406,7 +186,7 @@ impl Network {
             tensors.push(Tensor::f_from_slice(&values)?.f_reshape(&p.shape)?);
         }
         Weights {
-            names: self.params.iter().map(|p| p.name.clone()).collect(),
+            names: self.graph.params.iter().map(|p| p.name.clone()).collect(),
             tensors,
         }
         .upload(kind, device)
@@ -414,14 +194,15 @@ impl Network {
 
     /// Checks that `w` has this network's parameter names and shapes.
     pub fn check_weights(&self, w: &Weights) -> Result<(), NetworkError> {
-        if w.tensors.len() != self.params.len() {
+        let params = &self.graph.params;
+        if w.tensors.len() != params.len() {
             return Err(NetworkError::Weights(format!(
                 "{} tensors for {} parameters",
                 w.tensors.len(),
-                self.params.len()
+                params.len()
             )));
         }
-        for (p, (n, t)) in self.params.iter().zip(w.names.iter().zip(&w.tensors)) {
+        for (p, (n, t)) in params.iter().zip(w.names.iter().zip(&w.tensors)) {
             if &p.name != n || t.size() != p.shape {
                 return Err(NetworkError::Weights(format!(
                     "{n} {:?} where {} {:?} is expected",

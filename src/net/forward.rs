@@ -1,6 +1,7 @@
 //! The forward pass, with optional taps on the activations that proxies read.
 
-use super::build::{Block, Bn, BnMode, Conv, EdgeOp, Network, NetworkError, ReluConvBn, Weights};
+use super::build::{BnMode, Network, NetworkError, Weights};
+use crate::graph::{Graph, Node, NodeOp};
 use tch::Tensor;
 
 /// Where an activation was tapped.
@@ -88,28 +89,8 @@ impl Default for ForwardOptions {
 
 const BN_EPS: f64 = 1e-5;
 
-/// Batch norm in training mode (batch statistics, running statistics not kept), as every
-/// zero-cost proxy reference runs it (`net.train()`), PyTorch's ε.
-pub(super) fn batch_norm_train(
-    x: &Tensor,
-    w: &Tensor,
-    b: &Tensor,
-) -> Result<Tensor, tch::TchError> {
-    x.f_batch_norm(
-        Some(w),
-        Some(b),
-        None::<&Tensor>,
-        None::<&Tensor>,
-        true,
-        0.1,
-        BN_EPS,
-        true,
-    )
-}
-
 struct Ctx<'a> {
     w: &'a [Tensor],
-    names: &'a [String],
     bn: BnMode,
     taps: Option<&'a mut Taps>,
 }
@@ -121,122 +102,165 @@ impl Ctx<'_> {
         }
     }
 
-    fn conv(&mut self, c: &Conv, x: &Tensor) -> Result<Tensor, NetworkError> {
-        let y = x.f_conv2d(
-            &self.w[c.w],
-            None::<Tensor>,
-            [c.stride, c.stride],
-            [c.pad, c.pad],
-            [1, 1],
-            1,
-        )?;
-        let names = self.names;
-        self.tap(
-            TapKind::ConvOutput,
-            || names[c.w].trim_end_matches(".weight").to_string(),
-            &y,
-        );
-        self.tap(TapKind::ModuleOutput, || "conv".to_string(), &y);
-        Ok(y)
-    }
-
     fn module(&mut self, label: &str, t: &Tensor) {
         self.tap(TapKind::ModuleOutput, || label.to_string(), t);
     }
 
-    fn bn(&mut self, b: &Bn, x: &Tensor) -> Result<Tensor, NetworkError> {
-        let (w, bias) = (&self.w[b.w], &self.w[b.b]);
-        if self.bn != BnMode::Off {
-            let names = self.names;
-            self.tap(
-                TapKind::BnInput,
-                || names[b.w].trim_end_matches(".weight").to_string(),
-                x,
-            );
-        }
-        let y = match self.bn {
-            BnMode::Off => x.shallow_clone(),
-            BnMode::Train => batch_norm_train(x, w, bias)?,
-            BnMode::Eval => {
-                let c = w.size()[0];
-                let mean = Tensor::f_zeros([c], (x.kind(), x.device()))?;
-                let var = Tensor::f_ones([c], (x.kind(), x.device()))?;
-                x.f_batch_norm(
-                    Some(w),
-                    Some(bias),
-                    Some(&mean),
-                    Some(&var),
-                    false,
-                    0.1,
-                    BN_EPS,
-                    true,
-                )?
-            }
-        };
-        if self.bn != BnMode::Off {
-            self.module("bn", &y);
-        }
-        Ok(y)
-    }
-
-    fn relu(
+    fn bn(
         &mut self,
-        module: impl FnOnce() -> String,
+        name: &str,
+        affine: Option<(usize, usize)>,
         x: &Tensor,
     ) -> Result<Tensor, NetworkError> {
-        self.tap(TapKind::ReluInput, module, x);
-        let y = x.f_relu()?;
-        self.module("relu", &y);
+        if self.bn == BnMode::Off {
+            return Ok(x.shallow_clone());
+        }
+        self.tap(TapKind::BnInput, || name.to_string(), x);
+        let (w, b) = match affine {
+            Some((w, b)) => (Some(&self.w[w]), Some(&self.w[b])),
+            None => (None, None),
+        };
+        let y = match self.bn {
+            BnMode::Off => unreachable!("returned above"),
+            BnMode::Train => x.f_batch_norm(
+                w,
+                b,
+                None::<&Tensor>,
+                None::<&Tensor>,
+                true,
+                0.1,
+                BN_EPS,
+                true,
+            )?,
+            BnMode::Eval => {
+                let c = x.size()[1];
+                let mean = Tensor::f_zeros([c], (x.kind(), x.device()))?;
+                let var = Tensor::f_ones([c], (x.kind(), x.device()))?;
+                x.f_batch_norm(w, b, Some(&mean), Some(&var), false, 0.1, BN_EPS, true)?
+            }
+        };
+        self.module("bn", &y);
         Ok(y)
     }
 
-    fn relu_conv_bn(&mut self, r: &ReluConvBn, x: &Tensor) -> Result<Tensor, NetworkError> {
-        let names = self.names;
-        let y = self.relu(
-            || names[r.conv.w].trim_end_matches(".1.weight").to_string(),
-            x,
-        )?;
-        let y = self.conv(&r.conv, &y)?;
-        let y = self.bn(&r.bn, &y)?;
-        self.module("seq", &y);
-        self.module("rcb", &y);
-        Ok(y)
-    }
-
-    fn edge(&mut self, op: &EdgeOp, x: &Tensor) -> Result<Tensor, NetworkError> {
-        Ok(match op {
-            EdgeOp::Zero => {
+    /// One node on its input values.
+    fn node(&mut self, node: &Node, ins: &[&Tensor]) -> Result<Tensor, NetworkError> {
+        let x = ins[0];
+        Ok(match &node.op {
+            NodeOp::Conv(c) => {
+                let y = x.f_conv2d(
+                    &self.w[c.weight],
+                    None::<Tensor>,
+                    [c.stride, c.stride],
+                    [c.padding, c.padding],
+                    [c.dilation, c.dilation],
+                    c.groups,
+                )?;
+                self.tap(TapKind::ConvOutput, || node.name.clone(), &y);
+                self.module("conv", &y);
+                y
+            }
+            NodeOp::BatchNorm { affine, .. } => self.bn(&node.name, *affine, x)?,
+            NodeOp::Relu => {
+                self.tap(TapKind::ReluInput, || node.name.clone(), x);
+                let y = x.f_relu()?;
+                self.module("relu", &y);
+                y
+            }
+            NodeOp::MaxPool {
+                kernel,
+                stride,
+                padding,
+            } => {
+                let y = x.f_max_pool2d(
+                    [*kernel, *kernel],
+                    [*stride, *stride],
+                    [*padding, *padding],
+                    [1, 1],
+                    false,
+                )?;
+                self.module("maxpool", &y);
+                y
+            }
+            NodeOp::AvgPool {
+                kernel,
+                stride,
+                padding,
+                count_include_pad,
+            } => {
+                let y = x.f_avg_pool2d(
+                    [*kernel, *kernel],
+                    [*stride, *stride],
+                    [*padding, *padding],
+                    false,
+                    *count_include_pad,
+                    None::<i64>,
+                )?;
+                self.module("avgpool", &y);
+                y
+            }
+            NodeOp::Add => {
+                let mut acc = x.shallow_clone();
+                for y in &ins[1..] {
+                    acc = acc.f_add(y)?;
+                }
+                acc
+            }
+            NodeOp::Concat => Tensor::f_cat(ins, 1)?,
+            NodeOp::Narrow { start, len } => x.f_narrow(1, *start, *len)?,
+            NodeOp::Zero => {
                 let y = x.f_mul_scalar(0.0)?;
                 self.module("zero", &y);
                 y
             }
-            EdgeOp::Identity => {
-                self.module("identity", x);
+            NodeOp::GlobalAvgPool => {
+                self.tap(TapKind::PreGap, || node.name.clone(), x);
+                let gap = x.f_adaptive_avg_pool2d([1, 1])?;
+                self.module("gap", &gap);
+                let pooled = gap.f_flatten(1, -1)?;
+                self.tap(TapKind::Pooled, || node.name.clone(), &pooled);
+                pooled
+            }
+            NodeOp::Linear { weight, bias, .. } => {
+                let y = x.f_linear(&self.w[*weight], bias.map(|b| &self.w[b]))?;
+                self.tap(TapKind::LinearOutput, || node.name.clone(), &y);
+                self.module(&node.name, &y);
+                y
+            }
+            NodeOp::Mark(label) => {
+                self.module(label, x);
                 x.shallow_clone()
-            }
-            EdgeOp::Conv(r) => self.relu_conv_bn(r, x)?,
-            EdgeOp::Pool { pre } => {
-                let x = match pre {
-                    Some(r) => self.relu_conv_bn(r, x)?,
-                    None => x.shallow_clone(),
-                };
-                let y = x.f_avg_pool2d([3, 3], [1, 1], [1, 1], false, false, None::<i64>)?;
-                self.module("avgpool", &y);
-                self.module("pooling", &y);
-                y
-            }
-            EdgeOp::Reduce { conv, bn } => {
-                let y = self.conv(conv, x)?;
-                let y = self.bn(bn, &y)?;
-                self.module("freduce", &y);
-                y
             }
         })
     }
 }
 
+/// For each value, the last node that reads it (so that a value is dropped once used).
+fn last_uses(graph: &Graph) -> Vec<usize> {
+    let mut last = vec![0; graph.nodes.len() + 1];
+    for (i, n) in graph.nodes.iter().enumerate() {
+        for &v in &n.inputs {
+            last[v] = i;
+        }
+    }
+    last
+}
+
 impl Network {
-    /// Runs the network on `x` (`[N, 3, H, W]`, same kind and device as the weights) and
+    /// Checks that `x` is a batch `[N, C, H, W]` of this network's input.
+    pub(crate) fn check_input(&self, x: &Tensor) -> Result<(), NetworkError> {
+        let shape = x.size();
+        let expected = self.graph.input;
+        if shape.len() != 4 || shape[1..] != expected {
+            return Err(NetworkError::InputShape {
+                got: shape,
+                expected,
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs the network on `x` (`[N, C, H, W]`, same kind and device as the weights) and
     /// returns the logits `[N, classes]`. When `taps` is given, the activations it asks for
     /// are recorded (they stay in the autograd graph, so gradients w.r.t. them can be taken).
     pub fn forward(
@@ -246,70 +270,32 @@ impl Network {
         opts: ForwardOptions,
         taps: Option<&mut Taps>,
     ) -> Result<Tensor, NetworkError> {
-        let size = self.dataset.input_size();
-        let shape = x.size();
-        if shape.len() != 4 || shape[1] != 3 || shape[2] != size || shape[3] != size {
-            return Err(NetworkError::InputShape { got: shape, size });
-        }
+        self.check_input(x)?;
+        let graph = &self.graph;
         let mut cx = Ctx {
             w: &weights.tensors,
-            names: &weights.names,
             bn: opts.bn,
             taps,
         };
-        let mut h = cx.conv(&self.stem_conv, x)?;
-        h = cx.bn(&self.stem_bn, &h)?;
-        cx.module("stem", &h);
-        for (bi, block) in self.blocks.iter().enumerate() {
-            h = match block {
-                Block::Cell(cell) => {
-                    let mut nodes: Vec<Tensor> = vec![h];
-                    for to in 1..4 {
-                        let mut acc: Option<Tensor> = None;
-                        for (from, t, op) in &cell.edges {
-                            if *t != to {
-                                continue;
-                            }
-                            let y = cx.edge(op, &nodes[*from])?;
-                            acc = Some(match acc {
-                                None => y,
-                                Some(a) => a.f_add(&y)?,
-                            });
-                        }
-                        nodes.push(acc.expect("every node has inputs"));
-                    }
-                    let out = nodes.pop().expect("four nodes");
-                    cx.tap(TapKind::ModuleOutput, || format!("cell{bi}"), &out);
-                    out
+        let last = last_uses(graph);
+        let mut values: Vec<Option<Tensor>> = Vec::with_capacity(graph.nodes.len() + 1);
+        values.push(Some(x.shallow_clone()));
+        for (i, node) in graph.nodes.iter().enumerate() {
+            let ins: Vec<&Tensor> = node
+                .inputs
+                .iter()
+                .map(|&v| values[v].as_ref().expect("value kept until its last use"))
+                .collect();
+            let y = cx.node(node, &ins)?;
+            for &v in &node.inputs {
+                if last[v] == i && v != graph.output {
+                    values[v] = None;
                 }
-                Block::Res(r) => {
-                    let a = cx.relu_conv_bn(&r.conv_a, &h)?;
-                    let b = cx.relu_conv_bn(&r.conv_b, &a)?;
-                    let d = h.f_avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>)?;
-                    cx.module("avgpool", &d);
-                    let d = cx.conv(&r.down, &d)?;
-                    cx.module("downsample", &d);
-                    let out = d.f_add(&b)?;
-                    cx.module("res", &out);
-                    out
-                }
-            };
+            }
+            values.push(Some(y));
         }
-        h = cx.bn(&self.last_bn, &h)?;
-        h = cx.relu(|| "lastact.1".to_string(), &h)?;
-        cx.module("lastact", &h);
-        cx.tap(TapKind::PreGap, || "lastact".to_string(), &h);
-        let gap = h.f_adaptive_avg_pool2d([1, 1])?;
-        cx.module("gap", &gap);
-        let pooled = gap.f_flatten(1, -1)?;
-        cx.tap(TapKind::Pooled, || "global_pooling".to_string(), &pooled);
-        let logits = pooled.f_linear(
-            &weights.tensors[self.fc_w],
-            Some(&weights.tensors[self.fc_b]),
-        )?;
-        cx.tap(TapKind::LinearOutput, || "classifier".to_string(), &logits);
-        cx.module("classifier", &logits);
-        cx.module("root", &pooled);
-        Ok(logits)
+        Ok(values[graph.output]
+            .take()
+            .expect("the output value is kept"))
     }
 }

@@ -1,56 +1,80 @@
-//! K networks of one topology-space dataset run as one grouped network: the forward of the
-//! batched engine's shared passes (∂(Σ logits)/∂x and the ReLU inputs), one launch per layer
-//! for all K archs instead of K.
+//! K networks run as one grouped network: the forward of the batched engine's shared passes
+//! (∂(Σ logits)/∂x and the ReLU inputs), one launch per layer for all K archs instead of K.
 //!
-//! Every arch of a NATS-Bench TSS dataset has the same macro skeleton and channel counts; only
-//! the op on each cell edge differs. The grouped network keeps arch `a`'s channels at
-//! `[a·C, (a+1)·C)` of every activation: the stem, the ResNet blocks, the last BN and the
-//! classifier are grouped convolutions (`groups = K`) and per-channel batch norms over the
-//! concatenated weights, and each cell edge gathers the archs that share an op, runs that op
-//! once for them and scatters the result back (a 1×1 edge costs a 1×1 convolution, not the
-//! 3×3 of the masked form the issue prototyped). The input is replicated per arch, so the
+//! The K graphs must agree outside their segments (the searched choices, [`crate::graph`]):
+//! same ops and shapes, only the weights differ, as for every arch of one NATS-Bench TSS
+//! dataset or of NAS-Bench-Macro. The grouped network keeps arch `a`'s channels at
+//! `[a·C, (a+1)·C)` of every activation: convolutions run with `groups = K·g` over the
+//! concatenated weights, batch norms per channel over the concatenated affine parameters, and
+//! the classifier as one batched product. Each segment gathers the archs whose choice is the
+//! same, runs it once for them and scatters the result back (a 1×1 edge costs a 1×1
+//! convolution, not the 3×3 of a masked form). The input is replicated per arch, so the
 //! gradient of the sum of all logits with respect to it holds each arch's own Jacobian. BN
 //! statistics are per channel, so no arch sees another's batch: the values are those of K
 //! separate networks up to float rounding of the grouped kernels (tolerance in
 //! `tests/batched.rs`).
 
-use super::build::{Block, Bn, Cell, Conv, EdgeOp, Network, NetworkError, ReluConvBn, Weights};
+use super::build::{Network, NetworkError, Weights};
+use crate::graph::{Node, NodeOp};
+use std::ops::Range;
 use tch::Tensor;
 
 /// What a grouped pass computed, per arch in the order given.
 #[derive(Debug, Default)]
 pub struct GroupedPasses {
-    /// ∂(Σ logits)/∂x of each arch, `[N, 3, H, W]` (empty unless asked for).
+    /// ∂(Σ logits)/∂x of each arch, `[N, C, H, W]` (empty unless asked for).
     pub jacobians: Vec<Tensor>,
     /// Each arch's ReLU inputs in execution order, `(module, input)`, detached (empty unless
     /// asked for).
     pub relu_inputs: Vec<Vec<(String, Tensor)>>,
 }
 
-/// An edge op as the grouping sees it: archs with the same key run as one group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EdgeKey {
-    Zero,
-    Identity,
-    Conv { k: i64 },
-    Pool,
-}
-
-fn edge_key(op: &EdgeOp) -> Result<EdgeKey, NetworkError> {
-    Ok(match op {
-        EdgeOp::Zero => EdgeKey::Zero,
-        EdgeOp::Identity => EdgeKey::Identity,
-        EdgeOp::Conv(r) => EdgeKey::Conv { k: r.conv.k },
-        EdgeOp::Pool { pre: None } => EdgeKey::Pool,
-        // Channel-changing edges exist only in the size space, whose archs differ in shape.
-        EdgeOp::Pool { pre: Some(_) } | EdgeOp::Reduce { .. } => {
-            return Err(not_groupable("an edge that changes the channel count"))
-        }
-    })
-}
-
 fn not_groupable(why: &str) -> NetworkError {
     NetworkError::NotGroupable(why.to_string())
+}
+
+/// One arch's graph in item terms: its items (node ranges) and, for each value, the item
+/// whose output it is.
+struct Layout<'a> {
+    net: &'a Network,
+    items: Vec<Range<usize>>,
+    item_of_value: Vec<Option<usize>>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(net: &'a Network) -> Layout<'a> {
+        let items = net.graph.items();
+        let mut item_of_value = vec![None; net.graph.nodes.len() + 1];
+        for (j, r) in items.iter().enumerate() {
+            item_of_value[r.end] = Some(j + 1);
+        }
+        item_of_value[0] = Some(0);
+        Layout {
+            net,
+            items,
+            item_of_value,
+        }
+    }
+
+    /// The item-level inputs of item `j`: the values it reads from before it, as items
+    /// (0 = the network input, `j + 1` = item `j`).
+    fn item_inputs(&self, j: usize) -> Result<Vec<usize>, NetworkError> {
+        let r = &self.items[j];
+        let mut out = Vec::new();
+        for node in &self.net.graph.nodes[r.clone()] {
+            for &v in &node.inputs {
+                if v > r.start {
+                    continue;
+                }
+                let item = self.item_of_value[v]
+                    .ok_or_else(|| not_groupable("a segment read from inside another"))?;
+                if !out.contains(&item) {
+                    out.push(item);
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 struct Grouped<'a> {
@@ -59,130 +83,233 @@ struct Grouped<'a> {
 }
 
 impl Grouped<'_> {
-    /// The tensors of parameter `index(a)` of each arch `a` of `archs`, concatenated along
-    /// dimension 0.
-    fn cat(&self, archs: &[usize], index: impl Fn(usize) -> usize) -> Result<Tensor, NetworkError> {
+    /// The tensors of parameter `index(a)` of each arch `a` of `archs`, concatenated (`stack`:
+    /// stacked) along dimension 0.
+    fn cat(
+        &self,
+        archs: &[usize],
+        index: impl Fn(usize) -> usize,
+        stack: bool,
+    ) -> Result<Tensor, NetworkError> {
         let ts: Vec<&Tensor> = archs
             .iter()
             .map(|&a| &self.weights[a].tensors[index(a)])
             .collect();
-        Ok(Tensor::f_cat(&ts, 0)?)
+        Ok(if stack {
+            Tensor::f_stack(&ts, 0)?
+        } else {
+            Tensor::f_cat(&ts, 0)?
+        })
     }
 
-    fn conv(
-        &self,
-        archs: &[usize],
-        conv: impl Fn(usize) -> Conv,
-        x: &Tensor,
-    ) -> Result<Tensor, NetworkError> {
-        let c = conv(archs[0]);
-        let w = self.cat(archs, |a| conv(a).w)?;
-        Ok(x.f_conv2d(
-            &w,
-            None::<Tensor>,
-            [c.stride, c.stride],
-            [c.pad, c.pad],
-            [1, 1],
-            archs.len() as i64,
-        )?)
-    }
-
-    fn bn(
-        &self,
-        archs: &[usize],
-        bn: impl Fn(usize) -> Bn,
-        x: &Tensor,
-    ) -> Result<Tensor, NetworkError> {
-        let w = self.cat(archs, |a| bn(a).w)?;
-        let b = self.cat(archs, |a| bn(a).b)?;
-        Ok(super::forward::batch_norm_train(x, &w, &b)?)
-    }
-
-    /// ReLU of `x` (the archs' channel groups in order), its input tapped per arch.
-    fn relu(
+    /// Node `node(a)` of the archs `archs` on grouped inputs (each arch's channels in turn).
+    fn node<'n>(
         &mut self,
         archs: &[usize],
-        module: impl Fn(usize) -> String,
-        x: &Tensor,
+        node: impl Fn(usize) -> &'n Node,
+        ins: &[&Tensor],
     ) -> Result<Tensor, NetworkError> {
-        if let Some(taps) = self.relu.as_mut() {
-            let parts = x.f_chunk(archs.len() as i64, 1)?;
-            for (&a, part) in archs.iter().zip(parts) {
-                taps[a].push((module(a), part.f_detach()?));
+        let k = archs.len() as i64;
+        let first = node(archs[0]);
+        let x = ins[0];
+        // The archs' channel groups as a dimension: `[N, K, C, …]`.
+        let split = |t: &Tensor| -> Result<Tensor, NetworkError> {
+            let mut s = t.size();
+            let c = s[1] / k;
+            s.splice(1..2, [k, c]);
+            Ok(t.f_view(s.as_slice())?)
+        };
+        let merge = |t: Tensor| -> Result<Tensor, NetworkError> {
+            let mut s = t.size();
+            let kc = s[1] * s[2];
+            s.splice(1..3, [kc]);
+            Ok(t.f_reshape(s.as_slice())?)
+        };
+        Ok(match &first.op {
+            NodeOp::Conv(c) => {
+                let w = self.cat(
+                    archs,
+                    |a| match &node(a).op {
+                        NodeOp::Conv(c) => c.weight,
+                        _ => unreachable!("grouped by op"),
+                    },
+                    false,
+                )?;
+                x.f_conv2d(
+                    &w,
+                    None::<Tensor>,
+                    [c.stride, c.stride],
+                    [c.padding, c.padding],
+                    [c.dilation, c.dilation],
+                    k * c.groups,
+                )?
             }
-        }
-        Ok(x.f_relu()?)
+            NodeOp::BatchNorm { affine, .. } => {
+                let node = &node;
+                let pick = |second: bool| {
+                    move |a: usize| match &node(a).op {
+                        NodeOp::BatchNorm {
+                            affine: Some((w, b)),
+                            ..
+                        } => {
+                            if second {
+                                *b
+                            } else {
+                                *w
+                            }
+                        }
+                        _ => unreachable!("grouped by op"),
+                    }
+                };
+                let (w, b) = match affine {
+                    Some(_) => (
+                        Some(self.cat(archs, pick(false), false)?),
+                        Some(self.cat(archs, pick(true), false)?),
+                    ),
+                    None => (None, None),
+                };
+                x.f_batch_norm(
+                    w.as_ref(),
+                    b.as_ref(),
+                    None::<&Tensor>,
+                    None::<&Tensor>,
+                    true,
+                    0.1,
+                    1e-5,
+                    true,
+                )?
+            }
+            NodeOp::Relu => {
+                if let Some(taps) = self.relu.as_mut() {
+                    let parts = x.f_chunk(k, 1)?;
+                    for (&a, part) in archs.iter().zip(parts) {
+                        taps[a].push((node(a).name.clone(), part.f_detach()?));
+                    }
+                }
+                x.f_relu()?
+            }
+            NodeOp::MaxPool {
+                kernel,
+                stride,
+                padding,
+            } => x.f_max_pool2d(
+                [*kernel, *kernel],
+                [*stride, *stride],
+                [*padding, *padding],
+                [1, 1],
+                false,
+            )?,
+            NodeOp::AvgPool {
+                kernel,
+                stride,
+                padding,
+                count_include_pad,
+            } => x.f_avg_pool2d(
+                [*kernel, *kernel],
+                [*stride, *stride],
+                [*padding, *padding],
+                false,
+                *count_include_pad,
+                None::<i64>,
+            )?,
+            NodeOp::Add => {
+                let mut acc = x.shallow_clone();
+                for y in &ins[1..] {
+                    acc = acc.f_add(y)?;
+                }
+                acc
+            }
+            NodeOp::Concat => {
+                let parts = ins
+                    .iter()
+                    .map(|t| split(t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                merge(Tensor::f_cat(&parts, 2)?)?
+            }
+            NodeOp::Narrow { start, len } => merge(split(x)?.f_narrow(2, *start, *len)?)?,
+            NodeOp::Zero => x.f_mul_scalar(0.0)?,
+            NodeOp::GlobalAvgPool => x.f_adaptive_avg_pool2d([1, 1])?.f_flatten(1, -1)?,
+            NodeOp::Linear { bias, .. } => {
+                let linear = |a: usize| match &node(a).op {
+                    NodeOp::Linear { weight, bias, .. } => (*weight, *bias),
+                    _ => unreachable!("grouped by op"),
+                };
+                let w = self.cat(archs, |a| linear(a).0, true)?;
+                let y = Tensor::f_einsum("nkc,koc->nko", &[&split(x)?, &w], None::<&[i64]>)?;
+                let y = match bias {
+                    Some(_) => {
+                        y.f_add(&self.cat(archs, |a| linear(a).1.expect("same op"), true)?)?
+                    }
+                    None => y,
+                };
+                merge(y)?
+            }
+            NodeOp::Mark(_) => x.shallow_clone(),
+        })
     }
 
-    fn relu_conv_bn(
+    /// Segment item `j` of every arch on the grouped value `x` (`[N, K·C, H, W]`): each group of
+    /// archs with the same choice runs once, the results go back to their archs' places.
+    fn segment(
         &mut self,
-        archs: &[usize],
-        r: impl Fn(usize) -> ReluConvBn,
+        layouts: &[Layout],
+        j: usize,
         x: &Tensor,
     ) -> Result<Tensor, NetworkError> {
-        let weights = self.weights;
-        let y = self.relu(
-            archs,
-            |a| {
-                weights[a].names[r(a).conv.w]
-                    .trim_end_matches(".1.weight")
-                    .to_string()
-            },
-            x,
-        )?;
-        let y = self.conv(archs, |a| r(a).conv, &y)?;
-        self.bn(archs, |a| r(a).bn, &y)
-    }
-
-    /// Edge `e` of the cells `cells` (one per arch) on `x` (`[N, K·C, H, W]`).
-    fn edge(&mut self, cells: &[&Cell], e: usize, x: &Tensor) -> Result<Tensor, NetworkError> {
-        let k = cells.len();
-        let keys = cells
-            .iter()
-            .map(|c| edge_key(&c.edges[e].2))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut groups: Vec<(EdgeKey, Vec<usize>)> = Vec::new();
-        for (a, key) in keys.iter().enumerate() {
-            match groups.iter_mut().find(|(g, _)| g == key) {
+        let k = layouts.len();
+        let mut groups: Vec<(Vec<_>, Vec<usize>)> = Vec::new();
+        for (a, l) in layouts.iter().enumerate() {
+            let key = l.net.graph.segment_key(l.items[j].clone());
+            match groups.iter_mut().find(|(g, _)| *g == key) {
                 Some((_, archs)) => archs.push(a),
-                None => groups.push((*key, vec![a])),
+                None => groups.push((key, vec![a])),
             }
         }
         let shape = x.size();
-        let (n, c, h, w) = (shape[0], shape[1] / k as i64, shape[2], shape[3]);
+        let c = shape[1] / k as i64;
         let index = |archs: &[usize]| {
             Tensor::from_slice(&archs.iter().map(|&a| a as i64).collect::<Vec<_>>())
                 .to_device(x.device())
         };
         let mut parts: Vec<Tensor> = Vec::with_capacity(groups.len());
         let mut order: Vec<usize> = Vec::with_capacity(k);
-        for (key, archs) in &groups {
+        for (_, archs) in &groups {
+            let g = archs.len() as i64;
             let xs = if archs.len() == k {
                 x.shallow_clone()
             } else {
-                x.f_view([n, k as i64, c, h, w])?
+                let mut s = shape.clone();
+                s.splice(1..2, [k as i64, c]);
+                let mut back = shape.clone();
+                back[1] = g * c;
+                x.f_view(s.as_slice())?
                     .f_index_select(1, &index(archs))?
-                    .f_reshape([n, archs.len() as i64 * c, h, w])?
+                    .f_reshape(back.as_slice())?
             };
-            let y = match key {
-                EdgeKey::Zero => xs.f_mul_scalar(0.0)?,
-                EdgeKey::Identity => xs,
-                EdgeKey::Conv { .. } => self.relu_conv_bn(
+            let start = layouts[archs[0]].items[j].start;
+            let len = layouts[archs[0]].items[j].len();
+            let mut vals: Vec<Tensor> = Vec::with_capacity(len);
+            for i in 0..len {
+                let ins: Vec<&Tensor> = layouts[archs[0]].net.graph.nodes[start + i]
+                    .inputs
+                    .iter()
+                    .map(|&v| if v > start { &vals[v - start - 1] } else { &xs })
+                    .collect();
+                let y = self.node(
                     archs,
-                    |a| match cells[a].edges[e].2 {
-                        EdgeOp::Conv(r) => r,
-                        _ => unreachable!("grouped by op"),
-                    },
-                    &xs,
-                )?,
-                EdgeKey::Pool => {
-                    xs.f_avg_pool2d([3, 3], [1, 1], [1, 1], false, false, None::<i64>)?
-                }
-            };
+                    |a| &layouts[a].net.graph.nodes[layouts[a].items[j].start + i],
+                    &ins,
+                )?;
+                vals.push(y);
+            }
+            let y = vals.pop().expect("a segment has nodes");
             if archs.len() == k {
                 return Ok(y);
             }
-            parts.push(y.f_view([n, archs.len() as i64, c, h, w])?);
+            let mut s = y.size();
+            let co = s[1] / g;
+            s.splice(1..2, [g, co]);
+            parts.push(y.f_view(s.as_slice())?);
             order.extend(archs);
         }
         // The groups' outputs side by side, then each arch's back in its place: one gather.
@@ -190,27 +317,48 @@ impl Grouped<'_> {
         for (position, &a) in order.iter().enumerate() {
             place[a] = position;
         }
-        Ok(Tensor::f_cat(&parts, 1)?
-            .f_index_select(1, &index(&place))?
-            .f_reshape([n, k as i64 * c, h, w])?)
+        let joined = Tensor::f_cat(&parts, 1)?.f_index_select(1, &index(&place))?;
+        let mut s = joined.size();
+        let kc = s[1] * s[2];
+        s.splice(1..3, [kc]);
+        Ok(joined.f_reshape(s.as_slice())?)
     }
 }
 
-/// The skeleton's shape: stem channels, each block's kind and channels, classifier width.
-/// Cells that change their channel count are refused edge by edge ([`edge_key`]).
-fn layout(net: &Network) -> Vec<(bool, i64, i64)> {
-    let mut out = vec![(false, net.stem_conv.c_in, net.stem_conv.c_out)];
-    out.extend(net.blocks.iter().map(|b| match b {
-        Block::Cell(c) => (false, c.edges.len() as i64, 0),
-        Block::Res(r) => (true, r.conv_a.conv.c_in, r.conv_a.conv.c_out),
-    }));
-    out.push((false, net.c_last, 0));
-    out
+/// Checks that the archs agree outside their segments (ops, shapes, wiring) and that their
+/// segments read and give values of equal shapes.
+fn check_layouts(layouts: &[Layout]) -> Result<(), NetworkError> {
+    let first = &layouts[0];
+    let g0 = &first.net.graph;
+    for l in layouts {
+        let g = &l.net.graph;
+        if g.input != g0.input || g.classes != g0.classes || l.items.len() != first.items.len() {
+            return Err(not_groupable("networks of different inputs or layouts"));
+        }
+        for (j, (r, r0)) in l.items.iter().zip(&first.items).enumerate() {
+            let segment = g.nodes[r.start].segment.is_some();
+            if segment != g0.nodes[r0.start].segment.is_some()
+                || l.item_inputs(j)? != first.item_inputs(j)?
+                || l.net.shapes[r.end] != first.net.shapes[r0.end]
+            {
+                return Err(not_groupable("networks of different layouts"));
+            }
+            if !segment && g.segment_key(r.clone()) != g0.segment_key(r0.clone()) {
+                return Err(not_groupable(
+                    "networks of different channel counts or layers outside their searched choices",
+                ));
+            }
+            if segment && first.item_inputs(j)?.len() != 1 {
+                return Err(not_groupable("a searched choice with several inputs"));
+            }
+        }
+    }
+    Ok(())
 }
 
-/// Runs `nets` (TSS networks of one dataset, with their `weights`) as one grouped network on
-/// the batch `x` (`[N, 3, H, W]`), BN in train mode: each arch's ∂(Σ logits)/∂x when
-/// `jacobian`, each arch's ReLU inputs when `relu`. Networks that differ in shape (size-space
+/// Runs `nets` (with their `weights`) as one grouped network on the batch `x`
+/// (`[N, C, H, W]`), BN in train mode: each arch's ∂(Σ logits)/∂x when `jacobian`, each arch's
+/// ReLU inputs when `relu`. Networks that differ outside their searched choices (size-space
 /// archs) are refused with [`NetworkError::NotGroupable`].
 pub fn grouped_passes(
     nets: &[&Network],
@@ -225,20 +373,12 @@ pub fn grouped_passes(
             "one set of weights per network, at least one",
         ));
     }
-    let first = nets[0];
-    let size = first.dataset.input_size();
-    let shape = x.size();
-    if shape.len() != 4 || shape[1] != 3 || shape[2] != size || shape[3] != size {
-        return Err(NetworkError::InputShape { got: shape, size });
-    }
+    nets[0].check_input(x)?;
     for (net, w) in nets.iter().zip(weights) {
         net.check_weights(w)?;
-        if net.dataset != first.dataset || layout(net) != layout(first) {
-            return Err(not_groupable(
-                "networks of different datasets or channel counts",
-            ));
-        }
     }
+    let layouts: Vec<Layout> = nets.iter().map(|n| Layout::new(n)).collect();
+    check_layouts(&layouts)?;
     let _no_grad = (!jacobian).then(tch::no_grad_guard);
     let all: Vec<usize> = (0..k).collect();
     let mut g = Grouped {
@@ -251,67 +391,30 @@ pub fn grouped_passes(
     } else {
         xr
     };
-    let mut h = g.conv(&all, |a| nets[a].stem_conv, &xr)?;
-    h = g.bn(&all, |a| nets[a].stem_bn, &h)?;
-    for bi in 0..first.blocks.len() {
-        h = match &first.blocks[bi] {
-            Block::Cell(c0) => {
-                let cells = nets
-                    .iter()
-                    .map(|n| match &n.blocks[bi] {
-                        Block::Cell(c) => Ok(c),
-                        Block::Res(_) => Err(not_groupable("networks of different layouts")),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let mut nodes: Vec<Tensor> = vec![h];
-                for to in 1..4 {
-                    let mut acc: Option<Tensor> = None;
-                    for (e, (from, t, _)) in c0.edges.iter().enumerate() {
-                        if *t != to {
-                            continue;
-                        }
-                        let y = g.edge(&cells, e, &nodes[*from])?;
-                        acc = Some(match acc {
-                            None => y,
-                            Some(a) => a.f_add(&y)?,
-                        });
-                    }
-                    nodes.push(acc.expect("every node has inputs"));
-                }
-                nodes.pop().expect("four nodes")
-            }
-            Block::Res(_) => {
-                let res = |a: usize| match &nets[a].blocks[bi] {
-                    Block::Res(r) => *r,
-                    Block::Cell(_) => unreachable!("same layouts, checked"),
-                };
-                let a = g.relu_conv_bn(&all, |a| res(a).conv_a, &h)?;
-                let b = g.relu_conv_bn(&all, |a| res(a).conv_b, &a)?;
-                let d = h.f_avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>)?;
-                let d = g.conv(&all, |a| res(a).down, &d)?;
-                d.f_add(&b)?
-            }
+    let first = &layouts[0];
+    // Item values: 0 the input, j + 1 item j's output.
+    let mut vals: Vec<Tensor> = vec![xr.shallow_clone()];
+    for (j, r) in first.items.iter().enumerate() {
+        let ins = first.item_inputs(j)?;
+        let y = if first.net.graph.nodes[r.start].segment.is_some() {
+            g.segment(&layouts, j, &vals[ins[0]])?
+        } else {
+            let node_ins: Vec<&Tensor> = first.net.graph.nodes[r.start]
+                .inputs
+                .iter()
+                .map(|&v| &vals[first.item_of_value[v].expect("checked")])
+                .collect();
+            g.node(
+                &all,
+                |a| &nets[a].graph.nodes[layouts[a].items[j].start],
+                &node_ins,
+            )?
         };
+        vals.push(y);
     }
-    h = g.bn(&all, |a| nets[a].last_bn, &h)?;
-    h = g.relu(&all, |_| "lastact.1".to_string(), &h)?;
-    let n = shape[0];
-    let pooled = h
-        .f_adaptive_avg_pool2d([1, 1])?
-        .f_view([n, k as i64, first.c_last])?;
-    // Each arch's classifier parameter `index(net)`, stacked: `[K, …]`.
-    let stacked = |index: fn(&Network) -> usize| {
-        let ts: Vec<&Tensor> = nets
-            .iter()
-            .zip(weights)
-            .map(|(net, w)| &w.tensors[index(net)])
-            .collect();
-        Tensor::f_stack(&ts, 0)
-    };
-    let fc_w = stacked(|net| net.fc_w)?;
-    let fc_b = stacked(|net| net.fc_b)?;
-    let logits =
-        Tensor::f_einsum("nkc,koc->nko", &[&pooled, &fc_w], None::<&[i64]>)?.f_add(&fc_b)?;
+    let out_item = first.item_of_value[first.net.graph.output]
+        .ok_or_else(|| not_groupable("logits inside a searched choice"))?;
+    let logits = &vals[out_item];
     let mut out = GroupedPasses {
         relu_inputs: g.relu.take().unwrap_or_default(),
         ..GroupedPasses::default()

@@ -265,14 +265,7 @@ impl<'a> ArchContext<'a> {
     /// Indices of the conv and linear weights: the "layers" over which the references sum
     /// per-layer metrics (`get_layer_metric_array` keeps `nn.Conv2d` and `nn.Linear`).
     pub fn layer_weights(&self) -> Vec<usize> {
-        self.init
-            .names
-            .iter()
-            .zip(&self.init.tensors)
-            .enumerate()
-            .filter(|(_, (n, t))| n.ends_with(".weight") && t.dim() >= 2)
-            .map(|(i, _)| i)
-            .collect()
+        self.net.graph().layer_weights()
     }
 
     /// Mean cross-entropy of `logits` against the batch labels, in the logits' precision.

@@ -42,7 +42,7 @@ impl Proxy for EpeNas {
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let j = jacobian_rows(cx)?;
-        let n_classes = cx.net.dataset().num_classes();
+        let n_classes = cx.net.classes();
         let labels = Vec::<i64>::try_from(&cx.batch.y.f_to_device(Device::Cpu)?.f_contiguous()?)?;
         // Groups in order of first appearance (the reference's dict insertion order).
         let mut groups: Vec<(i64, Vec<i64>)> = Vec::new();

@@ -2,7 +2,7 @@
 //! the engine's labelled pass (or on the initial weights alone when it reads nothing else).
 
 use super::{ArchContext, Pass, Proxy, ProxyError};
-use crate::formula::{cell_of, Formula, Node, Op, Signature, Terminal, Ty, EXP_MAX};
+use crate::formula::{Formula, Node, Op, Signature, Terminal, Ty, EXP_MAX};
 use tch::{Kind, Tensor};
 
 /// A parsed formula; its name is its text.
@@ -71,7 +71,7 @@ pub fn layer_tensors(cx: &ArchContext, with_data: bool) -> Result<Vec<LayerTenso
                         empty()?,
                         empty()?,
                     ],
-                    cell: cell_of(&cx.init.names[i]),
+                    cell: cx.net.graph().params[i].block,
                 })
             })
             .collect();
@@ -102,7 +102,7 @@ pub fn layer_tensors(cx: &ArchContext, with_data: bool) -> Result<Vec<LayerTenso
             };
             Ok(LayerTensors {
                 terminals: [w, g, z, gz],
-                cell: cell_of(&cx.init.names[i]),
+                cell: cx.net.graph().params[i].block,
             })
         })
         .collect()

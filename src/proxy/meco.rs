@@ -35,7 +35,6 @@
 use super::{ArchContext, Pass, Proxy, ProxyError};
 use crate::net::{BnMode, ForwardOptions, TapKind, Taps};
 use crate::rng::{derive_seed, SplitMix64};
-use crate::space::Space;
 use tch::{Kind, Tensor};
 
 pub struct Meco;
@@ -57,17 +56,11 @@ pub fn meco_features(cx: &ArchContext) -> Result<Vec<Tensor>, ProxyError> {
         ForwardOptions { bn: BnMode::Train },
         Some(&mut taps),
     )?;
-    let tss = cx.net.arch().space() == Space::Tss;
     let mut out = Vec::with_capacity(taps.taps.len() + 4);
     for t in taps.of(TapKind::ModuleOutput) {
         let f = t.tensor.f_select(0, 0)?;
         let c = f.size()[0];
         let f = f.f_reshape([c, -1])?;
-        // foresight NAS201Model: `stem` wraps `stem.net`; cells sit in 3 Sequential stacks of 5.
-        let dup = tss && matches!(t.module.as_str(), "stem" | "cell4" | "cell10" | "cell16");
-        if dup {
-            out.push(f.shallow_clone());
-        }
         out.push(f);
     }
     Ok(out)

@@ -18,6 +18,7 @@
 //!   `nan_to_num` would turn it into 1.8e308).
 
 use super::{ArchContext, Pass, Proxy, ProxyError};
+use crate::graph::ParamRole;
 use crate::net::{BnMode, ForwardOptions};
 use tch::{Kind, Tensor};
 
@@ -36,11 +37,13 @@ impl Proxy for Ntk {
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
         let n = cx.batch.len().min(NTK_BATCH);
         let w = cx.init.fresh(Kind::Float, cx.device, true)?;
-        let params: Vec<&Tensor> = w
-            .names
+        let params: Vec<&Tensor> = cx
+            .net
+            .graph()
+            .params
             .iter()
             .zip(&w.tensors)
-            .filter(|(name, _)| name.contains("weight"))
+            .filter(|(p, _)| p.role.is_layer_weight() || p.role == ParamRole::BnWeight)
             .map(|(_, t)| t)
             .collect();
         let x = cx.batch.x.f_narrow(0, 0, n)?;

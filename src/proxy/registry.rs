@@ -83,11 +83,16 @@ pub const DEFAULT_PROXIES: [&str; 9] = [
 /// CPU time (benches/README.md, "SSS default vector").
 pub const SSS_DEFAULT_PROXIES: [&str; 3] = ["params", "flops", "synflow"];
 
+/// The proxies of the NAS-Bench-Macro default vector (with the 3 layer-choice counts), chosen
+/// by τ per CPU-second over a random sample (benches/README.md, "Macro default vector").
+pub const MACRO_DEFAULT_PROXIES: [&str; 5] = ["params", "flops", "nwot", "grad_norm", "synflow"];
+
 /// The default proxies of `space`, by name, without its topology features.
 pub fn default_proxy_names(space: crate::space::Space) -> &'static [&'static str] {
     match space {
         crate::space::Space::Tss => &DEFAULT_PROXIES,
         crate::space::Space::Sss => &SSS_DEFAULT_PROXIES,
+        crate::space::Space::Macro => &MACRO_DEFAULT_PROXIES,
     }
 }
 
@@ -324,10 +329,13 @@ impl Engine {
         if !groupable {
             return one_by_one();
         }
-        let nets: Vec<Network> = archs
+        let Ok(nets) = archs
             .iter()
-            .map(|a| Network::new(a, self.dataset))
-            .collect();
+            .map(|a| Network::new(a.graph(self.dataset)))
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            return one_by_one();
+        };
         let seeds: Vec<u64> = archs
             .iter()
             .map(|a| derive_seed(self.config.seed, a.index() as u64))
@@ -414,7 +422,7 @@ impl Engine {
         plan: PassPlan,
         f: impl FnOnce(&ArchContext) -> Result<T, ProxyError>,
     ) -> Result<T, ProxyError> {
-        let net = Network::new(arch, self.dataset);
+        let net = Network::new(arch.graph(self.dataset))?;
         let arch_seed = derive_seed(self.config.seed, arch.index() as u64);
         let init = net.init_weights(arch_seed, Kind::Float, self.device)?;
         let cx = ArchContext::new(

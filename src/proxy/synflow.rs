@@ -47,7 +47,7 @@ impl Proxy for Synflow {
             names: cx.init.names.clone(),
             tensors,
         };
-        let s = cx.net.dataset().input_size();
+        let [_, s, _] = cx.net.input_shape();
         let x = Tensor::f_ones([1, 3, s, s], (Kind::Double, cx.device))?;
         let out = cx
             .net

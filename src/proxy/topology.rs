@@ -15,9 +15,8 @@ impl Proxy for Topo {
         space == self.space
     }
     fn compute(&self, cx: &ArchContext) -> Result<f64, ProxyError> {
-        let arch = cx.net.arch();
-        self.value(arch).ok_or_else(|| {
-            ProxyError::Undefined(format!("not applicable to {}", arch.space().name()))
+        cx.net.graph().count(self.name).ok_or_else(|| {
+            ProxyError::Undefined(format!("not applicable outside {}", self.space.name()))
         })
     }
 }

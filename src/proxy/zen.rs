@@ -21,6 +21,7 @@
 //! * the sum over C,H,W then the mean over the batch (not a mean over all elements); natural log.
 
 use super::{read_scalars, ArchContext, Pass, Proxy, ProxyError};
+use crate::graph::ParamRole;
 use crate::net::{BnMode, ForwardOptions, TapKind, Taps, Weights};
 use crate::rng::{derive_seed, SplitMix64};
 use tch::{Device, Kind, Tensor};
@@ -53,11 +54,12 @@ pub fn zen_draws(cx: &ArchContext) -> Result<ZenDraws, ProxyError> {
     let mut rng = SplitMix64::new(derive_seed(cx.arch_seed, ZEN_STREAM));
     let layers = cx.layer_weights();
     let mut tensors = Vec::with_capacity(cx.init.tensors.len());
-    for (i, (name, t)) in cx.init.names.iter().zip(&cx.init.tensors).enumerate() {
+    let params = &cx.net.graph().params;
+    for (i, t) in cx.init.tensors.iter().enumerate() {
         let shape = t.size();
         let v = if layers.contains(&i) {
             gaussian(&mut rng, &shape)?
-        } else if name.ends_with(".weight") {
+        } else if params[i].role == ParamRole::BnWeight {
             Tensor::f_ones(shape.as_slice(), (Kind::Float, Device::Cpu))?
         } else {
             Tensor::f_zeros(shape.as_slice(), (Kind::Float, Device::Cpu))?

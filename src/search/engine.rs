@@ -251,7 +251,7 @@ impl Scorer for EngineScorer<'_> {
     }
 
     fn params_flops(&mut self, arch: &Arch) -> Option<(f64, f64)> {
-        let net = Network::new(arch, self.engines[0].dataset);
+        let net = Network::new(arch.graph(self.engines[0].dataset)).ok()?;
         Some((net.params_m(), net.flops_m()))
     }
 

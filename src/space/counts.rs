@@ -3,7 +3,7 @@
 //! channel statistics). [`topology`] lists every space's counts in column order; a count of the
 //! other space has no value (`None`; the engine reports it as "not applicable to sss").
 
-use super::{Arch, SearchSpace, Space, SssArch, TssArch};
+use super::{Arch, MacroArch, SearchSpace, Space, SssArch, TssArch};
 use std::sync::OnceLock;
 
 /// One count: its column name, the space that defines it and its position there. The proxy
@@ -52,7 +52,7 @@ mod tests {
     fn each_count_has_a_value_in_its_own_space_only() {
         let tss = Space::Tss.arch(4321).unwrap();
         let sss = Space::Sss.arch(4321).unwrap();
-        assert_eq!(topology().len(), 22);
+        assert_eq!(topology().len(), 25);
         for t in topology() {
             assert_eq!(t.value(&tss).is_some(), t.space == Space::Tss, "{}", t.name);
             assert_eq!(t.value(&sss).is_some(), t.space == Space::Sss, "{}", t.name);

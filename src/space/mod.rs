@@ -1,16 +1,22 @@
-//! The two NATS-Bench search spaces: arch types, parsing, formatting, official index order,
-//! canonical (isomorphism) form, enumeration and seeded sampling.
+//! The search spaces: arch types, parsing, formatting, index order, canonical (isomorphism)
+//! form, enumeration, seeded sampling, and the network graph of each arch.
 //!
-//! * [`TssArch`] — the topology space (NAS-Bench-201): a 4-node cell whose 6 edges each carry one
-//!   of 5 ops, 15,625 archs.
-//! * [`SssArch`] — the size space: 5 channel counts in {8, 16, …, 64}, 32,768 archs.
+//! * [`TssArch`] — the NATS-Bench topology space (NAS-Bench-201): a 4-node cell whose 6 edges each
+//!   carry one of 5 ops, 15,625 archs.
+//! * [`SssArch`] — the NATS-Bench size space: 5 channel counts in {8, 16, …, 64}, 32,768 archs.
+//! * [`MacroArch`] — NAS-Bench-Macro: 8 layers, each an identity or one of two inverted
+//!   residuals, 6,561 archs.
 //!
-//! Both parse from and format to the official NATS-Bench strings; [`Arch`] holds either.
+//! Each parses from and formats to its benchmark's strings; [`Arch`] holds any of them. A new
+//! space is a folder here implementing [`SearchSpace`], plus one variant in [`Space`] and
+//! [`Arch`] and one line in each of the two dispatch macros below.
 
 pub use dataset::NatsDataset;
+pub use nbmacro::{MacroArch, MacroOp, MACRO_SIZE};
 pub use sss::{SssArch, SSS_CHANNELS, SSS_LAYERS, SSS_SIZE};
 pub use tss::{Op, TssArch, TSS_EDGES, TSS_SIZE};
 
+use crate::graph::Graph;
 use crate::rng::SplitMix64;
 use std::fmt;
 use std::hash::Hash;
@@ -32,6 +38,8 @@ pub trait SearchSpace:
     const NAMES: &'static [&'static str];
     /// The NATS-Bench `hp` of the final training runs.
     const FINAL_HP: &'static str;
+    /// The datasets the space's networks are defined (and labelled) on.
+    const DATASETS: &'static [NatsDataset] = &NatsDataset::ALL;
     /// Whether archs with different strings can compute the same function (isomorphism
     /// classes worth sharing a computation).
     const HAS_ISOMORPHS: bool;
@@ -56,20 +64,10 @@ pub trait SearchSpace:
     fn count_names() -> &'static [&'static str];
     /// The counts, in [`SearchSpace::count_names`] order.
     fn counts(&self) -> Vec<f64>;
-    /// The network that realises the arch.
-    fn skeleton(&self) -> Skeleton;
+    /// The network that realises the arch on `dataset`, as a network graph.
+    fn graph(&self, dataset: NatsDataset) -> Graph;
     /// This arch as an [`Arch`].
     fn into_arch(self) -> Arch;
-}
-
-/// A NATS-Bench network in the terms `net` builds it from: one cell (TSS ops on the 6 edges)
-/// repeated over `layers`, each `(channels, reduction?)`: a reduction layer is a residual block
-/// that halves the resolution (Dong & Yang, NAS-Bench-201, ICLR 2020; Dong et al., NATS-Bench,
-/// TPAMI 2021; `xautodl` `TinyNetwork`, `DynamicShapeTinyNet`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skeleton {
-    pub cell: TssArch,
-    pub layers: Vec<(i64, bool)>,
 }
 
 /// `$body` with `$S` the implementor of the space `$space`.
@@ -84,6 +82,10 @@ macro_rules! on_space {
                 type $S = SssArch;
                 $body
             }
+            Space::Macro => {
+                type $S = MacroArch;
+                $body
+            }
         }
     };
 }
@@ -94,6 +96,7 @@ macro_rules! on_arch {
         match $arch {
             Arch::Tss($a) => $body,
             Arch::Sss($a) => $body,
+            Arch::Macro($a) => $body,
         }
     };
 }
@@ -102,6 +105,8 @@ macro_rules! on_arch {
 pub mod counts;
 mod dataset;
 pub mod features;
+mod nats_net;
+pub mod nbmacro;
 pub mod sss;
 pub mod tss;
 
@@ -117,6 +122,14 @@ pub enum SpaceError {
     Tss { shown: String, why: String },
     #[error("malformed SSS arch string {shown}: {why}")]
     Sss { shown: String, why: String },
+    #[error("malformed NAS-Bench-Macro arch {shown}: {why}")]
+    Macro { shown: String, why: String },
+    #[error("{space} networks are defined on {expected}, not {dataset}")]
+    DatasetNotInSpace {
+        space: Space,
+        dataset: NatsDataset,
+        expected: String,
+    },
     #[error("{space} index {index} out of range (0..{size})")]
     IndexOutOfRange {
         space: Space,
@@ -129,7 +142,7 @@ pub enum SpaceError {
         arch: String,
         official: usize,
     },
-    #[error("unknown search space {0:?} (expected tss or sss)")]
+    #[error("unknown search space {0:?} (expected tss, sss or macro)")]
     UnknownSpace(String),
     #[error("unknown dataset {0:?} (expected cifar10, cifar100 or imagenet16-120)")]
     UnknownDataset(String),
@@ -160,11 +173,13 @@ pub enum Space {
     Tss,
     /// Size search space (channel configurations), 32,768 archs.
     Sss,
+    /// NAS-Bench-Macro, 6,561 archs.
+    Macro,
 }
 
 impl Space {
     /// Every space, in a fixed order.
-    pub const ALL: [Space; 2] = [Space::Tss, Space::Sss];
+    pub const ALL: [Space; 3] = [Space::Tss, Space::Sss, Space::Macro];
 
     /// Number of archs in the space.
     pub fn size(self) -> usize {
@@ -179,6 +194,28 @@ impl Space {
     /// The NATS-Bench `hp` of the final training runs: "200" (TSS, 200 epochs), "90" (SSS).
     pub fn final_hp(self) -> &'static str {
         on_space!(self, S => S::FINAL_HP)
+    }
+
+    /// The datasets the space's networks are defined and labelled on.
+    pub fn datasets(self) -> &'static [NatsDataset] {
+        on_space!(self, S => S::DATASETS)
+    }
+
+    /// `dataset` when the space has it, else the error that names the space's datasets.
+    pub fn check_dataset(self, dataset: NatsDataset) -> Result<NatsDataset, SpaceError> {
+        if self.datasets().contains(&dataset) {
+            return Ok(dataset);
+        }
+        Err(SpaceError::DatasetNotInSpace {
+            space: self,
+            dataset,
+            expected: self
+                .datasets()
+                .iter()
+                .map(|d| d.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
     }
 
     /// Whether archs with different strings can compute the same function, so that a
@@ -259,8 +296,12 @@ impl Space {
         }
     }
 
-    /// An official index or an arch string of this space.
+    /// An official index or an arch string of this space (a string in the space's notation is
+    /// an arch string: NAS-Bench-Macro's keys are digits too).
     pub fn parse_arch_or_index(self, s: &str) -> Result<Arch, SpaceError> {
+        if on_space!(self, S => S::notation_of(s.trim())) {
+            return self.parse(s);
+        }
         match s.trim().parse::<usize>() {
             Ok(i) => self.arch(i),
             Err(_) => self.parse(s),
@@ -298,6 +339,7 @@ impl FromStr for Space {
 pub enum Arch {
     Tss(TssArch),
     Sss(SssArch),
+    Macro(MacroArch),
 }
 
 impl Arch {
@@ -340,9 +382,22 @@ impl Arch {
         on_arch!(self, a => a.counts())
     }
 
-    /// The network that realises the arch.
-    pub fn skeleton(&self) -> Skeleton {
-        on_arch!(self, a => a.skeleton())
+    /// The network that realises the arch on `dataset`, as a network graph (its structural
+    /// counts attached, [`Graph::counts`]).
+    pub fn graph(&self, dataset: NatsDataset) -> Graph {
+        on_arch!(self, a => a.graph(dataset))
+    }
+
+    /// The arch's structural counts by name.
+    pub fn named_counts(&self) -> Vec<(String, f64)> {
+        fn named<S: SearchSpace>(a: &S) -> Vec<(String, f64)> {
+            S::count_names()
+                .iter()
+                .map(|n| n.to_string())
+                .zip(a.counts())
+                .collect()
+        }
+        on_arch!(self, a => named(a))
     }
 
     /// The trained test accuracy (%) that needs no model: a network whose output ignores its
@@ -431,6 +486,14 @@ mod tests {
                             .count(),
                         1
                     ),
+                    (Arch::Macro(x), Arch::Macro(y)) => assert_eq!(
+                        x.layers
+                            .iter()
+                            .zip(y.layers)
+                            .filter(|(p, q)| **p != *q)
+                            .count(),
+                        1
+                    ),
                     _ => panic!("{a} -> {m}"),
                 }
             }
@@ -448,20 +511,31 @@ mod tests {
         for space in Space::ALL {
             assert_eq!(space.name().parse::<Space>().unwrap(), space);
         }
-        let reductions = |a: Arch| a.skeleton().layers.iter().filter(|l| l.1).count();
+        // Blocks of the graph and their widths (the output channels of each block's last conv).
+        let blocks = |a: Arch| {
+            let g = a.graph(NatsDataset::Cifar10);
+            let mut out: Vec<(u32, i64)> = Vec::new();
+            for p in g
+                .params
+                .iter()
+                .filter(|p| p.role == crate::graph::ParamRole::ConvWeight)
+            {
+                if let Some(b) = p.block {
+                    match out.last_mut() {
+                        Some(l) if l.0 == b => l.1 = p.shape[0],
+                        _ => out.push((b, p.shape[0])),
+                    }
+                }
+            }
+            out
+        };
         let tss = Space::Tss.arch(7).unwrap();
-        assert_eq!((tss.skeleton().layers.len(), reductions(tss)), (17, 2));
+        assert_eq!(blocks(tss).len(), 17);
         let sss = Space::Sss.parse("8:16:24:32:40").unwrap();
         assert_eq!(
-            sss.skeleton()
-                .layers
-                .iter()
-                .map(|l| l.0)
-                .collect::<Vec<_>>(),
+            blocks(sss).iter().map(|b| b.1).collect::<Vec<_>>(),
             [8, 16, 24, 32, 40]
         );
-        assert_eq!(reductions(sss), 2);
-        assert_eq!(sss.skeleton().cell.to_string(), sss::SSS_CELL);
         assert!(Space::Tss.has_isomorphs() && !Space::Sss.has_isomorphs());
     }
 

@@ -25,6 +25,8 @@ fn disp(p: &Path) -> String {
 enum Ext {
     Parquet,
     Csv,
+    /// NAS-Bench-Macro's benchmark file.
+    Json,
 }
 
 fn ext(path: &Path) -> Result<Ext> {
@@ -36,6 +38,7 @@ fn ext(path: &Path) -> Result<Ext> {
     {
         Some("parquet") | Some("pq") => Ok(Ext::Parquet),
         Some("csv") => Ok(Ext::Csv),
+        Some("json") => Ok(Ext::Json),
         _ => Err(TableError::UnknownExtension { path: disp(path) }),
     }
 }
@@ -84,7 +87,86 @@ fn read_frame(path: &Path) -> Result<(DataFrame, Option<Manifest>)> {
     match ext(path)? {
         Ext::Parquet => read_parquet(path),
         Ext::Csv => Ok((read_csv(path)?, None)),
+        Ext::Json => Ok((read_macro_json(path)?, None)),
     }
+}
+
+/// One arch of NAS-Bench-Macro's benchmark file.
+#[derive(serde::Deserialize)]
+struct MacroRecord {
+    test_acc: Vec<f64>,
+    mean_acc: f64,
+    std: f64,
+    params: f64,
+    flops: f64,
+}
+
+/// The own label columns of a NAS-Bench-Macro label table beside `test_acc` (the mean of the
+/// three seeds): each seed's CIFAR-10 test accuracy and their standard deviation.
+pub const MACRO_LABEL_COLUMNS: [&str; 4] = [
+    "test_acc_seed0",
+    "test_acc_seed1",
+    "test_acc_seed2",
+    "test_acc_std",
+];
+
+/// NAS-Bench-Macro's benchmark file (`nas-bench-macro_cifar10.json`, PROVENANCE §12: arch key →
+/// three CIFAR-10 test accuracies, their mean and std, params, FLOPs) as a label table: space
+/// `macro`, dataset `cifar10`, `test_acc` the 3-seed mean, each seed and the std as own label
+/// columns ([`MACRO_LABEL_COLUMNS`]), `params_m`/`flops_m` in millions. Every key must be an
+/// arch of the space.
+fn read_macro_json(path: &Path) -> Result<DataFrame> {
+    let p = disp(path);
+    let text = std::fs::read_to_string(path).map_err(|source| TableError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    let records: std::collections::BTreeMap<String, MacroRecord> = serde_json::from_str(&text)
+        .map_err(|e| {
+            invalid(
+                &p,
+                format!("not NAS-Bench-Macro's benchmark file (arch key → {{test_acc: [3 seeds], mean_acc, std, params, flops}}): {e}"),
+            )
+        })?;
+    let mut rows = Vec::with_capacity(records.len());
+    let mut own: Vec<Vec<f64>> = vec![Vec::with_capacity(records.len()); 4];
+    for (key, r) in &records {
+        let arch = Space::Macro
+            .parse(key)
+            .map_err(|e| invalid(&p, format!("key {key:?}: {e}")))?;
+        let [s0, s1, s2] = r.test_acc[..] else {
+            return Err(invalid(
+                &p,
+                format!(
+                    "{key}: {} test accuracies, expected 3 seeds",
+                    r.test_acc.len()
+                ),
+            ));
+        };
+        for (col, v) in own.iter_mut().zip([s0, s1, s2, r.std]) {
+            col.push(v);
+        }
+        rows.push(LabelRow {
+            space: Space::Macro,
+            dataset: NatsDataset::Cifar10,
+            arch_index: arch.index() as i64,
+            arch: arch.to_string(),
+            hp: Space::Macro.final_hp().into(),
+            test_acc: Some(r.mean_acc),
+            valid_acc: None,
+            valtest_acc: None,
+            train_acc: None,
+            params_m: Some(r.params / 1e6),
+            flops_m: Some(r.flops / 1e6),
+            latency_s: None,
+        });
+    }
+    let mut df = LabelTable::from_rows(&rows)?.df;
+    for (name, values) in MACRO_LABEL_COLUMNS.iter().zip(own) {
+        df.with_column(Column::new((*name).into(), values))
+            .map_err(pe(&p))?;
+    }
+    Ok(df)
 }
 
 use super::has_column as has;

@@ -7,7 +7,9 @@
 
 pub mod features;
 
-use super::{shown, Arch, SearchSpace, Skeleton, Space, SpaceError, TssArch, MAX_ARCH_BYTES};
+use super::nats_net::{self, Skeleton};
+use super::{shown, Arch, NatsDataset, SearchSpace, Space, SpaceError, TssArch, MAX_ARCH_BYTES};
+use crate::graph::Graph;
 use crate::rng::SplitMix64;
 use std::fmt;
 use std::str::FromStr;
@@ -93,7 +95,7 @@ impl SearchSpace for SssArch {
         SssArch { channels }
     }
     fn notation_of(s: &str) -> bool {
-        s.starts_with(|c: char| c.is_ascii_digit())
+        s.starts_with(|c: char| c.is_ascii_digit()) && s.contains(':')
     }
     fn feature_names() -> &'static [String] {
         features::feature_names()
@@ -109,10 +111,10 @@ impl SearchSpace for SssArch {
     }
     /// The [`SSS_CELL`] in five layers of the arch's channel counts, the second and fourth
     /// reducing.
-    fn skeleton(&self) -> Skeleton {
+    fn graph(&self, dataset: NatsDataset) -> Graph {
         let c = self.channels;
-        Skeleton {
-            cell: SSS_CELL.parse::<TssArch>().expect("constant cell"),
+        let skeleton = Skeleton {
+            cell: SSS_CELL.parse::<TssArch>().expect("constant cell").ops,
             layers: vec![
                 (c[0], false),
                 (c[1], true),
@@ -120,7 +122,9 @@ impl SearchSpace for SssArch {
                 (c[3], true),
                 (c[4], false),
             ],
-        }
+            foresight_marks: false,
+        };
+        nats_net::graph(&skeleton, dataset, self.into_arch().named_counts())
     }
     fn into_arch(self) -> Arch {
         Arch::Sss(self)

@@ -8,7 +8,9 @@
 pub mod counts;
 pub mod features;
 
-use super::{shown, Arch, SearchSpace, Skeleton, Space, SpaceError, MAX_ARCH_BYTES};
+use super::nats_net::{self, Skeleton};
+use super::{shown, Arch, NatsDataset, SearchSpace, Space, SpaceError, MAX_ARCH_BYTES};
+use crate::graph::Graph;
 use crate::rng::SplitMix64;
 use std::fmt;
 use std::str::FromStr;
@@ -256,16 +258,18 @@ impl SearchSpace for TssArch {
         counts::counts(self)
     }
     /// Three stages of [`TSS_N`] cells (16, 32, 64 channels) joined by two reduction blocks.
-    fn skeleton(&self) -> Skeleton {
+    fn graph(&self, dataset: NatsDataset) -> Graph {
         let mut layers = vec![(TSS_C, false); TSS_N];
         layers.push((2 * TSS_C, true));
         layers.extend(vec![(2 * TSS_C, false); TSS_N]);
         layers.push((4 * TSS_C, true));
         layers.extend(vec![(4 * TSS_C, false); TSS_N]);
-        Skeleton {
-            cell: *self,
+        let skeleton = Skeleton {
+            cell: self.ops,
             layers,
-        }
+            foresight_marks: true,
+        };
+        nats_net::graph(&skeleton, dataset, self.into_arch().named_counts())
     }
     fn into_arch(self) -> Arch {
         Arch::Tss(self)

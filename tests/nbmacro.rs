@@ -1,0 +1,234 @@
+//! NAS-Bench-Macro: the network of PROVENANCE §12 against the benchmark file (data tier), layer
+//! shapes checked by hand, and the refusals that keep its labels and models in their space.
+mod common;
+
+use greenfactory::graph::{NodeOp, Shape};
+use greenfactory::space::{Arch, NatsDataset, Space, MACRO_SIZE};
+
+fn macro_arch(s: &str) -> Arch {
+    Space::Macro.parse(s).unwrap()
+}
+
+/// The benchmark's records: key → (params, flops).
+fn benchmark() -> Vec<(String, u64, u64)> {
+    let path = common::data_dir().join("nas_bench_macro/nas-bench-macro_cifar10.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, r)| {
+            (
+                k.clone(),
+                r["params"].as_u64().unwrap(),
+                r["flops"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn params_equal_the_benchmark_and_flops_differ_by_the_classifier_bias_for_all_6561_archs() {
+    let records = benchmark();
+    assert_eq!(records.len(), MACRO_SIZE);
+    let mut keys = std::collections::HashSet::new();
+    for (key, params, flops) in &records {
+        let arch = macro_arch(key);
+        assert_eq!(arch.to_string(), *key);
+        keys.insert(arch.index());
+        let g = arch.graph(NatsDataset::Cifar10);
+        assert_eq!(g.param_count(), *params, "{key}");
+        // The benchmark counts the classifier's 1280·10 multiply-accumulates but not its 10 bias
+        // additions, which xautodl's rule (NATS-Bench's, ours) adds: +10 for every arch.
+        assert_eq!(g.flop_count().unwrap(), flops + 10, "{key}");
+    }
+    assert_eq!(keys.len(), MACRO_SIZE);
+}
+
+/// (output shape, kernel, groups) of every conv of searched layer `layer`.
+fn convs(arch: &str, layer: u32) -> Vec<(Shape, i64, i64)> {
+    let g = macro_arch(arch).graph(NatsDataset::Cifar10);
+    let shapes = g.shapes().unwrap();
+    g.nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| match &n.op {
+            NodeOp::Conv(c) if g.params[c.weight].block == Some(layer) => {
+                Some((shapes[i + 1], c.kernel, c.groups))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn layer_shapes_of_three_archs_by_hand() {
+    // 12012201: layer 1 mb_k3e3 32→64 stride 2 at 32×32: expand to 96 at 32×32, depthwise 3×3
+    // stride 2 to 16×16, project to 64.
+    assert_eq!(
+        convs("12012201", 0),
+        [
+            ([96, 32, 32], 1, 1),
+            ([96, 16, 16], 3, 96),
+            ([64, 16, 16], 1, 1)
+        ]
+    );
+    // layer 2 mb_k5e6 64→64 at 16×16 (with the residual add).
+    assert_eq!(
+        convs("12012201", 1),
+        [
+            ([384, 16, 16], 1, 1),
+            ([384, 16, 16], 5, 384),
+            ([64, 16, 16], 1, 1)
+        ]
+    );
+    // layer 3 identity 64→128 stride 2: a 1×1 projection to 8×8.
+    assert_eq!(convs("12012201", 2), [([128, 8, 8], 1, 1)]);
+    // 00000000: layer 7 identity 256→256 stride 1 has no conv; layer 6 projects to 4×4.
+    assert_eq!(convs("00000000", 6), []);
+    assert_eq!(convs("00000000", 5), [([256, 4, 4], 1, 1)]);
+    // 22222222: layer 8 mb_k5e6 256→256 at 4×4: 1536 hidden channels.
+    assert_eq!(
+        convs("22222222", 7),
+        [
+            ([1536, 4, 4], 1, 1),
+            ([1536, 4, 4], 5, 1536),
+            ([256, 4, 4], 1, 1)
+        ]
+    );
+    let g = macro_arch("22222222").graph(NatsDataset::Cifar10);
+    assert_eq!(g.shapes().unwrap()[g.output], [10, 1, 1]);
+    let adds = g.nodes.iter().filter(|n| n.op == NodeOp::Add).count();
+    assert_eq!(adds, 5, "residuals on the five stride-1 layers");
+}
+
+#[test]
+fn macro_is_cifar10_only_and_its_strings_parse_strictly() {
+    assert!(Space::Macro.check_dataset(NatsDataset::Cifar10).is_ok());
+    let e = Space::Macro
+        .check_dataset(NatsDataset::Cifar100)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "macro networks are defined on cifar10, not cifar100");
+    assert_eq!(Space::of_notation("12012201"), Some(Space::Macro));
+    assert_eq!(Space::of_notation("8:16:24:32:40"), Some(Space::Sss));
+    let e = Space::Macro.parse("1201220").unwrap_err().to_string();
+    assert!(e.contains("expected 8 digits"), "{e}");
+    assert_eq!(Space::Macro.arch(5043).unwrap().to_string(), "20220210");
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_greenfactory")
+}
+
+/// Runs the binary; (success, stdout, stderr).
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(bin())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn labels_path() -> String {
+    common::data_dir()
+        .join("nas_bench_macro/nas-bench-macro_cifar10.json")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn the_benchmark_file_reads_as_labels_with_each_seed_as_a_target() {
+    use greenfactory::provenance::{Accuracy, LabelKind};
+    let labels = greenfactory::table::read_labels(labels_path().as_ref()).unwrap();
+    assert_eq!(labels.height(), MACRO_SIZE);
+    let kind = labels
+        .default_kind(Space::Macro, NatsDataset::Cifar10)
+        .unwrap();
+    assert_eq!(kind, LabelKind::default_for(Space::Macro));
+    let mean = labels
+        .accuracies(Space::Macro, NatsDataset::Cifar10, &kind)
+        .unwrap();
+    // 00000000 (index 0): 45.32, 45.33, 45.44 → 45.363; 12012201: 91.457.
+    assert!((mean[&0] - 45.36333).abs() < 1e-4);
+    let i = macro_arch("12012201").index();
+    assert!((mean[&i] - 91.45666).abs() < 1e-4);
+    let seed1 = LabelKind::new(Accuracy::Own("test_acc_seed1".into()), None);
+    let s1 = labels
+        .accuracies(Space::Macro, NatsDataset::Cifar10, &seed1)
+        .unwrap();
+    assert!((s1[&i] - 91.32).abs() < 1e-4);
+    // Macro labels are not TSS labels.
+    let e = labels
+        .accuracies(Space::Tss, NatsDataset::Cifar10, &kind)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("MACRO labels and no TSS labels"), "{e}");
+}
+
+#[test]
+fn macro_archs_and_labels_stay_in_their_space_on_the_command_line() {
+    // A Macro arch given to a TSS command, and Macro labels given for TSS features.
+    let (ok, _, err) = run(&[
+        "proxies", "--space", "tss", "--arch", "12012201", "--only", "params",
+    ]);
+    assert!(
+        !ok && err.lines().count() == 1 && err.contains("TSS"),
+        "{err}"
+    );
+    let tss = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/tss_cifar10_all.parquet"
+    );
+    let labels = labels_path();
+    let (ok, _, err) = run(&[
+        "correlate",
+        "--features",
+        tss,
+        "--labels",
+        &labels,
+        "--dataset",
+        "cifar10",
+    ]);
+    assert!(
+        !ok && err.contains("MACRO labels and no TSS labels"),
+        "{err}"
+    );
+    // Macro is CIFAR-10 only.
+    let (ok, _, err) = run(&[
+        "proxies",
+        "--space",
+        "macro",
+        "--dataset",
+        "cifar100",
+        "--arch",
+        "12012201",
+        "--only",
+        "params",
+    ]);
+    assert!(
+        !ok && err.contains("macro networks are defined on cifar10, not cifar100"),
+        "{err}"
+    );
+    // The static proxies of one arch equal the benchmark's numbers.
+    let (ok, out, err) = run(&[
+        "proxies",
+        "--space",
+        "macro",
+        "--arch",
+        "12012201",
+        "--only",
+        "params,flops",
+        "--format",
+        "csv",
+        "--device",
+        "cpu",
+    ]);
+    assert!(ok, "{err}");
+    let row = out.lines().nth(1).unwrap();
+    assert!(row.contains("12012201") && row.contains("1.46753"), "{out}");
+}
