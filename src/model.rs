@@ -231,7 +231,6 @@ pub struct Model {
 }
 
 impl Model {
-    /// Pairs metadata and forest; their feature counts must agree.
     /// Fits a forest on `data` and wraps it with its metadata; `cv_metrics` are the
     /// cross-validation metrics the caller measured on the same rows, if any.
     pub fn fit(
@@ -284,6 +283,7 @@ impl Model {
         Model::new(meta, forest)
     }
 
+    /// Pairs metadata and forest; their feature counts must agree.
     pub fn new(meta: ModelMeta, forest: Forest) -> Result<Model, ForestError> {
         if meta.feature_names.len() != forest.n_features() {
             return Err(ForestError::Shape(format!(

@@ -242,7 +242,7 @@ pub enum ConfigCheck {
 }
 
 /// Whether a proxy table's values were computed with the model's proxy configuration (batch,
-/// input, seed, engine version, isomorphism sharing): values of another configuration would be
+/// input, seed, engine version, isomorphism sharing, TF32, engine): values of another configuration would be
 /// scored silently wrong, so that is an error. (The proxies themselves are checked by name
 /// against the model's features when the rows are read, [`crate::table::features_for_predict`].)
 #[cfg(feature = "table")]

@@ -61,8 +61,8 @@ pub struct ProxyConfig {
     /// CUDA convolutions and matrix products ran in TF32 (10-bit mantissa) instead of float32:
     /// values then differ from the CPU's by up to 1e-1 relative (epe_nas), enough to move a
     /// prediction by 2 points (benches/README.md). Off unless asked for (`net::configure_tf32`);
-    /// absent in files written before the option existed (= false: they were CPU tables or
-    /// TF32 GPU tables of 2026-11-28, `datasets/README.md` says which).
+    /// absent in files written before the option existed (= false; `datasets/README.md` says
+    /// which tables were computed otherwise).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tf32: bool,
     /// How archs go through the shared passes: one network at a time, or K archs as one
@@ -305,7 +305,7 @@ impl Manifest {
         } else if self.proxies != other.proxies {
             Some("proxies")
         } else if self.config != other.config {
-            Some("proxy configuration (batch size, seed, data, engine version, isomorphic sharing)")
+            Some("proxy configuration (batch size, seed, data, engine version, isomorphic sharing, TF32, engine)")
         } else if self.archs != other.archs {
             Some("arch selection")
         } else if self.chunk_size != other.chunk_size {

@@ -177,7 +177,8 @@ fn macro_archs_and_labels_stay_in_their_space_on_the_command_line() {
         "proxies", "--space", "tss", "--arch", "12012201", "--only", "params",
     ]);
     assert!(
-        !ok && err.lines().count() == 1 && err.contains("TSS"),
+        !ok && err.lines().count() == 1
+            && err.contains("\"12012201\" is an arch of the macro space, not of tss"),
         "{err}"
     );
     let tss = concat!(

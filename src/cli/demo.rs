@@ -99,7 +99,11 @@ fn proxy_free_facts() -> anyhow::Result<()> {
         "{:<6} {:>6} {:<100} {:>10} {:>10}",
         "space", "index", "arch", "params M", "MFLOPs"
     );
-    for (space, idx) in [(Space::Tss, &DEMO_TSS[..4]), (Space::Sss, &DEMO_SSS[..3])] {
+    for (space, idx) in [
+        (Space::Tss, &DEMO_TSS[..4]),
+        (Space::Sss, &DEMO_SSS[..3]),
+        (Space::Macro, &DEMO_MACRO[..3]),
+    ] {
         for &i in idx {
             let arch = space.arch(i)?;
             let net = Network::new(arch.graph(NatsDataset::Cifar10))?;
@@ -119,11 +123,15 @@ fn proxy_free_facts() -> anyhow::Result<()> {
 pub fn run(a: DemoArgs) -> anyhow::Result<()> {
     let paths: Vec<PathBuf> = match a.model {
         Some(m) => vec![m],
-        None => ["models/tss_cifar10.gfm", "models/sss_cifar10.gfm"]
-            .iter()
-            .map(|p| repo_path(p))
-            .filter(|p| p.exists())
-            .collect(),
+        None => [
+            "models/tss_cifar10.gfm",
+            "models/sss_cifar10.gfm",
+            "models/macro_cifar10.gfm",
+        ]
+        .iter()
+        .map(|p| repo_path(p))
+        .filter(|p| p.exists())
+        .collect(),
     };
     if paths.is_empty() || !paths.iter().all(|p| p.exists()) {
         let missing = paths.iter().find(|p| !p.exists());

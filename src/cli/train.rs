@@ -26,7 +26,8 @@ pub struct DataArgs {
     #[arg(long)]
     pub space: Option<crate::space::Space>,
     /// Labels: a table from `import`, the NATS-Bench label CSVs in ../shared/data (TSS hp=200
-    /// test accuracy, SSS hp=90 validation accuracy), or your own CSV/Parquet with an arch
+    /// test accuracy, SSS hp=90 validation accuracy), NAS-Bench-Macro's benchmark JSON (3-seed
+    /// mean test accuracy; `--target test_acc_seed0..2` or `test_acc_std`), or your own CSV/Parquet with an arch
     /// column (`arch`, `arch_str`, `index` or `arch_index`) and numeric label columns, e.g.
     /// `arch,my_acc` with `--target my_acc`. Labels may cover any subset of the archs: archs
     /// without one are left out and counted.
@@ -48,7 +49,7 @@ pub struct DataArgs {
     #[arg(long)]
     pub only: Vec<String>,
     /// Add the exact architecture features of the space (op-on-edge one-hot and live-graph
-    /// features for TSS, channel one-hot for SSS), computed from each row's arch string: the
+    /// features for TSS, channel one-hot for SSS, choice-per-layer one-hot for Macro), computed from each row's arch string: the
     /// default (this flag only says so).
     #[arg(long, overrides_with = "no_arch_features")]
     pub arch_features: bool,
@@ -79,7 +80,7 @@ pub struct ForestArgs {
     pub max_depth: Option<usize>,
     /// Fewest training archs in a leaf. Default: the best measured per space (benches/README.md,
     /// "Forest"): 3 for TSS (within 0.002 τ of 1 at a quarter of the model size), 5 for SSS,
-    /// whose single-seed labels are noisy.
+    /// whose single-seed labels are noisy, 3 for Macro.
     #[arg(long)]
     pub min_samples_leaf: Option<usize>,
     /// Threads (default: all cores).

@@ -160,21 +160,33 @@ pub fn combine_shards(shards: &[PathBuf], out: &Path) -> Result<CombineSummary, 
     let take = IdxCa::from_vec("take".into(), order.iter().map(|&(_, r)| r).collect());
     let mut df = df.take(&take).map_err(ExtractError::polars(out))?;
     df.rechunk_mut();
-    let mut manifest = first.clone();
+    let manifests: Vec<Manifest> = parts.iter().map(|(m, _)| m.clone()).collect();
+    let mut manifest = Manifest::merge(&manifests)
+        .map_err(|e| ExtractError::Shards(e.to_string()))?
+        .expect("at least one shard");
+    // The whole selection in its own order, not the shards' lists one after the other.
     manifest.archs = first_shard.selection.clone();
-    manifest.shard = None;
-    for (m, _) in &parts[1..] {
-        manifest.device_kind = manifest.device_kind.then(&m.device_kind);
+    // The shards' run records, summed: the work is what they did together. A shard without one
+    // (written before run records existed) adds nothing; one that cannot be read is an error,
+    // before anything is written.
+    let mut records: Vec<RunRecord> = Vec::new();
+    for p in shards {
+        let path = run_record_path(p);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(ExtractError::Io { path, source }),
+        };
+        records.push(
+            serde_json::from_slice(&bytes).map_err(|e| ExtractError::File {
+                path: path.clone(),
+                why: format!("not a run record: {e}"),
+            })?,
+        );
     }
     // Through the table's own validation, as every table that is read back.
     let t = ProxyTable::from_df(df, Some(manifest.clone()), &out.display().to_string())?;
     table::write_proxies(&t, out)?;
-    // The shards' run records, summed: the work is what they did together.
-    let records: Vec<RunRecord> = shards
-        .iter()
-        .filter_map(|p| std::fs::read(run_record_path(p)).ok())
-        .filter_map(|b| serde_json::from_slice(&b).ok())
-        .collect();
     if let Some(r0) = records.first() {
         let mut cpus: Vec<String> = records.iter().map(|r| r.cpu_model.clone()).collect();
         cpus.sort();

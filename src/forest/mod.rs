@@ -5,7 +5,7 @@
 //! split semantics, trains trees in parallel with results independent of the thread count,
 //! gives per-tree predictions (the uncertainty) and rejects NaN instead of splitting on it.
 //!
-//! Why not a crate: measured on 12,500 × 20 rows, 100 trees, 2 cores (2026-11-28), smartcore
+//! Why not a crate: measured on 12,500 × 20 rows, 100 trees, 2 cores, smartcore
 //! 0.7.0 has no threads and no per-tree predictions (its trees are private), predicts 10× slower
 //! than scikit-learn (1.9 s vs 0.18 s), defaults to sklearn-incompatible settings (10 trees,
 //! √p features, depth off by one) and splits silently wrong on NaN; linfa 0.8.1 has no random

@@ -85,7 +85,7 @@ pub struct ArchContext<'a> {
     relu: RefCell<Option<Rc<ReluPass>>>,
     grasp: RefCell<Option<Rc<GraspGraph>>>,
     plan: PassPlan,
-    /// Seconds spent in each shared pass: (labelled, jacobian, forward).
+    /// Seconds spent in each pass ([`Pass::ALL`] order).
     pub(crate) pass_seconds: RefCell<PassTimes>,
 }
 

@@ -247,10 +247,9 @@ pub(crate) fn sum_f64<T>(
     Ok(read_scalars(&terms)?.into_iter().fold(0.0, |a, b| a + b))
 }
 
-/// Reads scalar tensors back as f64 with one device→host transfer. On a GPU each read waits
-/// for the worker's stream to drain, so a per-layer proxy read term by term (~100 layers)
-/// stalled its worker ~100 times. float32 → float64 is exact, so the values equal per-term
-/// reads.
+/// Reads scalar tensors back as f64 with one device→host transfer: on a GPU each read waits
+/// for the worker's stream to drain, and a per-layer proxy has ~100 terms. float32 → float64 is
+/// exact, so the values equal per-term reads.
 pub(crate) fn read_scalars(terms: &[tch::Tensor]) -> Result<Vec<f64>, ProxyError> {
     if terms.is_empty() {
         return Ok(Vec::new());

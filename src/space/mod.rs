@@ -142,6 +142,12 @@ pub enum SpaceError {
         arch: String,
         official: usize,
     },
+    #[error("{arch} is an arch of the {space} space, not of {expected}")]
+    OtherSpace {
+        arch: String,
+        space: Space,
+        expected: Space,
+    },
     #[error("unknown search space {0:?} (expected tss, sss or macro)")]
     UnknownSpace(String),
     #[error("unknown dataset {0:?} (expected cifar10, cifar100 or imagenet16-120)")]
@@ -302,9 +308,19 @@ impl Space {
         if on_space!(self, S => S::notation_of(s.trim())) {
             return self.parse(s);
         }
-        match s.trim().parse::<usize>() {
+        let arch = match s.trim().parse::<usize>() {
             Ok(i) => self.arch(i),
             Err(_) => self.parse(s),
+        };
+        match (arch, Space::of_notation(s.trim())) {
+            (Err(_), Some(other)) if other != self && other.parse(s).is_ok() => {
+                Err(SpaceError::OtherSpace {
+                    arch: shown(s.trim()),
+                    space: other,
+                    expected: self,
+                })
+            }
+            (arch, _) => arch,
         }
     }
 

@@ -129,7 +129,7 @@ fn read_macro_json(path: &Path) -> Result<DataFrame> {
             )
         })?;
     let mut rows = Vec::with_capacity(records.len());
-    let mut own: Vec<Vec<f64>> = vec![Vec::with_capacity(records.len()); 4];
+    let mut own: Vec<Vec<f64>> = (0..4).map(|_| Vec::with_capacity(records.len())).collect();
     for (key, r) in &records {
         let arch = Space::Macro
             .parse(key)
