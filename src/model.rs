@@ -43,11 +43,7 @@ pub fn recommended_params(space: Space) -> ForestParams {
         .splitter(Splitter::Random)
         .bootstrap(false)
         .max_features(MaxFeatures::Fraction(0.5))
-        .min_samples_leaf(match space {
-            Space::Tss => 3,
-            Space::Sss => 5,
-            Space::Macro => 3,
-        })
+        .min_samples_leaf(space.min_samples_leaf())
         .build()
         .expect("the recommended parameters are valid")
 }

@@ -447,11 +447,10 @@ impl LabelKind {
     /// hp=200 test accuracy, SSS's hp=90 validation accuracy (the only SSS accuracies
     /// recorded, PROVENANCE §11), NAS-Bench-Macro's 3-seed mean test accuracy.
     pub fn default_for(space: Space) -> LabelKind {
-        match space {
-            Space::Tss => LabelKind::new(Accuracy::Test, Some("200")),
-            Space::Sss => LabelKind::new(Accuracy::Valid, Some("90")),
-            Space::Macro => LabelKind::new(Accuracy::Test, None),
-        }
+        space
+            .default_label()
+            .parse()
+            .expect("each space's default label is a label kind")
     }
 
     pub fn new(accuracy: Accuracy, hp: Option<&str>) -> LabelKind {

@@ -41,11 +41,7 @@ fn repo_path(rel: &str) -> PathBuf {
 
 /// The shared label file of `space` (`../shared/data`), if present.
 fn label_file(space: Space) -> Option<PathBuf> {
-    let p = repo_path(match space {
-        Space::Tss => "../shared/data/nats_tss/nats_tss_test_acc_hp200.csv",
-        Space::Sss => "../shared/data/nats_sss/nats_sss_valid_acc_hp90.csv",
-        Space::Macro => "../shared/data/nas_bench_macro/nas-bench-macro_cifar10.json",
-    });
+    let p = repo_path(&format!("../shared/data/{}", space.label_file()));
     p.exists().then_some(p)
 }
 
@@ -182,10 +178,17 @@ fn demo_model(path: &Path) -> anyhow::Result<()> {
         "{:>6}  {:>9}  {:>6}  {:>8}  {:<7}  arch",
         "index", "predicted", "± std", "true", "trained"
     );
+    let sampled;
     let archs: &[usize] = match space {
         Space::Tss => &DEMO_TSS,
         Space::Sss => &DEMO_SSS,
         Space::Macro => &DEMO_MACRO,
+        // A space added later shows a seeded sample until it has chosen archs here.
+        #[allow(unreachable_patterns)]
+        _ => {
+            sampled = space.sample_indices(6, 0);
+            &sampled
+        }
     };
     for &i in archs {
         let arch: Arch = space.arch(i)?;

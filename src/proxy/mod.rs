@@ -45,8 +45,7 @@ pub mod zico;
 pub use context::{ArchContext, GraspGraph, JacobianPass, LabelledPass, PassPlan, ReluPass};
 pub use registry::{
     all_proxies, all_proxies_for, default_proxies_for, default_proxy_names, proxies_by_name,
-    proxies_for_spec, Engine, ProxyNameError, ProxyRef, ProxyVector, DEFAULT_PROXIES,
-    SSS_DEFAULT_PROXIES,
+    proxies_for_spec, Engine, ProxyNameError, ProxyRef, ProxyVector,
 };
 
 use crate::net::NetworkError;

@@ -71,29 +71,11 @@ pub fn all_proxies_for(space: crate::space::Space) -> Vec<ProxyRef> {
         .collect()
 }
 
-/// The proxies of the TSS default vector, by name (topology features are added per space):
-/// chosen by measured τ per CPU-second (benches/README.md, "Default vector"); every other proxy
-/// stays available by name or with `all` ([`proxies_for_spec`]).
-pub const DEFAULT_PROXIES: [&str; 9] = [
-    "params", "flops", "l2_norm", "synflow", "jacov", "epe_nas", "nwot", "meco", "meco_opt",
-];
-
-/// The proxies of the SSS default vector (with the 9 channel counts): on SSS the channel
-/// configuration carries most of the signal and the data-dependent proxies did not earn their
-/// CPU time (benches/README.md, "SSS default vector").
-pub const SSS_DEFAULT_PROXIES: [&str; 3] = ["params", "flops", "synflow"];
-
-/// The proxies of the NAS-Bench-Macro default vector (with the 3 layer-choice counts), chosen
-/// by τ per CPU-second over a random sample (benches/README.md, "Macro default vector").
-pub const MACRO_DEFAULT_PROXIES: [&str; 5] = ["params", "flops", "nwot", "grad_norm", "synflow"];
-
-/// The default proxies of `space`, by name, without its topology features.
+/// The default proxies of `space`, by name, without its topology features
+/// ([`crate::space::Space::default_proxies`]: chosen per space by τ per CPU-second); every
+/// other proxy stays available by name or with `all` ([`proxies_for_spec`]).
 pub fn default_proxy_names(space: crate::space::Space) -> &'static [&'static str] {
-    match space {
-        crate::space::Space::Tss => &DEFAULT_PROXIES,
-        crate::space::Space::Sss => &SSS_DEFAULT_PROXIES,
-        crate::space::Space::Macro => &MACRO_DEFAULT_PROXIES,
-    }
+    space.default_proxies()
 }
 
 /// The default vector for `space`: [`default_proxy_names`] and the space's topology features,

@@ -197,7 +197,7 @@ impl HwCosts {
     pub fn cost(&self, arch: &Arch) -> Option<f64> {
         match arch {
             Arch::Tss(a) => self.values[a.index()],
-            Arch::Sss(_) | Arch::Macro(_) => None,
+            _ => None,
         }
     }
 }

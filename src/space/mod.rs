@@ -40,6 +40,16 @@ pub trait SearchSpace:
     const FINAL_HP: &'static str;
     /// The datasets the space's networks are defined (and labelled) on.
     const DATASETS: &'static [NatsDataset] = &NatsDataset::ALL;
+    /// The proxies of the space's default vector, by name (its counts are added): chosen by τ
+    /// per CPU-second (benches/README.md).
+    const DEFAULT_PROXIES: &'static [&'static str];
+    /// The forest's `min_samples_leaf` measured best on the space's complete tables.
+    const MIN_SAMPLES_LEAF: usize;
+    /// The benchmark label learnt unless told otherwise, as a label kind's text
+    /// (`provenance::LabelKind`: `"test_acc hp=200"`).
+    const DEFAULT_LABEL: &'static str;
+    /// The benchmark's label file, relative to the shared data folder (PROVENANCE.md).
+    const LABEL_FILE: &'static str;
     /// Whether archs with different strings can compute the same function (isomorphism
     /// classes worth sharing a computation).
     const HAS_ISOMORPHS: bool;
@@ -70,36 +80,74 @@ pub trait SearchSpace:
     fn into_arch(self) -> Arch;
 }
 
+/// The registry of spaces, the one place a new space is named (besides its `pub mod`): calls
+/// `$m!` with `$args` and the list `Variant(ArchType) "doc"`, from which [`Space`], [`Arch`]
+/// and the dispatch macros are made.
+macro_rules! with_spaces {
+    ($m:ident!($($args:tt)*)) => {
+        $m! { ($($args)*)
+            Tss(TssArch) "NATS-Bench topology space (NAS-Bench-201 cells), 15,625 archs.",
+            Sss(SssArch) "NATS-Bench size space (channel configurations), 32,768 archs.",
+            Macro(MacroArch) "NAS-Bench-Macro (8 MobileNetV2-style layers), 6,561 archs.",
+        }
+    };
+}
+
+macro_rules! define_spaces {
+    (() $($v:ident($a:ident) $doc:literal,)*) => {
+        /// A search space.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Space {
+            $(#[doc = $doc] $v,)*
+        }
+
+        /// An arch of any space.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Arch {
+            $(#[doc = $doc] $v($a),)*
+        }
+
+        impl Space {
+            /// Every space, in a fixed order.
+            pub const ALL: [Space; [$(Space::$v),*].len()] = [$(Space::$v),*];
+        }
+    };
+}
+
+macro_rules! dispatch_space {
+    (($space:expr, $S:ident => $body:expr) $($v:ident($a:ident) $doc:literal,)*) => {
+        match $space {
+            $(Space::$v => {
+                type $S = $a;
+                $body
+            })*
+        }
+    };
+}
+
+macro_rules! dispatch_arch {
+    (($arch:expr, $x:ident => $body:expr) $($v:ident($a:ident) $doc:literal,)*) => {
+        match $arch {
+            $(Arch::$v($x) => $body,)*
+        }
+    };
+}
+
 /// `$body` with `$S` the implementor of the space `$space`.
 macro_rules! on_space {
     ($space:expr, $S:ident => $body:expr) => {
-        match $space {
-            Space::Tss => {
-                type $S = TssArch;
-                $body
-            }
-            Space::Sss => {
-                type $S = SssArch;
-                $body
-            }
-            Space::Macro => {
-                type $S = MacroArch;
-                $body
-            }
-        }
+        with_spaces!(dispatch_space!($space, $S => $body))
     };
 }
 
 /// `$body` with `$a` the arch inside `$arch`.
 macro_rules! on_arch {
     ($arch:expr, $a:ident => $body:expr) => {
-        match $arch {
-            Arch::Tss($a) => $body,
-            Arch::Sss($a) => $body,
-            Arch::Macro($a) => $body,
-        }
+        with_spaces!(dispatch_arch!($arch, $a => $body))
     };
 }
+
+with_spaces!(define_spaces!());
 
 // Declared after the dispatch macros, which they use.
 pub mod counts;
@@ -122,8 +170,13 @@ pub enum SpaceError {
     Tss { shown: String, why: String },
     #[error("malformed SSS arch string {shown}: {why}")]
     Sss { shown: String, why: String },
-    #[error("malformed NAS-Bench-Macro arch {shown}: {why}")]
-    Macro { shown: String, why: String },
+    /// A malformed arch of a space whose errors need no variant of their own.
+    #[error("malformed {space} arch {shown}: {why}")]
+    Malformed {
+        space: Space,
+        shown: String,
+        why: String,
+    },
     #[error("{space} networks are defined on {expected}, not {dataset}")]
     DatasetNotInSpace {
         space: Space,
@@ -172,21 +225,7 @@ pub(crate) fn shown(s: &str) -> String {
     }
 }
 
-/// A NATS-Bench search space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Space {
-    /// Topology search space (NAS-Bench-201 cells), 15,625 archs.
-    Tss,
-    /// Size search space (channel configurations), 32,768 archs.
-    Sss,
-    /// NAS-Bench-Macro, 6,561 archs.
-    Macro,
-}
-
 impl Space {
-    /// Every space, in a fixed order.
-    pub const ALL: [Space; 3] = [Space::Tss, Space::Sss, Space::Macro];
-
     /// Number of archs in the space.
     pub fn size(self) -> usize {
         on_space!(self, S => S::SIZE)
@@ -205,6 +244,26 @@ impl Space {
     /// The datasets the space's networks are defined and labelled on.
     pub fn datasets(self) -> &'static [NatsDataset] {
         on_space!(self, S => S::DATASETS)
+    }
+
+    /// The proxies of the space's default vector ([`SearchSpace::DEFAULT_PROXIES`]).
+    pub fn default_proxies(self) -> &'static [&'static str] {
+        on_space!(self, S => S::DEFAULT_PROXIES)
+    }
+
+    /// [`SearchSpace::MIN_SAMPLES_LEAF`].
+    pub fn min_samples_leaf(self) -> usize {
+        on_space!(self, S => S::MIN_SAMPLES_LEAF)
+    }
+
+    /// [`SearchSpace::DEFAULT_LABEL`].
+    pub fn default_label(self) -> &'static str {
+        on_space!(self, S => S::DEFAULT_LABEL)
+    }
+
+    /// [`SearchSpace::LABEL_FILE`].
+    pub fn label_file(self) -> &'static str {
+        on_space!(self, S => S::LABEL_FILE)
     }
 
     /// `dataset` when the space has it, else the error that names the space's datasets.
@@ -348,14 +407,6 @@ impl FromStr for Space {
             .find(|space| on_space!(*space, S => S::NAMES.contains(&lower.as_str())))
             .ok_or_else(|| SpaceError::UnknownSpace(s.chars().take(40).collect()))
     }
-}
-
-/// An arch of either space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Arch {
-    Tss(TssArch),
-    Sss(SssArch),
-    Macro(MacroArch),
 }
 
 impl Arch {

@@ -68,6 +68,14 @@ impl SearchSpace for SssArch {
     const SIZE: usize = SSS_SIZE;
     const NAMES: &'static [&'static str] = &["sss", "size"];
     const FINAL_HP: &'static str = "90";
+    /// The channel configuration carries most of the signal and the data-dependent proxies did
+    /// not earn their CPU time (benches/README.md, "SSS default vector").
+    const DEFAULT_PROXIES: &'static [&'static str] = &["params", "flops", "synflow"];
+    /// Its single-seed labels are noisy (benches/README.md, "Forest").
+    const MIN_SAMPLES_LEAF: usize = 5;
+    /// The only SSS accuracies available for all archs (PROVENANCE §11).
+    const DEFAULT_LABEL: &'static str = "valid_acc hp=90";
+    const LABEL_FILE: &'static str = "nats_sss/nats_sss_valid_acc_hp90.csv";
     const HAS_ISOMORPHS: bool = false;
 
     fn from_index(index: usize) -> Result<Self, SpaceError> {

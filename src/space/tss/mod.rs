@@ -220,6 +220,15 @@ impl SearchSpace for TssArch {
     const SIZE: usize = TSS_SIZE;
     const NAMES: &'static [&'static str] = &["tss", "topology", "nb201"];
     const FINAL_HP: &'static str = "200";
+    /// Measured: benches/README.md, "Default vector".
+    const DEFAULT_PROXIES: &'static [&'static str] = &[
+        "params", "flops", "l2_norm", "synflow", "jacov", "epe_nas", "nwot", "meco", "meco_opt",
+    ];
+    /// Within 0.002 τ of 1 at a quarter of the model size (benches/README.md, "Forest").
+    const MIN_SAMPLES_LEAF: usize = 3;
+    /// NATS-Bench's 200-epoch test accuracy (mean of the seeds).
+    const DEFAULT_LABEL: &'static str = "test_acc hp=200";
+    const LABEL_FILE: &'static str = "nats_tss/nats_tss_test_acc_hp200.csv";
     const HAS_ISOMORPHS: bool = true;
 
     fn from_index(index: usize) -> Result<Self, SpaceError> {
