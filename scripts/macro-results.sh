@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # NAS-Bench-Macro learning curve (README "NAS-Bench-Macro"): `greenfactory evaluate` with the
 # default flags on the complete table, 5 random splits per training size, for three feature
-# sets: arch features only (the 24-column choice-per-layer one-hot), the default vector + arch
+# sets: arch features only (the 41 of space/nbmacro/features.rs), the default vector + arch
 # features (the default), the default vector alone. Prints one markdown row per size and set.
 #
 #   scripts/macro-results.sh
@@ -16,7 +16,10 @@ REPEATS=${REPEATS:-5}
 # ONLY: the proxy columns of the default vector (proxy::MACRO_DEFAULT_PROXIES + the counts),
 # when the table holds more.
 ONLY=${ONLY:-}
-ARCH=$(for l in 1 2 3 4 5 6 7 8; do printf 'layer%s_id,layer%s_k3e3,layer%s_k5e6,' $l $l $l; done | sed 's/,$//')
+# The 41 arch features (space/nbmacro/features.rs): one-hot, per-stage counts, per-layer MFLOPs.
+ARCH=$( (for l in 1 2 3 4 5 6 7 8; do printf 'layer%s_id,layer%s_k3e3,layer%s_k5e6,' $l $l $l; done
+  for s in 1 2 3; do printf 'stage%s_id,stage%s_k3e3,stage%s_k5e6,' $s $s $s; done
+  for l in 1 2 3 4 5 6 7 8; do printf 'layer%s_mflops,' $l; done) | sed 's/,$//')
 [ -x "$BIN" ] || { echo "error: $BIN not built (make build)" >&2; exit 1; }
 echo "| training archs | features | τ (mean ± std, $REPEATS splits) | ρ | R² | MAE |"
 echo "|---|---|---|---|---|---|"

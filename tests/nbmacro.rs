@@ -233,3 +233,80 @@ fn macro_archs_and_labels_stay_in_their_space_on_the_command_line() {
     let row = out.lines().nth(1).unwrap();
     assert!(row.contains("12012201") && row.contains("1.46753"), "{out}");
 }
+
+/// The shipped complete table: train, predict (proxies computed by the engine) and the
+/// refusals, end to end on the command line.
+#[test]
+fn macro_trains_predicts_and_refuses_from_the_shipped_table() {
+    let table = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/macro_cifar10_all.parquet"
+    );
+    let labels = labels_path();
+    let dir = std::env::temp_dir().join(format!("gf-macro-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("m.gfm");
+    let model = model.to_str().unwrap();
+    // A missing --out folder is refused before any work, naming the user's path.
+    let (ok, _, err) = run(&[
+        "train",
+        "--features",
+        table,
+        "--labels",
+        &labels,
+        "--dataset",
+        "cifar10",
+        "--out",
+        "no_such_dir/x.gfm",
+    ]);
+    assert!(
+        !ok && err.contains("--out no_such_dir/x.gfm: no folder no_such_dir"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&[
+        "train",
+        "--features",
+        table,
+        "--labels",
+        &labels,
+        "--dataset",
+        "cifar10",
+        "--n-train",
+        "300",
+        "--cv",
+        "0",
+        "--out",
+        model,
+        "--force",
+    ]);
+    assert!(ok, "{err}");
+    // held-out: the 6,261 archs the model did not see.
+    let tau: f64 = err
+        .lines()
+        .find(|l| l.starts_with("held-out"))
+        .and_then(|l| l.split("tau ").nth(1))
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.trim_end_matches(',').parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(tau > 0.8, "{err}");
+    // One arch, its proxies computed here: the prediction is close to its true accuracy.
+    let (ok, out, err) = run(&[
+        "predict", "--model", model, "--arch", "12012201", "--device", "cpu", "--format", "csv",
+    ]);
+    assert!(ok, "{err}");
+    let row = out.lines().last().unwrap();
+    let pred: f64 = row
+        .split(',')
+        .find_map(|f| f.parse::<f64>().ok().filter(|v| (80.0..100.0).contains(v)))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!((pred - 91.46).abs() < 1.5, "{out}");
+    // A TSS arch for a Macro model, and a Macro model asked for TSS.
+    let (ok, _, err) = run(&["predict", "--model", model, "--arch", "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"]);
+    assert!(
+        !ok && err.lines().count() == 1 && err.to_lowercase().contains("tss"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&["predict", "--model", model, "--space", "tss", "--arch", "1"]);
+    assert!(!ok && err.contains("MACRO archs only"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

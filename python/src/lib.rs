@@ -516,12 +516,12 @@ fn sample_indices(space: &str, n: usize, seed: u64) -> PyResult<Vec<usize>> {
 }
 
 /// The TSS isomorphism-class string of `arch` (NATS-Bench's `to_unique_str(consider_zero=True)`):
-/// archs with the same string compute the same function. SSS archs are their own class.
+/// archs with the same string compute the same function. SSS and Macro archs are their own class.
 #[pyfunction]
 fn isomorphism_class(space: &str, arch: &Bound<'_, PyAny>) -> PyResult<String> {
     Ok(match parse_arch(parse_space(space)?, arch)? {
         Arch::Tss(t) => t.unique_str(),
-        a @ Arch::Sss(_) => a.to_string(),
+        a => a.to_string(),
     })
 }
 

@@ -29,7 +29,7 @@ pub struct CorrelateArgs {
     #[arg(long)]
     pub target: Option<String>,
     /// Only these columns (comma-separated; formulas may hold commas inside parentheses), in
-    /// this order. Default: every feature column.
+    /// this order. Default: every feature column, the strongest (largest |τ|) first.
     #[arg(long)]
     pub only: Vec<String>,
 }
@@ -53,8 +53,16 @@ pub fn run(a: CorrelateArgs) -> anyhow::Result<()> {
         .accuracies(space, a.dataset, &kind)
         .context("--labels")?;
     let only = crate::formula::split_lists(&a.only);
-    let taus =
+    let mut taus =
         crate::table::proxy_taus(&table, a.dataset, &by_index, &only).context("--features")?;
+    // The strongest first, by |τ| with the sign kept (an inversely ranking proxy is as
+    // informative); constant columns last. --only keeps the order asked for.
+    if only.is_empty() {
+        taus.sort_by(|x, y| {
+            let key = |t: f64| if t.is_nan() { -1.0 } else { t.abs() };
+            key(y.tau).total_cmp(&key(x.tau))
+        });
+    }
     eprintln!(
         "Kendall τ-b with {} {} {} ({}), live labelled archs of {}",
         space,

@@ -49,7 +49,7 @@ pub struct DataArgs {
     #[arg(long)]
     pub only: Vec<String>,
     /// Add the exact architecture features of the space (op-on-edge one-hot and live-graph
-    /// features for TSS, channel one-hot for SSS, choice-per-layer one-hot for Macro), computed from each row's arch string: the
+    /// features for TSS, channel one-hot for SSS, choice-per-layer one-hot, per-stage counts and per-layer MFLOPs for Macro), computed from each row's arch string: the
     /// default (this flag only says so).
     #[arg(long, overrides_with = "no_arch_features")]
     pub arch_features: bool,
@@ -80,7 +80,7 @@ pub struct ForestArgs {
     pub max_depth: Option<usize>,
     /// Fewest training archs in a leaf. Default: the best measured per space (benches/README.md,
     /// "Forest"): 3 for TSS (within 0.002 τ of 1 at a quarter of the model size), 5 for SSS,
-    /// whose single-seed labels are noisy, 3 for Macro.
+    /// whose single-seed labels are noisy, 1 for Macro.
     #[arg(long)]
     pub min_samples_leaf: Option<usize>,
     /// Threads (default: all cores).
@@ -243,6 +243,16 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
             "--out {} exists: pass --force to replace it",
             a.out.display()
         );
+    }
+    // And a folder that is not there fails now, not after the fitting, naming the user's path.
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            bail!(
+                "--out {}: no folder {} (create it first)",
+                a.out.display(),
+                parent.display()
+            );
+        }
     }
     let data = load_dataset(&a.data)?;
     let holdout = match (a.n_train, a.train_frac) {
