@@ -393,16 +393,29 @@ pub fn grouped_passes(
     };
     let first = &layouts[0];
     // Item values: 0 the input, j + 1 item j's output.
-    let mut vals: Vec<Tensor> = vec![xr.shallow_clone()];
+    let out_item = first.item_of_value[first.net.graph.output]
+        .ok_or_else(|| not_groupable("logits inside a searched choice"))?;
+    let inputs: Vec<Vec<usize>> = (0..first.items.len())
+        .map(|j| first.item_inputs(j))
+        .collect::<Result<_, _>>()?;
+    // The last item that reads each value: a value is dropped once read for the last time.
+    let mut last_use = vec![0; first.items.len() + 1];
+    for (j, ins) in inputs.iter().enumerate() {
+        for &i in ins {
+            last_use[i] = j;
+        }
+    }
+    let mut vals: Vec<Option<Tensor>> = vec![Some(xr.shallow_clone())];
     for (j, r) in first.items.iter().enumerate() {
-        let ins = first.item_inputs(j)?;
+        let ins = &inputs[j];
+        let val = |i: usize| vals[i].as_ref().expect("kept until its last use");
         let y = if first.net.graph.nodes[r.start].segment.is_some() {
-            g.segment(&layouts, j, &vals[ins[0]])?
+            g.segment(&layouts, j, val(ins[0]))?
         } else {
             let node_ins: Vec<&Tensor> = first.net.graph.nodes[r.start]
                 .inputs
                 .iter()
-                .map(|&v| &vals[first.item_of_value[v].expect("checked")])
+                .map(|&v| val(first.item_of_value[v].expect("checked")))
                 .collect();
             g.node(
                 &all,
@@ -410,11 +423,14 @@ pub fn grouped_passes(
                 &node_ins,
             )?
         };
-        vals.push(y);
+        for &i in ins {
+            if last_use[i] == j && i != out_item {
+                vals[i] = None;
+            }
+        }
+        vals.push(Some(y));
     }
-    let out_item = first.item_of_value[first.net.graph.output]
-        .ok_or_else(|| not_groupable("logits inside a searched choice"))?;
-    let logits = &vals[out_item];
+    let logits = vals[out_item].as_ref().expect("the logits are kept");
     let mut out = GroupedPasses {
         relu_inputs: g.relu.take().unwrap_or_default(),
         ..GroupedPasses::default()
