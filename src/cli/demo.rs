@@ -214,7 +214,8 @@ fn demo_model(path: &Path) -> anyhow::Result<()> {
         println!("{i:>6}  {shown}  {arch}");
     }
     println!(
-        "true: NATS-Bench {}; trained yes: the model saw this label (recall, not prediction)",
+        "true: {} {}; trained yes: the model saw this label (recall, not prediction)",
+        space.benchmark(),
         kind.describe()
     );
     Ok(())

@@ -50,6 +50,8 @@ pub trait SearchSpace:
     const DEFAULT_LABEL: &'static str;
     /// The benchmark's label file, relative to the shared data folder (PROVENANCE.md).
     const LABEL_FILE: &'static str;
+    /// The benchmark's name, as its labels are cited.
+    const BENCHMARK: &'static str;
     /// Whether archs with different strings can compute the same function (isomorphism
     /// classes worth sharing a computation).
     const HAS_ISOMORPHS: bool;
@@ -259,6 +261,11 @@ impl Space {
     /// [`SearchSpace::DEFAULT_LABEL`].
     pub fn default_label(self) -> &'static str {
         on_space!(self, S => S::DEFAULT_LABEL)
+    }
+
+    /// [`SearchSpace::BENCHMARK`].
+    pub fn benchmark(self) -> &'static str {
+        on_space!(self, S => S::BENCHMARK)
     }
 
     /// [`SearchSpace::LABEL_FILE`].

@@ -122,6 +122,7 @@ impl SearchSpace for MacroArch {
     /// The mean of the three seeds' CIFAR-10 test accuracies.
     const DEFAULT_LABEL: &'static str = "test_acc";
     const LABEL_FILE: &'static str = "nas_bench_macro/nas-bench-macro_cifar10.json";
+    const BENCHMARK: &'static str = "NAS-Bench-Macro";
     const HAS_ISOMORPHS: bool = false;
     const DATASETS: &'static [NatsDataset] = &[NatsDataset::Cifar10];
 

@@ -76,6 +76,7 @@ impl SearchSpace for SssArch {
     /// The only SSS accuracies available for all archs (PROVENANCE §11).
     const DEFAULT_LABEL: &'static str = "valid_acc hp=90";
     const LABEL_FILE: &'static str = "nats_sss/nats_sss_valid_acc_hp90.csv";
+    const BENCHMARK: &'static str = "NATS-Bench";
     const HAS_ISOMORPHS: bool = false;
 
     fn from_index(index: usize) -> Result<Self, SpaceError> {

@@ -229,6 +229,7 @@ impl SearchSpace for TssArch {
     /// NATS-Bench's 200-epoch test accuracy (mean of the seeds).
     const DEFAULT_LABEL: &'static str = "test_acc hp=200";
     const LABEL_FILE: &'static str = "nats_tss/nats_tss_test_acc_hp200.csv";
+    const BENCHMARK: &'static str = "NATS-Bench";
     const HAS_ISOMORPHS: bool = true;
 
     fn from_index(index: usize) -> Result<Self, SpaceError> {
