@@ -170,50 +170,55 @@ fn the_benchmark_file_reads_as_labels_with_each_seed_as_a_target() {
     assert!(e.contains("MACRO labels and no TSS labels"), "{e}");
 }
 
+/// Runs the binary and checks that it fails with one line containing `want`.
+fn assert_refused(args: &[&str], want: &str) {
+    let (ok, _, err) = run(args);
+    assert!(
+        !ok && err.lines().count() == 1 && err.contains(want),
+        "{args:?}: {err}"
+    );
+}
+
 #[test]
 fn macro_archs_and_labels_stay_in_their_space_on_the_command_line() {
     // A Macro arch given to a TSS command, and Macro labels given for TSS features.
-    let (ok, _, err) = run(&[
-        "proxies", "--space", "tss", "--arch", "12012201", "--only", "params",
-    ]);
-    assert!(
-        !ok && err.lines().count() == 1
-            && err.contains("\"12012201\" is an arch of the macro space, not of tss"),
-        "{err}"
+    assert_refused(
+        &[
+            "proxies", "--space", "tss", "--arch", "12012201", "--only", "params",
+        ],
+        "\"12012201\" is an arch of the macro space, not of tss",
     );
     let tss = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/datasets/tss_cifar10_all.parquet"
     );
     let labels = labels_path();
-    let (ok, _, err) = run(&[
-        "correlate",
-        "--features",
-        tss,
-        "--labels",
-        &labels,
-        "--dataset",
-        "cifar10",
-    ]);
-    assert!(
-        !ok && err.contains("MACRO labels and no TSS labels"),
-        "{err}"
+    assert_refused(
+        &[
+            "correlate",
+            "--features",
+            tss,
+            "--labels",
+            &labels,
+            "--dataset",
+            "cifar10",
+        ],
+        "MACRO labels and no TSS labels",
     );
     // Macro is CIFAR-10 only.
-    let (ok, _, err) = run(&[
-        "proxies",
-        "--space",
-        "macro",
-        "--dataset",
-        "cifar100",
-        "--arch",
-        "12012201",
-        "--only",
-        "params",
-    ]);
-    assert!(
-        !ok && err.contains("macro networks are defined on cifar10, not cifar100"),
-        "{err}"
+    assert_refused(
+        &[
+            "proxies",
+            "--space",
+            "macro",
+            "--dataset",
+            "cifar100",
+            "--arch",
+            "12012201",
+            "--only",
+            "params",
+        ],
+        "macro networks are defined on cifar10, not cifar100",
     );
     // The static proxies of one arch equal the benchmark's numbers.
     let (ok, out, err) = run(&[
@@ -248,7 +253,7 @@ fn macro_trains_predicts_and_refuses_from_the_shipped_table() {
     let model = dir.join("m.gfm");
     let model = model.to_str().unwrap();
     // A missing --out folder is refused before any work, naming the user's path.
-    let (ok, _, err) = run(&[
+    let base = [
         "train",
         "--features",
         table,
@@ -256,12 +261,10 @@ fn macro_trains_predicts_and_refuses_from_the_shipped_table() {
         &labels,
         "--dataset",
         "cifar10",
-        "--out",
-        "no_such_dir/x.gfm",
-    ]);
-    assert!(
-        !ok && err.contains("--out no_such_dir/x.gfm: no folder no_such_dir"),
-        "{err}"
+    ];
+    assert_refused(
+        &[&base[..], &["--out", "no_such_dir/x.gfm"]].concat(),
+        "--out no_such_dir/x.gfm: no folder no_such_dir",
     );
     let (ok, _, err) = run(&[
         "train",

@@ -54,13 +54,16 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
     if a.features.is_none() && a.archs.is_empty() && a.arch_file.is_none() {
         bail!("no archs given: use --arch STR, --arch-file FILE or --features TABLE");
     }
-    eprintln!(
-        "predicted: {} {}{} by {}",
-        meta.dataset,
-        meta.target.describe(),
-        meta.target.unit(),
-        a.model.display()
-    );
+    // What the numbers are, said once the inputs are read (never before an error about them).
+    let announce = || {
+        eprintln!(
+            "predicted: {} {}{} by {}",
+            meta.dataset,
+            meta.target.describe(),
+            meta.target.unit(),
+            a.model.display()
+        )
+    };
     let header: Vec<String> = ["index", "arch", "predicted", "uncertainty", "basis"]
         .iter()
         .map(|s| s.to_string())
@@ -77,6 +80,7 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
             );
         }
         let predictions = predict_table(&model, &table)?;
+        announce();
         let mut missing = 0;
         for p in &predictions {
             rows.push(prediction_row(
@@ -110,6 +114,7 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
             None => e,
         }
     })?;
+    announce();
     // An arch without a proxy value gets a row saying why and the others go on; the run
     // fails at the end, after every computed prediction is printed.
     let mut missing = 0;

@@ -59,10 +59,15 @@ pub trait SearchSpace:
     fn from_index(index: usize) -> Result<Self, SpaceError>;
     /// Index in the official order.
     fn index(&self) -> usize;
-    /// The arch that stands for this arch's isomorphism class (the canonical form).
-    fn representative(&self) -> Self;
-    /// Whether the network's output depends on its input.
-    fn output_depends_on_input(&self) -> bool;
+    /// The arch that stands for this arch's isomorphism class (the canonical form); by default
+    /// every arch is its own class.
+    fn representative(&self) -> Self {
+        *self
+    }
+    /// Whether the network's output depends on its input (by default it does).
+    fn output_depends_on_input(&self) -> bool {
+        true
+    }
     /// This arch with one position changed to another value of the space, drawn uniformly.
     fn mutate(&self, rng: &mut SplitMix64) -> Self;
     /// Whether `s` is written in this space's notation (it may still be malformed): how a table
@@ -494,6 +499,22 @@ impl fmt::Display for Arch {
 /// The space of an implementor, read off its type.
 fn space_of<S: SearchSpace>(_: &S) -> Space {
     S::SPACE
+}
+
+/// Sets one position of `values`, drawn uniformly, to another of `choices`, drawn uniformly: the
+/// mutation of every space whose arch is a fixed-length list of choices.
+pub(crate) fn mutate_one<T: Copy + PartialEq>(
+    values: &mut [T],
+    choices: &[T],
+    rng: &mut SplitMix64,
+) {
+    let at = rng.below(values.len() as u64) as usize;
+    let others: Vec<T> = choices
+        .iter()
+        .copied()
+        .filter(|&c| c != values[at])
+        .collect();
+    values[at] = others[rng.below(others.len() as u64) as usize];
 }
 
 /// Partial Fisher–Yates over `0..size`: the first `n` positions of a seeded shuffle.

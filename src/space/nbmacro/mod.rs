@@ -123,6 +123,7 @@ impl SearchSpace for MacroArch {
     const DEFAULT_LABEL: &'static str = "test_acc";
     const LABEL_FILE: &'static str = "nas_bench_macro/nas-bench-macro_cifar10.json";
     const BENCHMARK: &'static str = "NAS-Bench-Macro";
+    /// Every arch is its own class: an identity layer is not a no-op where it reduces.
     const HAS_ISOMORPHS: bool = false;
     const DATASETS: &'static [NatsDataset] = &[NatsDataset::Cifar10];
 
@@ -132,22 +133,10 @@ impl SearchSpace for MacroArch {
     fn index(&self) -> usize {
         MacroArch::index(self)
     }
-    /// Every arch is its own class: an identity layer is not a no-op where it reduces.
-    fn representative(&self) -> Self {
-        *self
-    }
-    fn output_depends_on_input(&self) -> bool {
-        true
-    }
     /// Another choice in one of the eight layers.
     fn mutate(&self, rng: &mut SplitMix64) -> Self {
         let mut layers = self.layers;
-        let l = rng.below(MACRO_LAYERS as u64) as usize;
-        let others: Vec<MacroOp> = MacroOp::ALL
-            .into_iter()
-            .filter(|&o| o != layers[l])
-            .collect();
-        layers[l] = others[rng.below(others.len() as u64) as usize];
+        super::mutate_one(&mut layers, &MacroOp::ALL, rng);
         MacroArch { layers }
     }
     fn notation_of(s: &str) -> bool {

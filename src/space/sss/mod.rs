@@ -85,22 +85,10 @@ impl SearchSpace for SssArch {
     fn index(&self) -> usize {
         SssArch::index(self)
     }
-    /// Every configuration is its own class.
-    fn representative(&self) -> Self {
-        *self
-    }
-    fn output_depends_on_input(&self) -> bool {
-        true
-    }
     /// Another channel count in one of the five layers.
     fn mutate(&self, rng: &mut SplitMix64) -> Self {
         let mut channels = self.channels;
-        let l = rng.below(channels.len() as u64) as usize;
-        let others: Vec<i64> = SSS_CHANNELS
-            .into_iter()
-            .filter(|&c| c != channels[l])
-            .collect();
-        channels[l] = others[rng.below(others.len() as u64) as usize];
+        super::mutate_one(&mut channels, &SSS_CHANNELS, rng);
         SssArch { channels }
     }
     fn notation_of(s: &str) -> bool {

@@ -247,9 +247,7 @@ impl SearchSpace for TssArch {
     /// Another op on one of the six edges.
     fn mutate(&self, rng: &mut SplitMix64) -> Self {
         let mut ops = self.ops;
-        let e = rng.below(ops.len() as u64) as usize;
-        let others: Vec<Op> = Op::ALL.into_iter().filter(|&o| o != ops[e]).collect();
-        ops[e] = others[rng.below(others.len() as u64) as usize];
+        super::mutate_one(&mut ops, &Op::ALL, rng);
         TssArch { ops }
     }
     fn notation_of(s: &str) -> bool {
