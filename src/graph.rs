@@ -321,23 +321,40 @@ impl Graph {
 
     /// [`Graph::flop_count`] with the value shapes already inferred.
     pub fn flops_of(&self, shapes: &[Shape]) -> u64 {
-        self.nodes
-            .iter()
-            .enumerate()
-            .map(|(i, node)| match &node.op {
-                NodeOp::Conv(c) => {
-                    let [_, h, w] = shapes[i + 1];
-                    (c.kernel * c.kernel * c.c_in / c.groups * c.c_out * h * w) as u64
-                }
-                NodeOp::Linear {
-                    bias,
-                    features_in,
-                    features_out,
-                    ..
-                } => (features_in * features_out + bias.map_or(0, |_| *features_out)) as u64,
-                _ => 0,
-            })
+        (0..self.nodes.len())
+            .map(|i| self.node_flops(i, shapes))
             .sum()
+    }
+
+    /// Multiply-accumulates of node `i` ([`Graph::flop_count`]'s rule), `shapes` from
+    /// [`Graph::shapes`].
+    pub fn node_flops(&self, i: usize, shapes: &[Shape]) -> u64 {
+        match &self.nodes[i].op {
+            NodeOp::Conv(c) => {
+                let [_, h, w] = shapes[i + 1];
+                (c.kernel * c.kernel * c.c_in / c.groups * c.c_out * h * w) as u64
+            }
+            NodeOp::Linear {
+                bias,
+                features_in,
+                features_out,
+                ..
+            } => (features_in * features_out + bias.map_or(0, |_| *features_out)) as u64,
+            _ => 0,
+        }
+    }
+
+    /// The searched block of node `i`: that of its weight (`None` for a node without one).
+    pub fn node_block(&self, i: usize) -> Option<u32> {
+        match &self.nodes[i].op {
+            NodeOp::Conv(c) => self.params[c.weight].block,
+            NodeOp::Linear { weight, .. } => self.params[*weight].block,
+            NodeOp::BatchNorm {
+                affine: Some((w, _)),
+                ..
+            } => self.params[*w].block,
+            _ => None,
+        }
     }
 
     /// Positions of the conv and linear weights ([`ParamRole::is_layer_weight`]), in order.

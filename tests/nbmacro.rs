@@ -267,21 +267,10 @@ fn macro_trains_predicts_and_refuses_from_the_shipped_table() {
         "--out no_such_dir/x.gfm: no folder no_such_dir",
     );
     let (ok, _, err) = run(&[
-        "train",
-        "--features",
-        table,
-        "--labels",
-        &labels,
-        "--dataset",
-        "cifar10",
-        "--n-train",
-        "300",
-        "--cv",
-        "0",
-        "--out",
-        model,
-        "--force",
-    ]);
+        &base[..],
+        &["--n-train", "300", "--cv", "0", "--out", model, "--force"],
+    ]
+    .concat());
     assert!(ok, "{err}");
     // held-out: the 6,261 archs the model did not see.
     let tau: f64 = err

@@ -1,7 +1,7 @@
 //! The forward pass, with optional taps on the activations that proxies read.
 
 use super::build::{BnMode, Network, NetworkError, Weights};
-use crate::graph::{Graph, Node, NodeOp};
+use crate::graph::{Conv, Graph, Node, NodeOp};
 use tch::Tensor;
 
 /// Where an activation was tapped.
@@ -122,16 +122,7 @@ impl Ctx<'_> {
         };
         let y = match self.bn {
             BnMode::Off => unreachable!("returned above"),
-            BnMode::Train => x.f_batch_norm(
-                w,
-                b,
-                None::<&Tensor>,
-                None::<&Tensor>,
-                true,
-                0.1,
-                BN_EPS,
-                true,
-            )?,
+            BnMode::Train => batch_norm_train(x, w, b)?,
             BnMode::Eval => {
                 let c = x.size()[1];
                 let mean = Tensor::f_zeros([c], (x.kind(), x.device()))?;
@@ -145,17 +136,22 @@ impl Ctx<'_> {
 
     /// One node on its input values.
     fn node(&mut self, node: &Node, ins: &[&Tensor]) -> Result<Tensor, NetworkError> {
+        if let Some(y) = channelwise(&node.op, ins)? {
+            let label = match node.op {
+                NodeOp::MaxPool { .. } => Some("maxpool"),
+                NodeOp::AvgPool { .. } => Some("avgpool"),
+                NodeOp::Zero => Some("zero"),
+                _ => None,
+            };
+            if let Some(label) = label {
+                self.module(label, &y);
+            }
+            return Ok(y);
+        }
         let x = ins[0];
         Ok(match &node.op {
             NodeOp::Conv(c) => {
-                let y = x.f_conv2d(
-                    &self.w[c.weight],
-                    None::<Tensor>,
-                    [c.stride, c.stride],
-                    [c.padding, c.padding],
-                    [c.dilation, c.dilation],
-                    c.groups,
-                )?;
+                let y = conv2d(x, &self.w[c.weight], c, c.groups)?;
                 self.tap(TapKind::ConvOutput, || node.name.clone(), &y);
                 self.module("conv", &y);
                 y
@@ -167,52 +163,8 @@ impl Ctx<'_> {
                 self.module("relu", &y);
                 y
             }
-            NodeOp::MaxPool {
-                kernel,
-                stride,
-                padding,
-            } => {
-                let y = x.f_max_pool2d(
-                    [*kernel, *kernel],
-                    [*stride, *stride],
-                    [*padding, *padding],
-                    [1, 1],
-                    false,
-                )?;
-                self.module("maxpool", &y);
-                y
-            }
-            NodeOp::AvgPool {
-                kernel,
-                stride,
-                padding,
-                count_include_pad,
-            } => {
-                let y = x.f_avg_pool2d(
-                    [*kernel, *kernel],
-                    [*stride, *stride],
-                    [*padding, *padding],
-                    false,
-                    *count_include_pad,
-                    None::<i64>,
-                )?;
-                self.module("avgpool", &y);
-                y
-            }
-            NodeOp::Add => {
-                let mut acc = x.shallow_clone();
-                for y in &ins[1..] {
-                    acc = acc.f_add(y)?;
-                }
-                acc
-            }
             NodeOp::Concat => Tensor::f_cat(ins, 1)?,
             NodeOp::Narrow { start, len } => x.f_narrow(1, *start, *len)?,
-            NodeOp::Zero => {
-                let y = x.f_mul_scalar(0.0)?;
-                self.module("zero", &y);
-                y
-            }
             NodeOp::GlobalAvgPool => {
                 self.tap(TapKind::PreGap, || node.name.clone(), x);
                 let gap = x.f_adaptive_avg_pool2d([1, 1])?;
@@ -231,8 +183,91 @@ impl Ctx<'_> {
                 self.module(label, x);
                 x.shallow_clone()
             }
+            NodeOp::MaxPool { .. } | NodeOp::AvgPool { .. } | NodeOp::Add | NodeOp::Zero => {
+                unreachable!("computed by channelwise")
+            }
         })
     }
+}
+
+/// `c` on `x` with weight `w` in `groups` groups (the grouped forward runs K archs' convs as
+/// one with `K · c.groups`).
+pub(super) fn conv2d(
+    x: &Tensor,
+    w: &Tensor,
+    c: &Conv,
+    groups: i64,
+) -> Result<Tensor, tch::TchError> {
+    x.f_conv2d(
+        w,
+        None::<Tensor>,
+        [c.stride, c.stride],
+        [c.padding, c.padding],
+        [c.dilation, c.dilation],
+        groups,
+    )
+}
+
+/// Batch normalisation in training mode (batch statistics, running statistics not kept), as
+/// every zero-cost proxy reference runs it (`net.train()`), PyTorch's ε.
+pub(super) fn batch_norm_train(
+    x: &Tensor,
+    w: Option<&Tensor>,
+    b: Option<&Tensor>,
+) -> Result<Tensor, tch::TchError> {
+    x.f_batch_norm(
+        w,
+        b,
+        None::<&Tensor>,
+        None::<&Tensor>,
+        true,
+        0.1,
+        BN_EPS,
+        true,
+    )
+}
+
+/// The ops that treat every channel alike (pools, sums, the zero op) on their inputs, `None`
+/// for any other op: the grouped forward applies them to K archs' side-by-side channels as
+/// they are.
+pub(super) fn channelwise(op: &NodeOp, ins: &[&Tensor]) -> Result<Option<Tensor>, tch::TchError> {
+    let x = ins[0];
+    Ok(Some(match op {
+        NodeOp::MaxPool {
+            kernel,
+            stride,
+            padding,
+        } => x.f_max_pool2d(
+            [*kernel, *kernel],
+            [*stride, *stride],
+            [*padding, *padding],
+            [1, 1],
+            false,
+        )?,
+        NodeOp::AvgPool {
+            kernel,
+            stride,
+            padding,
+            count_include_pad,
+        } => x.f_avg_pool2d(
+            [*kernel, *kernel],
+            [*stride, *stride],
+            [*padding, *padding],
+            false,
+            *count_include_pad,
+            None::<i64>,
+        )?,
+        NodeOp::Add => {
+            let mut acc = x.shallow_clone();
+            for y in &ins[1..] {
+                acc = acc.f_add(y)?;
+            }
+            acc
+        }
+        // Kept as a multiplication: NaN/inf propagate as in the references.
+        NodeOp::Zero => x.f_mul_scalar(0.0)?,
+        _ => return Ok(None),
+    }))
 }
 
 /// For each value, the last node that reads it (so that a value is dropped once used).

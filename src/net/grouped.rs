@@ -15,6 +15,7 @@
 //! `tests/batched.rs`).
 
 use super::build::{Network, NetworkError, Weights};
+use super::forward::{batch_norm_train, channelwise, conv2d};
 use crate::graph::{Node, NodeOp};
 use std::ops::Range;
 use tch::Tensor;
@@ -125,6 +126,9 @@ impl Grouped<'_> {
             s.splice(1..3, [kc]);
             Ok(t.f_reshape(s.as_slice())?)
         };
+        if let Some(y) = channelwise(&first.op, ins)? {
+            return Ok(y);
+        }
         Ok(match &first.op {
             NodeOp::Conv(c) => {
                 let w = self.cat(
@@ -135,14 +139,7 @@ impl Grouped<'_> {
                     },
                     false,
                 )?;
-                x.f_conv2d(
-                    &w,
-                    None::<Tensor>,
-                    [c.stride, c.stride],
-                    [c.padding, c.padding],
-                    [c.dilation, c.dilation],
-                    k * c.groups,
-                )?
+                conv2d(x, &w, c, k * c.groups)?
             }
             NodeOp::BatchNorm { affine, .. } => {
                 let node = &node;
@@ -168,16 +165,7 @@ impl Grouped<'_> {
                     ),
                     None => (None, None),
                 };
-                x.f_batch_norm(
-                    w.as_ref(),
-                    b.as_ref(),
-                    None::<&Tensor>,
-                    None::<&Tensor>,
-                    true,
-                    0.1,
-                    1e-5,
-                    true,
-                )?
+                batch_norm_train(x, w.as_ref(), b.as_ref())?
             }
             NodeOp::Relu => {
                 if let Some(taps) = self.relu.as_mut() {
@@ -188,37 +176,6 @@ impl Grouped<'_> {
                 }
                 x.f_relu()?
             }
-            NodeOp::MaxPool {
-                kernel,
-                stride,
-                padding,
-            } => x.f_max_pool2d(
-                [*kernel, *kernel],
-                [*stride, *stride],
-                [*padding, *padding],
-                [1, 1],
-                false,
-            )?,
-            NodeOp::AvgPool {
-                kernel,
-                stride,
-                padding,
-                count_include_pad,
-            } => x.f_avg_pool2d(
-                [*kernel, *kernel],
-                [*stride, *stride],
-                [*padding, *padding],
-                false,
-                *count_include_pad,
-                None::<i64>,
-            )?,
-            NodeOp::Add => {
-                let mut acc = x.shallow_clone();
-                for y in &ins[1..] {
-                    acc = acc.f_add(y)?;
-                }
-                acc
-            }
             NodeOp::Concat => {
                 let parts = ins
                     .iter()
@@ -227,7 +184,6 @@ impl Grouped<'_> {
                 merge(Tensor::f_cat(&parts, 2)?)?
             }
             NodeOp::Narrow { start, len } => merge(split(x)?.f_narrow(2, *start, *len)?)?,
-            NodeOp::Zero => x.f_mul_scalar(0.0)?,
             NodeOp::GlobalAvgPool => x.f_adaptive_avg_pool2d([1, 1])?.f_flatten(1, -1)?,
             NodeOp::Linear { bias, .. } => {
                 let linear = |a: usize| match &node(a).op {
@@ -245,6 +201,9 @@ impl Grouped<'_> {
                 merge(y)?
             }
             NodeOp::Mark(_) => x.shallow_clone(),
+            NodeOp::MaxPool { .. } | NodeOp::AvgPool { .. } | NodeOp::Add | NodeOp::Zero => {
+                unreachable!("computed by channelwise")
+            }
         })
     }
 

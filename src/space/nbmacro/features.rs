@@ -59,18 +59,13 @@ pub fn features(a: &MacroArch) -> Vec<f64> {
 
 /// Multiply-accumulates of each searched layer (millions, one 32×32 image), from its graph.
 fn layer_mflops(a: &MacroArch) -> Vec<f64> {
-    use crate::graph::NodeOp;
     use crate::space::SearchSpace;
     let g = a.graph(crate::space::NatsDataset::Cifar10);
     let shapes = g.shapes().expect("the Macro graph is well formed");
     let mut out = vec![0.0; MACRO_LAYERS];
-    for (i, n) in g.nodes.iter().enumerate() {
-        if let NodeOp::Conv(c) = &n.op {
-            if let Some(b) = g.params[c.weight].block {
-                let [_, h, w] = shapes[i + 1];
-                out[b as usize] +=
-                    (c.kernel * c.kernel * c.c_in / c.groups * c.c_out * h * w) as f64 / 1e6;
-            }
+    for i in 0..g.nodes.len() {
+        if let Some(b) = g.node_block(i) {
+            out[b as usize] += g.node_flops(i, &shapes) as f64 / 1e6;
         }
     }
     out
