@@ -3,7 +3,7 @@
 //! channel statistics). [`topology`] lists every space's counts in column order; a count of the
 //! other space has no value (`None`; the engine reports it as "not applicable to sss").
 
-use super::{Arch, MacroArch, SearchSpace, Space, SssArch, TssArch};
+use super::{Arch, SearchSpace, Space};
 use std::sync::OnceLock;
 
 /// One count: its column name, the space that defines it and its position there. The proxy

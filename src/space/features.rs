@@ -4,7 +4,7 @@
 //! GRAF-style live-graph features; [`super::sss::features`]: the channel-per-layer one-hot
 //! encoding); these functions dispatch on the space.
 
-use super::{Arch, MacroArch, SearchSpace, Space, SssArch, TssArch};
+use super::{Arch, SearchSpace, Space};
 
 /// Names of the arch features of `space`, in column order.
 pub fn arch_feature_names(space: Space) -> &'static [String] {

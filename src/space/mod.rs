@@ -12,6 +12,7 @@
 //! [`Arch`] and one line in each of the two dispatch macros below.
 
 pub use dataset::NatsDataset;
+pub use nb101::{Nb101Arch, Nb101Op};
 pub use nbmacro::{MacroArch, MacroOp, MACRO_SIZE};
 pub use sss::{SssArch, SSS_CHANNELS, SSS_LAYERS, SSS_SIZE};
 pub use tss::{Op, TssArch, TSS_EDGES, TSS_SIZE};
@@ -55,6 +56,9 @@ pub trait SearchSpace:
     /// Whether archs with different strings can compute the same function (isomorphism
     /// classes worth sharing a computation).
     const HAS_ISOMORPHS: bool;
+    /// Whether indices `0..SIZE` are the archs in an official order (enumerable, sampled by
+    /// index). Where not, an index only names an arch and archs are listed or drawn.
+    const INDEX_ORDER: bool = true;
     /// The arch at `index` in the official order.
     fn from_index(index: usize) -> Result<Self, SpaceError>;
     /// Index in the official order.
@@ -67,6 +71,11 @@ pub trait SearchSpace:
     /// Whether the network's output depends on its input (by default it does).
     fn output_depends_on_input(&self) -> bool {
         true
+    }
+    /// A uniformly drawn arch (by default the arch at a uniform index).
+    fn random(rng: &mut SplitMix64) -> Self {
+        Self::from_index(rng.below(Self::SIZE as u64) as usize)
+            .expect("an index below SIZE names an arch")
     }
     /// This arch with one position changed to another value of the space, drawn uniformly.
     fn mutate(&self, rng: &mut SplitMix64) -> Self;
@@ -96,6 +105,7 @@ macro_rules! with_spaces {
             Tss(TssArch) "NATS-Bench topology space (NAS-Bench-201 cells), 15,625 archs.",
             Sss(SssArch) "NATS-Bench size space (channel configurations), 32,768 archs.",
             Macro(MacroArch) "NAS-Bench-Macro (8 MobileNetV2-style layers), 6,561 archs.",
+            Nb101(Nb101Arch) "NAS-Bench-101 (cells of up to 7 vertices), 423,624 cells.",
         }
     };
 }
@@ -125,7 +135,7 @@ macro_rules! dispatch_space {
     (($space:expr, $S:ident => $body:expr) $($v:ident($a:ident) $doc:literal,)*) => {
         match $space {
             $(Space::$v => {
-                type $S = $a;
+                type $S = $crate::space::$a;
                 $body
             })*
         }
@@ -161,6 +171,7 @@ pub mod counts;
 mod dataset;
 pub mod features;
 mod nats_net;
+pub mod nb101;
 pub mod nbmacro;
 pub mod sss;
 pub mod tss;
@@ -398,7 +409,31 @@ impl Space {
     /// `n` distinct arch indices drawn uniformly without replacement with `seed`, in draw order.
     /// The same `(n, seed)` always gives the same indices; `n` is capped at the space size.
     pub fn sample_indices(self, n: usize, seed: u64) -> Vec<usize> {
-        sample_without_replacement(self.size(), n, seed)
+        if self.index_order() {
+            return sample_without_replacement(self.size(), n, seed);
+        }
+        // Distinct random archs (their indices name them).
+        let mut rng = SplitMix64::new(seed);
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        while out.len() < n.min(self.size()) {
+            let i = self.random(&mut rng).index();
+            if seen.insert(i) {
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    /// Whether indices `0..size` enumerate the space in an official order
+    /// ([`SearchSpace::INDEX_ORDER`]).
+    pub fn index_order(self) -> bool {
+        on_space!(self, S => S::INDEX_ORDER)
+    }
+
+    /// A uniformly drawn arch ([`SearchSpace::random`]).
+    pub fn random(self, rng: &mut SplitMix64) -> Arch {
+        on_space!(self, S => S::random(rng).into_arch())
     }
 }
 

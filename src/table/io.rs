@@ -6,7 +6,7 @@ use super::{
     LabelRow, LabelTable, ProxyTable, Result, TableError, PROXY_CONFIG_KEY,
 };
 use crate::provenance::{Accuracy, Manifest};
-use crate::space::{NatsDataset, Space};
+use crate::space::{Arch, NatsDataset, Space};
 use polars::prelude::*;
 use std::path::Path;
 
@@ -169,6 +169,84 @@ fn read_macro_json(path: &Path) -> Result<DataFrame> {
     Ok(df)
 }
 
+/// The own label columns of a NAS-Bench-101 label table beside `valid_acc` (the 108-epoch
+/// value): the same run's validation accuracy after 4, 12 and 36 epochs.
+pub const NB101_LABEL_COLUMNS: [&str; 3] = ["valid_acc_e4", "valid_acc_e12", "valid_acc_e36"];
+
+fn is_nb101(df: &DataFrame) -> bool {
+    ["module_hash", "matrix", "ops", "valid_acc_e108"]
+        .iter()
+        .all(|c| has(df, c))
+}
+
+/// The NAS-Bench-101 label CSV (`nasbench101/nb101_valid_acc_30k.csv`, PROVENANCE §13: module
+/// hash, matrix, ops, one run's validation accuracy at 4, 12, 36 and 108 epochs, params) as a
+/// label table: space `nb101`, dataset `cifar10`, hp "108", `valid_acc` the 108-epoch value,
+/// the shorter budgets as own label columns ([`NB101_LABEL_COLUMNS`]). Each cell must parse,
+/// and its module hash must be the one recorded.
+fn nb101_to_labels(df: &DataFrame, p: &str) -> Result<LabelTable> {
+    let hash = str_col(df, "module_hash", p)?;
+    let matrix = str_col(df, "matrix", p)?;
+    let ops = str_col(df, "ops", p)?;
+    let acc = f64_col(df, "valid_acc_e108", p)?;
+    let params = f64_col(df, "params", p).ok();
+    let mut rows = Vec::with_capacity(df.height());
+    let mut seen = std::collections::HashMap::new();
+    for r in 0..df.height() {
+        let (Some(h), Some(m), Some(o)) = (&hash[r], &matrix[r], &ops[r]) else {
+            return Err(invalid(
+                p,
+                format!("row {r}: null module_hash, matrix or ops"),
+            ));
+        };
+        let arch = Space::Nb101
+            .parse(&format!("{m};{o}"))
+            .map_err(|e| invalid(p, format!("row {r} ({h}): {e}")))?;
+        let Arch::Nb101(cell) = arch else {
+            unreachable!("an nb101 string parses to an nb101 arch")
+        };
+        if cell.module_hash() != *h {
+            return Err(invalid(
+                p,
+                format!(
+                    "row {r}: the cell's module hash is {}, not {h}",
+                    cell.module_hash()
+                ),
+            ));
+        }
+        if let Some(prev) = seen.insert(arch.index(), r) {
+            return Err(invalid(
+                p,
+                format!("rows {prev} and {r} hold the same cell"),
+            ));
+        }
+        rows.push(LabelRow {
+            space: Space::Nb101,
+            dataset: NatsDataset::Cifar10,
+            arch_index: arch.index() as i64,
+            arch: arch.to_string(),
+            hp: Space::Nb101.final_hp().into(),
+            test_acc: None,
+            valid_acc: Some(
+                acc[r].ok_or_else(|| invalid(p, format!("row {r}: null valid_acc_e108")))?,
+            ),
+            valtest_acc: None,
+            train_acc: None,
+            params_m: params.as_ref().and_then(|c| c[r]).map(|v| v / 1e6),
+            flops_m: None,
+            latency_s: None,
+        });
+    }
+    let mut t = LabelTable::from_rows(&rows)?;
+    for name in NB101_LABEL_COLUMNS {
+        let values = f64_col(df, name, p)?;
+        t.df.with_column(Column::new(name.into(), values))
+            .map_err(pe(p))?;
+    }
+    t.source = p.to_string();
+    Ok(t)
+}
+
 use super::has_column as has;
 
 /// Column names of the official TSS label CSV (PROVENANCE §1), with their datasets.
@@ -210,6 +288,8 @@ enum FileLayout {
     TssWide,
     /// The SSS validation-accuracy CSV (PROVENANCE §11).
     SssWide,
+    /// The NAS-Bench-101 label CSV (PROVENANCE §13).
+    Nb101,
     /// `arch_index` and an accuracy column; `keyed`: with every key column of the schema.
     LabelSchema { keyed: bool },
     /// A NAS-Bench-Suite-Zero joined CSV (`nats_index, arch_str` and proxy columns).
@@ -228,6 +308,8 @@ fn sniff(df: &DataFrame) -> FileLayout {
         FileLayout::TssWide
     } else if is_sss_wide(df) {
         FileLayout::SssWide
+    } else if is_nb101(df) {
+        FileLayout::Nb101
     } else if is_label_schema(df) {
         FileLayout::LabelSchema { keyed }
     } else if is_suite_zero(df) {
@@ -250,6 +332,7 @@ pub fn read_any(path: &Path) -> Result<AnyTable> {
     Ok(match sniff(&df) {
         FileLayout::TssWide => AnyTable::Labels(tss_wide_to_long(&df, &p, "200")?),
         FileLayout::SssWide => AnyTable::Labels(sss_wide_to_long(&df, &p)?),
+        FileLayout::Nb101 => AnyTable::Labels(nb101_to_labels(&df, &p)?),
         FileLayout::SuiteZero => {
             let ds = dataset_from_file_name(path)?;
             AnyTable::Proxies(suite_zero_to_proxies(&df, ds, &p)?)
@@ -285,6 +368,7 @@ pub fn read_labels_as(path: &Path, layout: &PlainLayout) -> Result<LabelTable> {
     match sniff(&df) {
         FileLayout::TssWide => return tss_wide_to_long(&df, &p, "200"),
         FileLayout::SssWide => return sss_wide_to_long(&df, &p),
+        FileLayout::Nb101 => return nb101_to_labels(&df, &p),
         FileLayout::LabelSchema { keyed: true } => return LabelTable::from_df(df, &p),
         FileLayout::Other => {
             return Err(invalid(
@@ -710,10 +794,13 @@ pub fn read_proxies_as(path: &Path, layout: &PlainLayout) -> Result<ProxyTable> 
     let (df, config) = read_frame(path)?;
     let p = disp(path);
     let t = match sniff(&df) {
-        FileLayout::TssWide | FileLayout::SssWide | FileLayout::LabelSchema { .. } => {
+        FileLayout::TssWide
+        | FileLayout::SssWide
+        | FileLayout::Nb101
+        | FileLayout::LabelSchema { .. } => {
             return Err(invalid(
                 &p,
-                "expected a proxy table, found a label table (it has a test_acc column)",
+                "expected a proxy table, found a label table (it has an accuracy column)",
             ))
         }
         FileLayout::SuiteZero => {
