@@ -71,6 +71,11 @@ pub struct ProxyConfig {
     /// batched engine existed (= per-arch).
     #[serde(default, skip_serializing_if = "EngineKind::is_per_arch")]
     pub engine: EngineKind,
+    /// The stem width of a narrower copy of the benchmark's network on which the proxies were
+    /// computed (NAS-Bench-101: the cell unchanged, every width scaled by `stem / 128`;
+    /// `space::SearchSpace::graph_scaled`); absent: the benchmark's own network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stem: Option<i64>,
 }
 
 /// The proxy engine's kind ([`ProxyConfig::engine`]).
@@ -110,6 +115,7 @@ impl Default for ProxyConfig {
             share_isomorphic: false,
             tf32: false,
             engine: EngineKind::PerArch,
+            stem: None,
         }
     }
 }
@@ -152,6 +158,13 @@ impl ProxyConfig {
             ))
         } else if self.engine != other.engine {
             Some(format!("engine {} vs {}", self.engine, other.engine))
+        } else if self.stem != other.stem {
+            let word = |s: Option<i64>| s.map_or("the benchmark's".to_string(), |s| s.to_string());
+            Some(format!(
+                "network stem {} vs {}",
+                word(self.stem),
+                word(other.stem)
+            ))
         } else {
             None
         }

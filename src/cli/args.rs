@@ -31,6 +31,11 @@ pub struct EngineArgs {
     /// classes.
     #[arg(long, default_value = "share")]
     pub isomorphic: Isomorphic,
+    /// Compute on a narrower copy of the network with a stem of N channels (nb101: the cell
+    /// unchanged, every width scaled by N/128; recorded in the table, and a model predicts only
+    /// from the same copy). Default: the benchmark's network.
+    #[arg(long, value_name = "N")]
+    pub stem: Option<i64>,
     #[command(flatten)]
     pub engine: EngineChoice,
 }
@@ -95,6 +100,12 @@ impl EngineArgs {
         strict: bool,
     ) -> anyhow::Result<ProxyConfig> {
         space.check_dataset(dataset)?;
+        if let Some(stem) = self.stem {
+            let any = space.random(&mut crate::rng::SplitMix64::new(0));
+            if let Err(e) = any.network_graph(dataset, Some(stem)) {
+                bail!("--stem {stem}: {e}");
+            }
+        }
         if self.batch_size == 0 {
             bail!("--batch-size must be at least 1");
         }
@@ -142,6 +153,7 @@ impl EngineArgs {
             data,
             // Every SSS arch is its own class: sharing would change nothing but the record.
             share_isomorphic: self.isomorphic == Isomorphic::Share && space.has_isomorphs(),
+            stem: self.stem,
             ..ProxyConfig::default()
         })
     }

@@ -122,6 +122,7 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
         batch_size: a.batch_size,
         seed: 0,
         isomorphic: Isomorphic::Each,
+        stem: None,
         // The fitness cache reads the labelled pass, which the batched engine does not group.
         engine: super::args::EngineChoice {
             engine: super::args::EngineArg::PerArch,

@@ -432,11 +432,7 @@ pub fn evolve(
     let space = settings.space;
     let mut pool: Vec<(usize, f64)> = labels
         .iter()
-        .filter(|(&i, y)| {
-            i < space.size()
-                && y.is_finite()
-                && space.arch(i).is_ok_and(|a| a.output_depends_on_input())
-        })
+        .filter(|(&i, y)| y.is_finite() && space.arch(i).is_ok_and(|a| a.output_depends_on_input()))
         .map(|(&i, &y)| (i, y))
         .collect();
     pool.sort_by_key(|p| p.0);

@@ -70,6 +70,20 @@ impl ArchSelection {
 
     /// Official indices in output order.
     pub fn indices(&self, space: Space) -> Result<Vec<usize>, ExtractError> {
+        let unordered = match self {
+            ArchSelection::All => Some("all".to_string()),
+            ArchSelection::Range { start, end } => Some(format!("range:{start}..{end}")),
+            _ => None,
+        };
+        if let (Some(spec), false) = (unordered, space.index_order()) {
+            return Err(ExtractError::Selection {
+                spec,
+                why: format!(
+                    "{space} has no index order ({} archs): use sample:N or file:F (e.g. the labelled cells, `greenfactory archs --space {space} --labels FILE`)",
+                    space.size()
+                ),
+            });
+        }
         Ok(match self {
             ArchSelection::All => (0..space.size()).collect(),
             ArchSelection::Sample { n, seed } => {

@@ -171,6 +171,8 @@ pub enum ProxyError {
     NonFinite(f64),
     #[error("{0}")]
     Undefined(String),
+    #[error("{0}")]
+    Space(#[from] crate::space::SpaceError),
     /// A worker pool was given no engine.
     #[error("no worker: a pool needs at least one engine")]
     NoWorkers,

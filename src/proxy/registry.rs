@@ -193,6 +193,11 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// The network graph of `arch` this engine computes on (the configuration's stem).
+    pub fn graph(&self, arch: &Arch) -> Result<crate::graph::Graph, ProxyError> {
+        Ok(arch.network_graph(self.dataset, self.config.stem)?)
+    }
+
     /// Loads the batch once; every arch of the run sees the same batch.
     pub fn new(
         proxies: Vec<ProxyRef>,
@@ -313,7 +318,7 @@ impl Engine {
         }
         let Ok(nets) = archs
             .iter()
-            .map(|a| Network::new(a.graph(self.dataset)))
+            .map(|a| Network::new(self.graph(a)?).map_err(ProxyError::from))
             .collect::<Result<Vec<_>, _>>()
         else {
             return one_by_one();
@@ -404,7 +409,7 @@ impl Engine {
         plan: PassPlan,
         f: impl FnOnce(&ArchContext) -> Result<T, ProxyError>,
     ) -> Result<T, ProxyError> {
-        let net = Network::new(arch.graph(self.dataset))?;
+        let net = Network::new(self.graph(arch)?)?;
         let arch_seed = derive_seed(self.config.seed, arch.index() as u64);
         let init = net.init_weights(arch_seed, Kind::Float, self.device)?;
         let cx = ArchContext::new(

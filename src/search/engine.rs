@@ -251,6 +251,7 @@ impl Scorer for EngineScorer<'_> {
     }
 
     fn params_flops(&mut self, arch: &Arch) -> Option<(f64, f64)> {
+        // Constraints are on the benchmark's network, whatever copy the proxies see.
         let net = Network::new(arch.graph(self.engines[0].dataset)).ok()?;
         Some((net.params_m(), net.flops_m()))
     }

@@ -214,6 +214,10 @@ pub struct SearchConfig<'a> {
     pub objective: Objective,
     /// HW-NAS-Bench costs of one metric, for `max_hw` and the Pareto objective (TSS only).
     pub hw: Option<&'a HwCosts>,
+    /// The archs the search may visit, by index (e.g. the labelled cells of a benchmark that
+    /// labels a sample of its space); `None`: the whole space. Required where the space has no
+    /// index order to enumerate.
+    pub pool: Option<&'a std::collections::BTreeSet<usize>>,
 }
 
 impl SearchConfig<'_> {
@@ -227,6 +231,7 @@ impl SearchConfig<'_> {
             constraints: Constraints::default(),
             objective: Objective::Accuracy,
             hw: None,
+            pool: None,
         }
     }
 }
@@ -397,6 +402,31 @@ pub fn search<S: Scorer + ?Sized>(
 }
 
 fn validate(space: Space, config: &SearchConfig) -> Result<(), SearchError> {
+    match config.pool {
+        None if !space.index_order() => {
+            return Err(SearchError::InvalidParam {
+                name: "pool",
+                reason: format!(
+                    "{space} has no index order to search over: give the archs to search among (e.g. its labelled archs)"
+                ),
+            })
+        }
+        Some(p) if p.is_empty() => {
+            return Err(SearchError::InvalidParam {
+                name: "pool",
+                reason: "no arch to search among".into(),
+            })
+        }
+        Some(p) => {
+            if let Some(&i) = p.iter().find(|&&i| space.arch(i).is_err()) {
+                return Err(SearchError::InvalidParam {
+                    name: "pool",
+                    reason: format!("index {i} names no {space} arch"),
+                });
+            }
+        }
+        None => {}
+    }
     if config.budget == 0 && config.strategy != Strategy::Exhaustive {
         return Err(SearchError::ZeroBudget);
     }
@@ -497,11 +527,15 @@ impl<S: Scorer + ?Sized> Run<'_, '_, S> {
     /// The indices of every feasible arch, in index order (the whole space without
     /// constraints). An empty list is [`SearchError::Unsatisfiable`].
     fn feasible_list(&mut self) -> Result<Vec<usize>, SearchError> {
+        let all: Vec<usize> = match self.config.pool {
+            Some(pool) => pool.iter().copied().collect(),
+            None => (0..self.space.size()).collect(),
+        };
         if self.config.constraints.is_empty() {
-            return Ok((0..self.space.size()).collect());
+            return Ok(all);
         }
         let mut out = Vec::new();
-        for i in 0..self.space.size() {
+        for &i in &all {
             if self.is_feasible(&self.space.arch(i).expect("index in range"))? {
                 out.push(i);
             }
@@ -513,7 +547,7 @@ impl<S: Scorer + ?Sized> Run<'_, '_, S> {
             });
         }
         if !matches!(self.config.strategy, Strategy::Evolution { .. }) {
-            self.rejected = self.space.size() - out.len();
+            self.rejected = all.len() - out.len();
         }
         Ok(out)
     }
@@ -522,6 +556,10 @@ impl<S: Scorer + ?Sized> Run<'_, '_, S> {
         let i = arch.index();
         if let Some(&f) = self.feasible.get(&i) {
             return Ok(f);
+        }
+        if self.config.pool.is_some_and(|p| !p.contains(&i)) {
+            self.feasible.insert(i, false);
+            return Ok(false);
         }
         let c = &self.config.constraints;
         let mut ok = true;

@@ -92,6 +92,18 @@ pub trait SearchSpace:
     fn counts(&self) -> Vec<f64>;
     /// The network that realises the arch on `dataset`, as a network graph.
     fn graph(&self, dataset: NatsDataset) -> Graph;
+    /// A narrower copy of the network with a stem of `stem` channels, where the space defines
+    /// one (NAS-Bench-101); `None` elsewhere.
+    fn graph_scaled(&self, _dataset: NatsDataset, _stem: i64) -> Option<Graph> {
+        None
+    }
+    /// The name of the benchmark's own key for an arch where it is not the arch string
+    /// (NAS-Bench-101's `module_hash`).
+    const BENCHMARK_KEY: Option<&'static str> = None;
+    /// The benchmark's own key of the arch ([`SearchSpace::BENCHMARK_KEY`]).
+    fn benchmark_key(&self) -> Option<String> {
+        None
+    }
     /// This arch as an [`Arch`].
     fn into_arch(self) -> Arch;
 }
@@ -195,6 +207,8 @@ pub enum SpaceError {
         shown: String,
         why: String,
     },
+    #[error("no narrower {space} network: {why}")]
+    NoNarrowCopy { space: Space, why: String },
     #[error("{space} networks are defined on {expected}, not {dataset}")]
     DatasetNotInSpace {
         space: Space,
@@ -431,6 +445,11 @@ impl Space {
         on_space!(self, S => S::INDEX_ORDER)
     }
 
+    /// The name of the benchmark's own arch key, if any ([`SearchSpace::BENCHMARK_KEY`]).
+    pub fn benchmark_key_name(self) -> Option<&'static str> {
+        on_space!(self, S => S::BENCHMARK_KEY)
+    }
+
     /// A uniformly drawn arch ([`SearchSpace::random`]).
     pub fn random(self, rng: &mut SplitMix64) -> Arch {
         on_space!(self, S => S::random(rng).into_arch())
@@ -500,6 +519,33 @@ impl Arch {
     /// counts attached, [`Graph::counts`]).
     pub fn graph(&self, dataset: NatsDataset) -> Graph {
         on_arch!(self, a => a.graph(dataset))
+    }
+
+    /// The benchmark's own key of the arch (NAS-Bench-101's module hash), if it has one.
+    pub fn benchmark_key(&self) -> Option<String> {
+        on_arch!(self, a => a.benchmark_key())
+    }
+
+    /// The network of the arch on `dataset`: the benchmark's (`stem` `None`) or its narrower
+    /// copy with a stem of `stem` channels, which only some spaces define.
+    pub fn network_graph(
+        &self,
+        dataset: NatsDataset,
+        stem: Option<i64>,
+    ) -> Result<Graph, SpaceError> {
+        match stem {
+            None => Ok(self.graph(dataset)),
+            Some(s) if s < 1 => Err(SpaceError::NoNarrowCopy {
+                space: self.space(),
+                why: format!("a stem of {s} channels"),
+            }),
+            Some(s) => on_arch!(self, a => a.graph_scaled(dataset, s)).ok_or_else(|| {
+                SpaceError::NoNarrowCopy {
+                    space: self.space(),
+                    why: "the space defines no narrower copy of its network (nb101 does)".into(),
+                }
+            }),
+        }
     }
 
     /// The arch's structural counts by name.

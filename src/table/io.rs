@@ -12,6 +12,8 @@ use std::path::Path;
 
 /// Either kind of table, as recognised by [`read_any`].
 #[derive(Debug, Clone)]
+// One value per file read: the size difference costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyTable {
     Labels(LabelTable),
     Proxies(ProxyTable),

@@ -12,7 +12,11 @@
 //!   each op the number of input→output paths through a vertex of that op
 //!   (`paths_conv3x3`, …) and the largest count of that op on one path (`max_conv3x3`, …);
 //! * `width_{op}` — the share of the cell's output channels produced by vertices of each op
-//!   (NAS-Bench-101 splits the output among the vertices feeding it).
+//!   (NAS-Bench-101 splits the output among the vertices feeding it);
+//! * `params_m`, `mflops` — the size of the benchmark's network (millions of parameters and
+//!   of multiply-accumulates for one 32×32 image), whatever copy of it the proxies were
+//!   computed on (`--stem`).
+//!
 //! * `nb101_conv3x3`, `nb101_conv1x1`, `nb101_maxpool`, `nb101_depth` — the counts the engine
 //!   writes as static proxies.
 
@@ -50,6 +54,7 @@ pub fn feature_names() -> &'static [String] {
                     .map(|o| format!("{prefix}_{}", o.short())),
             );
         }
+        names.extend(["params_m".to_string(), "mflops".to_string()]);
         names
     })
 }
@@ -105,6 +110,10 @@ pub fn features(a: &Nb101Arch) -> Vec<f64> {
             .sum();
         f.push(share as f64 / 128.0);
     }
+    use crate::space::SearchSpace;
+    let g = a.graph(crate::space::NatsDataset::Cifar10);
+    f.push(g.param_count() as f64 / 1e6);
+    f.push(g.flop_count().expect("the NB101 graph is well formed") as f64 / 1e6);
     f
 }
 
