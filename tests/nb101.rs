@@ -2,6 +2,7 @@
 //! cell's parameter count and module hash, and the label file read as labels.
 mod common;
 
+use common::{assert_refused, run};
 use greenfactory::space::{Arch, NatsDataset, Space};
 use greenfactory::table::read_labels;
 
@@ -63,4 +64,116 @@ fn the_label_file_reads_as_nb101_labels() {
     assert_eq!((row.valid_acc, row.test_acc), (Some(93.0489), None));
     assert_eq!(row.arch, arch.to_string());
     assert!(t.frame().column("valid_acc_e36").is_ok());
+}
+
+fn labels_path() -> String {
+    common::data_dir()
+        .join("nasbench101/nb101_valid_acc_30k.csv")
+        .display()
+        .to_string()
+}
+
+const SEVEN: &str = "0110010/0001000/0000010/0000101/0000010/0000001/0000000;input|conv3x3-bn-relu|conv3x3-bn-relu|maxpool3x3|conv3x3-bn-relu|conv1x1-bn-relu|output";
+
+#[test]
+fn invalid_cells_and_misplaced_labels_are_refused_in_one_line() {
+    let proxies = |cell: &str| {
+        [
+            "proxies", "--space", "nb101", "--arch", cell, "--only", "params",
+        ]
+        .map(String::from)
+    };
+    let refuse = |cell: &str, want: &str| {
+        let args = proxies(cell);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_refused(&args, want);
+    };
+    let conv = "conv3x3-bn-relu";
+    let eight = format!(
+        "01000000/00100000/00010000/00001000/00000100/00000010/00000001/00000000;input|{}|output",
+        [conv; 6].join("|")
+    );
+    refuse(&eight, "8 vertices: a cell has 2 to 7");
+    let ten = format!(
+        "0111111/0011111/0001000/0000100/0000010/0000001/0000000;input|{}|output",
+        [conv; 5].join("|")
+    );
+    refuse(&ten, "edges: a cell has at most 9");
+    refuse("011/001/010;input|conv3x3-bn-relu|output", "goes backwards");
+    refuse("011/001/000;input|conv7x7|output", "unknown op \"conv7x7\"");
+    // A TSS arch for nb101, and nb101 labels for TSS features.
+    assert_refused(
+        &[
+            "proxies", "--space", "tss", "--arch", SEVEN, "--only", "params",
+        ],
+        "is an arch of the nb101 space, not of tss",
+    );
+    let tss = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/tss_cifar10_all.parquet"
+    );
+    assert_refused(
+        &[
+            "correlate",
+            "--features",
+            tss,
+            "--labels",
+            &labels_path(),
+            "--dataset",
+            "cifar10",
+        ],
+        "NB101 labels and no TSS labels",
+    );
+    // No index order: every cell cannot be listed or extracted; --stem is nb101's alone.
+    assert_refused(&["archs", "--space", "nb101"], "nb101 has no index order");
+    assert_refused(
+        &[
+            "extract",
+            "--space",
+            "nb101",
+            "--dataset",
+            "cifar10",
+            "--archs",
+            "all",
+            "--proxies",
+            "params",
+            "--out",
+            "/tmp/gf-never.parquet",
+        ],
+        "nb101 has no index order",
+    );
+    assert_refused(
+        &[
+            "proxies", "--space", "tss", "--arch", "1", "--only", "params", "--stem", "16",
+        ],
+        "--stem 16: no narrower tss network",
+    );
+}
+
+#[test]
+fn one_cells_static_proxies_equal_the_benchmark_and_the_narrow_copy_is_smaller() {
+    let params = |stem: &[&str]| -> f64 {
+        let (ok, out, err) = run(&[
+            &[
+                "proxies", "--space", "nb101", "--arch", SEVEN, "--only", "params", "--format",
+                "csv", "--device", "cpu",
+            ][..],
+            stem,
+        ]
+        .concat());
+        assert!(ok, "{err}");
+        let header: Vec<&str> = out.lines().next().unwrap().split(',').collect();
+        let row: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
+        row[header.iter().position(|h| *h == "params").unwrap()]
+            .parse()
+            .unwrap()
+    };
+    // 00005c14…: 8,555,530 parameters (the data file).
+    assert!((params(&[]) - 8.55553).abs() < 1e-5);
+    // Stem 16: every width divided by 8, so about 1/64 of the parameters.
+    let narrow = params(&["--stem", "16"]);
+    assert!(
+        narrow > 8.55553 / 80.0 && narrow < 8.55553 / 50.0,
+        "{narrow}"
+    );
 }

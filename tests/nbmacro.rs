@@ -2,6 +2,7 @@
 //! shapes checked by hand, and the refusals that keep its labels and models in their space.
 mod common;
 
+use common::{assert_refused, run};
 use greenfactory::graph::{NodeOp, Shape};
 use greenfactory::space::{Arch, NatsDataset, Space, MACRO_SIZE};
 
@@ -117,23 +118,6 @@ fn macro_is_cifar10_only_and_its_strings_parse_strictly() {
     assert_eq!(Space::Macro.arch(5043).unwrap().to_string(), "20220210");
 }
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_greenfactory")
-}
-
-/// Runs the binary; (success, stdout, stderr).
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(bin())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn labels_path() -> String {
     common::data_dir()
         .join("nas_bench_macro/nas-bench-macro_cifar10.json")
@@ -168,15 +152,6 @@ fn the_benchmark_file_reads_as_labels_with_each_seed_as_a_target() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("MACRO labels and no TSS labels"), "{e}");
-}
-
-/// Runs the binary and checks that it fails with one line containing `want`.
-fn assert_refused(args: &[&str], want: &str) {
-    let (ok, _, err) = run(args);
-    assert!(
-        !ok && err.lines().count() == 1 && err.contains(want),
-        "{args:?}: {err}"
-    );
 }
 
 #[test]

@@ -111,3 +111,25 @@ pub fn assert_one_line_error(o: &std::process::Output, want: &str) {
     assert_eq!(err.lines().last(), Some(errors[0]), "{err}");
     assert!(errors[0].contains(want), "{err}");
 }
+
+/// Runs the greenfactory binary; (success, stdout, stderr).
+pub fn run(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs the binary and checks that it fails with one line containing `want`.
+pub fn assert_refused(args: &[&str], want: &str) {
+    let (ok, _, err) = run(args);
+    assert!(
+        !ok && err.lines().count() == 1 && err.contains(want),
+        "{args:?}: {err}"
+    );
+}

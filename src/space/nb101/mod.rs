@@ -605,7 +605,7 @@ impl FromStr for Nb101Arch {
                     .find(|op| op.name() == *name)
                     .ok_or_else(|| {
                         bad(format!(
-                            "unknown op {:?}: conv3x3-bn-relu, conv1x1-bn-relu or maxpool3x3",
+                            "unknown op {}: conv3x3-bn-relu, conv1x1-bn-relu or maxpool3x3",
                             shown(name)
                         ))
                     })?,
