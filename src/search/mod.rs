@@ -620,3 +620,64 @@ impl<S: Scorer + ?Sized> Run<'_, '_, S> {
         self.config.budget.saturating_sub(self.scored.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::predict::Basis;
+
+    /// Scores an arch by its edge count (a stand-in for a model).
+    struct Edges;
+    impl Scorer for Edges {
+        fn predict(&mut self, arch: &Arch) -> Result<ArchPrediction, PredictError> {
+            let Arch::Nb101(c) = arch else {
+                unreachable!("nb101 only")
+            };
+            Ok(ArchPrediction {
+                mean: c.edges() as f64,
+                std: 0.0,
+                basis: Basis::Proxy,
+            })
+        }
+        fn params_flops(&mut self, _: &Arch) -> Option<(f64, f64)> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_pool_bounds_every_strategy_and_a_space_without_order_needs_one() {
+        let pool: std::collections::BTreeSet<usize> =
+            Space::Nb101.sample_indices(60, 3).into_iter().collect();
+        for strategy in [
+            Strategy::Random,
+            Strategy::Exhaustive,
+            Strategy::Evolution {
+                population: 10,
+                tournament: 3,
+                batch: 2,
+            },
+        ] {
+            let config = SearchConfig {
+                pool: Some(&pool),
+                ..SearchConfig::new(strategy, 30, 1)
+            };
+            let out = search(Space::Nb101, &mut Edges, &config).unwrap();
+            assert!(!out.scored.is_empty());
+            assert!(
+                out.scored.iter().all(|c| pool.contains(&c.arch.index())),
+                "{strategy:?}"
+            );
+            if strategy == Strategy::Exhaustive {
+                assert_eq!(out.scored.len(), pool.len());
+            }
+        }
+        let e = search(
+            Space::Nb101,
+            &mut Edges,
+            &SearchConfig::new(Strategy::Random, 5, 1),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("nb101 has no index order"), "{e}");
+    }
+}
