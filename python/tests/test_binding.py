@@ -257,6 +257,14 @@ def test_arch_features(model, table):
     assert (xm[:, :24].reshape(2, 8, 3).sum(axis=2) == 1).all() and xm[1, 0] == 1
     assert gf.arch_string("macro", 5043) == "20220210" and gf.arch_index("macro", "20220210") == 5043
     assert gf.space_size("macro") == 6561
+    # NAS-Bench-101: a cell is MATRIX;OPS (pruned on reading); its index names it, no order.
+    cell = "0111/0001/0001/0000;input|conv3x3-bn-relu|maxpool3x3|output"
+    names, xn = gf.arch_features("nb101", [cell])
+    f = dict(zip(names, xn[0]))
+    assert f["e0_6"] == 1 and f["v1_conv3x3"] == 1 and f["paths"] == 3 and f["depth"] == 2
+    assert gf.arch_string("nb101", gf.arch_index("nb101", cell)) == cell
+    with pytest.raises(gf.GreenfactoryError, match="unknown op"):
+        gf.arch_features("nb101", ["011/001/000;input|conv5x5|output"])
     s = gf.sample_indices("tss", 50, seed=1)
     assert len(set(s)) == 50 and s == gf.sample_indices("tss", 50, 1)
     # Isomorphic archs share a class string (official index 1 is its own representative).

@@ -49,8 +49,9 @@ pub struct DataArgs {
     #[arg(long)]
     pub only: Vec<String>,
     /// Add the exact architecture features of the space (op-on-edge one-hot and live-graph
-    /// features for TSS, channel one-hot for SSS, choice-per-layer one-hot, per-stage counts and per-layer MFLOPs for Macro), computed from each row's arch string: the
-    /// default (this flag only says so).
+    /// features for TSS, channel one-hot for SSS, choice-per-layer one-hot, per-stage counts
+    /// and per-layer MFLOPs for Macro, adjacency, op one-hot and path statistics for NB101),
+    /// computed from each row's arch string: the default (this flag only says so).
     #[arg(long, overrides_with = "no_arch_features")]
     pub arch_features: bool,
     /// Leave the architecture features out: the proxies alone.
