@@ -122,6 +122,12 @@ pub enum NodeOp {
         start: i64,
         len: i64,
     },
+    /// The map without its first `top` rows and `left` columns (`x[:, :, top:, left:]`, the
+    /// shifted half of DARTS's factorized reduce).
+    Crop {
+        top: i64,
+        left: i64,
+    },
     /// `x · 0` (kept as a multiplication: NaN/inf propagate as in the references).
     Zero,
     /// Global average pooling, flattened to `[N, C]`.
@@ -286,6 +292,13 @@ impl Graph {
                         return Err(err(format!("channels {start}..{} of {c}", start + len)));
                     }
                     [*len, h, w]
+                }
+                NodeOp::Crop { top, left } => {
+                    let [c, h, w] = one()?;
+                    if *top < 0 || *left < 0 || *top >= h || *left >= w {
+                        return Err(err(format!("crop {top},{left} of a {h}×{w} map")));
+                    }
+                    [c, h - top, w - left]
                 }
                 NodeOp::GlobalAvgPool => [one()?[0], 1, 1],
                 NodeOp::Linear {
@@ -482,8 +495,7 @@ impl GraphBuilder {
         self.graph.nodes.len()
     }
 
-    /// A conv without bias named `name` (weight `{name}.weight`), padding `(k − 1)/2 · dilation`
-    /// unless given.
+    /// A conv without bias named `name` (weight `{name}.weight`).
     #[allow(clippy::too_many_arguments)]
     pub fn conv(
         &mut self,
@@ -494,6 +506,23 @@ impl GraphBuilder {
         kernel: i64,
         stride: i64,
         padding: i64,
+        groups: i64,
+    ) -> usize {
+        self.conv_dilated(x, name, c_in, c_out, kernel, stride, padding, 1, groups)
+    }
+
+    /// [`GraphBuilder::conv`] with its kernel dilated by `dilation`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv_dilated(
+        &mut self,
+        x: usize,
+        name: &str,
+        c_in: i64,
+        c_out: i64,
+        kernel: i64,
+        stride: i64,
+        padding: i64,
+        dilation: i64,
         groups: i64,
     ) -> usize {
         let weight = self.param(
@@ -511,7 +540,7 @@ impl GraphBuilder {
             kernel,
             stride,
             padding,
-            dilation: 1,
+            dilation,
             groups,
         });
         self.node(op, vec![x], name)

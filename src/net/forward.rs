@@ -183,7 +183,11 @@ impl Ctx<'_> {
                 self.module(label, x);
                 x.shallow_clone()
             }
-            NodeOp::MaxPool { .. } | NodeOp::AvgPool { .. } | NodeOp::Add | NodeOp::Zero => {
+            NodeOp::MaxPool { .. }
+            | NodeOp::AvgPool { .. }
+            | NodeOp::Add
+            | NodeOp::Zero
+            | NodeOp::Crop { .. } => {
                 unreachable!("computed by channelwise")
             }
         })
@@ -266,6 +270,10 @@ pub(super) fn channelwise(op: &NodeOp, ins: &[&Tensor]) -> Result<Option<Tensor>
         }
         // Kept as a multiplication: NaN/inf propagate as in the references.
         NodeOp::Zero => x.f_mul_scalar(0.0)?,
+        NodeOp::Crop { top, left } => {
+            let (h, w) = (x.size()[2], x.size()[3]);
+            x.f_narrow(2, *top, h - top)?.f_narrow(3, *left, w - left)?
+        }
         _ => return Ok(None),
     }))
 }

@@ -201,7 +201,11 @@ impl Grouped<'_> {
                 merge(y)?
             }
             NodeOp::Mark(_) => x.shallow_clone(),
-            NodeOp::MaxPool { .. } | NodeOp::AvgPool { .. } | NodeOp::Add | NodeOp::Zero => {
+            NodeOp::MaxPool { .. }
+            | NodeOp::AvgPool { .. }
+            | NodeOp::Add
+            | NodeOp::Zero
+            | NodeOp::Crop { .. } => {
                 unreachable!("computed by channelwise")
             }
         })

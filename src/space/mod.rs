@@ -11,6 +11,7 @@
 //! space is a folder here implementing [`SearchSpace`], plus one variant in [`Space`] and
 //! [`Arch`] and one line in each of the two dispatch macros below.
 
+pub use darts::{DartsArch, DartsOp};
 pub use dataset::NatsDataset;
 pub use nb101::{Nb101Arch, Nb101Op};
 pub use nbmacro::{MacroArch, MacroOp, MACRO_SIZE};
@@ -118,6 +119,7 @@ macro_rules! with_spaces {
             Sss(SssArch) "NATS-Bench size space (channel configurations), 32,768 archs.",
             Macro(MacroArch) "NAS-Bench-Macro (8 MobileNetV2-style layers), 6,561 archs.",
             Nb101(Nb101Arch) "NAS-Bench-101 (cells of up to 7 vertices), 423,624 cells.",
+            Darts(DartsArch) "The DARTS cell space (NAS-Bench-301's network), ~10^18 genotypes.",
         }
     };
 }
@@ -180,6 +182,7 @@ with_spaces!(define_spaces!());
 
 // Declared after the dispatch macros, which they use.
 pub mod counts;
+pub mod darts;
 mod dataset;
 pub mod features;
 mod nats_net;

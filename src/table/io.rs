@@ -89,8 +89,128 @@ fn read_frame(path: &Path) -> Result<(DataFrame, Option<Manifest>)> {
     match ext(path)? {
         Ext::Parquet => read_parquet(path),
         Ext::Csv => Ok((read_csv(path)?, None)),
+        Ext::Json if is_nb301_json(path)? => Ok((read_nb301_json(path)?, None)),
         Ext::Json => Ok((read_macro_json(path)?, None)),
     }
+}
+
+/// The two NAS-Bench-301 files of PROVENANCE §14 (NAS-Bench-Suite-Zero's, 725 and 500 archs):
+/// one benchmark split over two files.
+const NB301_FILES: [&str; 2] = [
+    "zc_nasbench301_suite_zero_725.json",
+    "zc_nasbench301_suite_zero_500.json",
+];
+
+/// Whether `path` is a NAS-Bench-301 file of Suite-Zero's (its top-level key is `cifar10` or
+/// `nasbench301`), told from its first bytes.
+fn is_nb301_json(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut head = [0u8; 64];
+    let n = open(path)?
+        .read(&mut head)
+        .map_err(|source| TableError::Io {
+            path: disp(path),
+            source,
+        })?;
+    let head = String::from_utf8_lossy(&head[..n]);
+    let key = head.trim_start().trim_start_matches('{').trim_start();
+    Ok(key.starts_with("\"cifar10\"") || key.starts_with("\"nasbench301\""))
+}
+
+/// (genotype in NASLib's compact form, validation accuracy, params in millions) of one file.
+fn nb301_records(path: &Path) -> Result<Vec<(String, f64, Option<f64>)>> {
+    let p = disp(path);
+    let text = std::fs::read_to_string(path).map_err(|source| TableError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| invalid(&p, format!("not JSON: {e}")))?;
+    let score = |x: &serde_json::Value| x.as_f64().or_else(|| x.get("score")?.as_f64());
+    let (records, keyed_by_arch) = match (v.get("nasbench301"), v.get("cifar10")) {
+        (Some(n), _) => (n.get("cifar10"), true),
+        (None, Some(c)) => (Some(c), false),
+        _ => (None, false),
+    };
+    let records = records.and_then(|r| r.as_object()).ok_or_else(|| {
+        invalid(&p, "not a NAS-Bench-301 file of Suite-Zero's ({\"cifar10\": {key: {arch, val_accuracy, …}}} or {\"nasbench301\": {\"cifar10\": {arch: {…}}}})")
+    })?;
+    records
+        .iter()
+        .map(|(key, r)| {
+            let arch = if keyed_by_arch {
+                key.clone()
+            } else {
+                r.get("arch")
+                    .and_then(|a| a.as_str())
+                    .ok_or_else(|| invalid(&p, format!("record {key}: no arch")))?
+                    .to_string()
+            };
+            let acc = r
+                .get("val_accuracy")
+                .and_then(score)
+                .ok_or_else(|| invalid(&p, format!("record {key}: no val_accuracy")))?;
+            Ok((arch, acc, r.get("params").and_then(score)))
+        })
+        .collect()
+}
+
+/// NAS-Bench-301's labels as NAS-Bench-Suite-Zero recorded them (PROVENANCE §14: DARTS
+/// genotypes in NASLib's compact form with NAS-Bench-301's surrogate validation accuracy) as a
+/// label table: space `darts`, dataset `cifar10`, hp "nb301", `valid_acc`. Reading one of the
+/// two files reads the other too when it lies beside it (one benchmark, two files); an arch
+/// in both (7) gets the mean of its two values (they differ by 0.01–0.09 points).
+fn read_nb301_json(path: &Path) -> Result<DataFrame> {
+    let mut paths = vec![path.to_path_buf()];
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if let Some(k) = NB301_FILES.iter().position(|f| *f == name) {
+        let other = path.with_file_name(NB301_FILES[1 - k]);
+        if other.is_file() {
+            paths.push(other);
+        }
+    }
+    let mut by_arch: std::collections::BTreeMap<usize, (String, Vec<f64>, Option<f64>)> =
+        Default::default();
+    for file in &paths {
+        let p = disp(file);
+        for (key, acc, params) in nb301_records(file)? {
+            let arch = Space::Darts
+                .parse(&key)
+                .map_err(|e| invalid(&p, format!("arch {}: {e}", shown_key(&key))))?;
+            let e = by_arch
+                .entry(arch.index())
+                .or_insert_with(|| (arch.to_string(), Vec::new(), params));
+            e.1.push(acc);
+        }
+    }
+    let rows: Vec<LabelRow> = by_arch
+        .into_iter()
+        .map(|(index, (arch, accs, params))| LabelRow {
+            space: Space::Darts,
+            dataset: NatsDataset::Cifar10,
+            arch_index: index as i64,
+            arch,
+            hp: Space::Darts.final_hp().into(),
+            test_acc: None,
+            valid_acc: Some(accs.iter().sum::<f64>() / accs.len() as f64),
+            valtest_acc: None,
+            train_acc: None,
+            params_m: params,
+            flops_m: None,
+            latency_s: None,
+        })
+        .collect();
+    let mut t = LabelTable::from_rows(&rows)?;
+    t.source = paths
+        .iter()
+        .map(|p| disp(p))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    Ok(t.df)
+}
+
+fn shown_key(key: &str) -> String {
+    key.chars().take(60).collect()
 }
 
 /// One arch of NAS-Bench-Macro's benchmark file.
