@@ -52,7 +52,8 @@ mod tests {
     fn each_count_has_a_value_in_its_own_space_only() {
         let tss = Space::Tss.arch(4321).unwrap();
         let sss = Space::Sss.arch(4321).unwrap();
-        assert_eq!(topology().len(), 25);
+        // TSS 18, SSS 4, Macro 3, NB101 4, DARTS 4.
+        assert_eq!(topology().len(), 33);
         for t in topology() {
             assert_eq!(t.value(&tss).is_some(), t.space == Space::Tss, "{}", t.name);
             assert_eq!(t.value(&sss).is_some(), t.space == Space::Sss, "{}", t.name);

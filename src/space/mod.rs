@@ -361,7 +361,14 @@ impl Space {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            // A bare arch whose notation has commas (a DARTS genotype) is one field.
+            let bare = columns.is_none() && on_space!(self, S => S::notation_of(line));
+            let fields: Vec<String> = if bare {
+                vec![line.to_string()]
+            } else {
+                csv_fields(line)
+            };
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
             let pos = |names: [&str; 2]| fields.iter().position(|f| names.contains(f));
             let (index_col, arch_col) = (pos(["index", "arch_index"]), pos(["arch", "arch_str"]));
             if std::mem::take(&mut first)
@@ -602,6 +609,25 @@ pub(crate) fn mutate_one<T: Copy + PartialEq>(
 }
 
 /// Partial Fisher–Yates over `0..size`: the first `n` positions of a seeded shuffle.
+/// The fields of one CSV line, trimmed; double-quoted fields may hold commas (`""` is a quote).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur).trim().to_string()),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur.trim().to_string());
+    out
+}
+
 fn sample_without_replacement(size: usize, n: usize, seed: u64) -> Vec<usize> {
     let n = n.min(size);
     let mut rng = SplitMix64::new(seed);
@@ -648,8 +674,9 @@ mod tests {
                     .zip(m.features())
                     .filter(|(x, y)| **x != *y)
                     .count();
-                // One one-hot position off and one on (TSS: plus live-graph features).
-                assert!(changed >= 2, "{a} -> {m}");
+                // One one-hot position off and one on (TSS: plus live-graph features); an
+                // NB101 edge is one adjacency entry.
+                assert!(changed >= 1 + usize::from(space.index_order()), "{a} -> {m}");
                 match (a, m) {
                     (Arch::Tss(x), Arch::Tss(y)) => {
                         assert_eq!(
@@ -673,6 +700,15 @@ mod tests {
                             .count(),
                         1
                     ),
+                    // A cell of its own, or a genotype with one edge's op or input changed.
+                    (Arch::Nb101(x), Arch::Nb101(y)) => assert_ne!(x, y),
+                    (Arch::Darts(x), Arch::Darts(y)) => {
+                        let differ = |p: &darts::DartsCell, q: &darts::DartsCell| {
+                            p.edges.iter().zip(q.edges).filter(|(e, f)| **e != *f).count()
+                        };
+                        let d = (differ(&x.normal, &y.normal), differ(&x.reduce, &y.reduce));
+                        assert!(matches!(d, (1..=2, 0) | (0, 1..=2)), "{a} -> {m}");
+                    }
                     _ => panic!("{a} -> {m}"),
                 }
             }

@@ -67,3 +67,15 @@ fn parameter_count_of_a_parameter_free_genotype_by_hand() {
     let classifier = 512 * 10 + 10;
     assert_eq!(count, stem + cells.iter().sum::<u64>() + classifier);
 }
+
+#[test]
+fn arch_lists_hold_genotypes_bare_or_quoted() {
+    let a: DartsArch = DARTS_V2.parse().unwrap();
+    let bare = format!("# two lines\n{DARTS_V2}\n{}\n", a.compact());
+    let got = Space::Darts.parse_arch_list(&bare).unwrap();
+    assert_eq!(got, vec![a.into_arch(), a.into_arch()]);
+    let csv = format!("index,arch\n{},\"{a}\"\n", a.index());
+    assert_eq!(Space::Darts.parse_arch_list(&csv).unwrap(), vec![a.into_arch()]);
+    let wrong = format!("index,arch\n{},\"{a}\"\n", a.index() + 1);
+    assert!(Space::Darts.parse_arch_list(&wrong).is_err());
+}
