@@ -6,10 +6,11 @@
 #
 #   SPACE=macro scripts/forest-results.sh      # arch | default | proxies
 #   SPACE=nb101 scripts/forest-results.sh      # onehot | arch | default | proxies
+#   SPACE=darts scripts/forest-results.sh      # the same sets on NAS-Bench-301
 #   SIZES="100 1000" REPEATS=3 SPACE=nb101 scripts/forest-results.sh
 #
-# Sets: onehot — NB101's adjacency + op one-hot + the network's params (the published
-# predictors' baseline encoding); arch — the space's arch features alone; default — the
+# Sets: onehot — NB101's adjacency + op one-hot + the network's params, DARTS's op and input
+# one-hot of both cells + params + FLOPs (the issues' baseline encodings); arch — the space's arch features alone; default — the
 # default vector + arch features (the default of train); proxies — the default vector alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +41,20 @@ case "$SPACE" in
       printf 'params_m') )
     ARCH="$ONEHOT,mflops,vertices,edges,depth,shortest,paths,input_out_degree,output_in_degree,input_to_output"
     for p in paths max width; do ARCH="$ARCH,${p}_conv3x3,${p}_conv1x1,${p}_maxpool"; done ;;
-  *) echo "error: SPACE must be macro or nb101" >&2; exit 1 ;;
+  darts)
+    TABLE=${TABLE:-datasets/darts_nb301_labelled.parquet}
+    LABELS=${LABELS:-$DATA/nasbench301/zc_nasbench301_suite_zero_725.json}
+    SIZES=${SIZES:-100 300 1000}
+    SETS=${SETS:-onehot arch default proxies}
+    # space/darts/features.rs
+    OPS="max3 avg3 skip sep3 sep5 dil3 dil5"
+    ONEHOT=$( (for c in n r; do for k in 0 1 2 3 4 5 6 7; do
+        for o in $OPS; do printf '%s_e%s_%s,' $c $k $o; done
+        for j in 0 1 2 3 4; do printf '%s_e%s_in%s,' $c $k $j; done; done; done
+      printf 'params_m,mflops') )
+    ARCH="$ONEHOT"
+    for c in n r; do for o in $OPS depth input_uses; do ARCH="$ARCH,${c}_$o"; done; done ;;
+  *) echo "error: SPACE must be macro, nb101 or darts" >&2; exit 1 ;;
 esac
 [ -x "$BIN" ] || { echo "error: $BIN not built (make build)" >&2; exit 1; }
 n=$("$BIN" archs --space "$SPACE" --labels "$LABELS" | tail -n +2 | wc -l)

@@ -7,8 +7,8 @@
 #   scripts/proxy-vector.sh                                  # macro: 200 archs, seed 7
 #   SPACE=nb101 N=100 STEM=16 PROXIES="nwot,synflow" scripts/proxy-vector.sh
 #
-# SPACE: macro (samples the space, every arch labelled) or nb101 (samples the labelled cells of
-# the data file); STEM: compute on the narrower copy with that stem (nb101); KEEP=DIR keeps the
+# SPACE: macro (samples the space, every arch labelled), nb101 or darts (sample the labelled
+# archs of the data files); STEM: compute on the narrower copy with that stem (nb101); KEEP=DIR keeps the
 # tables (one per proxy) there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +38,16 @@ for r in rows[: int(sys.argv[2])]:
     print(f"{r['matrix']};{r['ops']}")
 PY
     ARCHS="file:$work/archs.txt" ;;
-  *) echo "error: SPACE must be macro or nb101" >&2; exit 1 ;;
+  darts)
+    LABELS=${LABELS:-$DATA/nasbench301/zc_nasbench301_suite_zero_725.json}
+    "$BIN" archs --space darts --labels "$LABELS" | tail -n +2 | python3 -c "
+import random, sys
+rows = sys.stdin.read().splitlines()
+random.Random(int(sys.argv[2])).shuffle(rows)
+print('index,arch')
+print('\n'.join(rows[: int(sys.argv[1])]))" "$N" "$SEED" >"$work/archs.csv"
+    ARCHS="file:$work/archs.csv" ;;
+  *) echo "error: SPACE must be macro, nb101 or darts" >&2; exit 1 ;;
 esac
 stem=()
 [ -n "$STEM" ] && stem=(--stem "$STEM")

@@ -10,6 +10,7 @@
 #   MODE=compute SEEDS=3 scripts/search-results.sh # proxies computed by the engine (wall time)
 #   SPACE=sss scripts/search-results.sh            # the SSS table
 #   SPACE=macro scripts/search-results.sh          # NAS-Bench-Macro (CIFAR-10 only)
+#   SPACE=nb101 scripts/search-results.sh          # NAS-Bench-101, among its labelled cells
 #   PROXY=meco scripts/search-results.sh           # zero-shot: rank by one proxy, no labels
 #   PROXY='layer_sum(...)' MODE=compute scripts/search-results.sh   # by an evolved formula
 #   PROXY=F FEATURES=table.parquet DATASETS=cifar10 scripts/search-results.sh   # F looked up
@@ -26,7 +27,12 @@ case $SPACE in
   sss) LABELS=${LABELS:-../shared/data/nats_sss/nats_sss_valid_acc_hp90.csv}; ACC="hp=90 validation acc." ;;
   macro) LABELS=${LABELS:-../shared/data/nas_bench_macro/nas-bench-macro_cifar10.json}; ACC="3-seed mean test acc."
     DATASETS=${DATASETS:-cifar10} ;;
-  *) echo "error: SPACE must be tss, sss or macro" >&2; exit 1 ;;
+  nb101) LABELS=${LABELS:-../shared/data/nasbench101/nb101_valid_acc_30k.csv}; ACC="108-epoch validation acc. (one run)"
+    DATASETS=${DATASETS:-cifar10}; FEATURES=${FEATURES:-datasets/nb101_cifar10_labelled.parquet}
+    # NB101 labels a sample of its cells: the search runs among them, so that the truth of
+    # what it returns is known.
+    SEARCH_ARGS=${SEARCH_ARGS:---within-labels} ;;
+  *) echo "error: SPACE must be tss, sss, macro or nb101" >&2; exit 1 ;;
 esac
 N_TRAIN=${N_TRAIN:-200}
 BUDGET=${BUDGET:-200}
@@ -35,7 +41,7 @@ SEED0=${SEED0:-0}
 # Extra options of train (forest) and search (strategy), e.g. SEARCH_ARGS="--population 20".
 if [ "$SPACE" = sss ]; then
   TRAIN_ARGS=${TRAIN_ARGS:---forest random-forest --max-features 0.33 --min-samples-leaf 5}
-elif [ "$SPACE" = macro ]; then
+elif [ "$SPACE" = macro ] || [ "$SPACE" = nb101 ]; then
   TRAIN_ARGS=${TRAIN_ARGS:-}
 else
   TRAIN_ARGS=${TRAIN_ARGS:---forest random-forest --max-features 0.33 --min-samples-leaf 2}

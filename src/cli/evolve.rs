@@ -99,6 +99,10 @@ pub struct EvolveArgs {
     /// Images per batch of the labelled pass.
     #[arg(long, default_value_t = 20)]
     pub batch_size: usize,
+    /// Evolve on a narrower copy of the network with a stem of N channels (nb101, as
+    /// `extract --stem`).
+    #[arg(long, value_name = "N")]
+    pub stem: Option<i64>,
     /// Output: the best formulas, one per line, best first, with `#` lines giving their τ and
     /// the command (the format of models/evolved_proxies.txt). A checkpoint `OUT.checkpoint`
     /// is written after each generation; rerunning the same command resumes from it.
@@ -122,7 +126,7 @@ pub fn run(a: EvolveArgs) -> anyhow::Result<()> {
         batch_size: a.batch_size,
         seed: 0,
         isomorphic: Isomorphic::Each,
-        stem: None,
+        stem: a.stem,
         // The fitness cache reads the labelled pass, which the batched engine does not group.
         engine: super::args::EngineChoice {
             engine: super::args::EngineArg::PerArch,
