@@ -177,3 +177,143 @@ fn one_cells_static_proxies_equal_the_benchmark_and_the_narrow_copy_is_smaller()
         "{narrow}"
     );
 }
+
+/// The shipped table of the labelled cells: train, predict (proxies computed by the engine on
+/// the table's narrow copy), a search among the labelled cells and the refusals, end to end on
+/// the command line.
+#[test]
+fn nb101_trains_predicts_and_searches_from_the_shipped_table() {
+    let table = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/nb101_cifar10_labelled.parquet"
+    );
+    let labels = labels_path();
+    let dir = std::env::temp_dir().join(format!("gf-nb101-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("m.gfm");
+    let model = model.to_str().unwrap();
+    let (ok, _, err) = run(&[
+        "train",
+        "--features",
+        table,
+        "--labels",
+        &labels,
+        "--dataset",
+        "cifar10",
+        "--n-train",
+        "1000",
+        "--cv",
+        "0",
+        "--out",
+        model,
+        "--force",
+    ]);
+    assert!(ok, "{err}");
+    // held-out: the 29,001 cells the model did not see.
+    let tau: f64 = err
+        .lines()
+        .find(|l| l.starts_with("held-out"))
+        .and_then(|l| l.split("tau ").nth(1))
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.trim_end_matches(',').parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(tau > 0.7, "{err}");
+    // One cell, its proxies computed here on the stem-16 copy the table was extracted on.
+    let (ok, out, err) = run(&[
+        "predict", "--model", model, "--arch", SEVEN, "--device", "cpu", "--format", "csv",
+    ]);
+    assert!(ok, "{err}");
+    let row = out.lines().last().unwrap();
+    let pred: f64 = row
+        .split(',')
+        .find_map(|f| f.parse::<f64>().ok().filter(|v| (80.0..100.0).contains(v)))
+        .unwrap_or_else(|| panic!("{out}"));
+    // 00005c14…: 93.05 (one run).
+    assert!((pred - 93.05).abs() < 3.0, "{out}");
+    // A search among the labelled cells, proxies looked up: its find is a labelled cell.
+    let (ok, out, err) = run(&[
+        "search",
+        "--space",
+        "nb101",
+        "--dataset",
+        "cifar10",
+        "--model",
+        model,
+        "--features",
+        table,
+        "--labels",
+        &labels,
+        "--within-labels",
+        "--budget",
+        "100",
+        "--top",
+        "1",
+        "--format",
+        "csv",
+    ]);
+    assert!(ok, "{err}");
+    let acc: f64 = out
+        .lines()
+        .last()
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(acc > 90.0, "{out}");
+    // Without a pool, nb101 cannot be searched; a TSS arch is not an NB101 cell.
+    assert_refused(
+        &[
+            "search",
+            "--space",
+            "nb101",
+            "--dataset",
+            "cifar10",
+            "--model",
+            model,
+        ],
+        "nb101 has no index order to search over",
+    );
+    let (ok, _, err) = run(&["predict", "--model", model, "--arch", "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"]);
+    assert!(!ok && err.lines().count() == 1, "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A run whose stderr is a file (a log, `tee`, a batch job) still reports its progress, a line
+/// per tenth.
+#[test]
+fn extract_reports_progress_in_lines_when_stderr_is_not_a_terminal() {
+    let dir = std::env::temp_dir().join(format!("gf-nb101-lines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("t.parquet");
+    let (ok, _, err) = run(&[
+        "extract",
+        "--space",
+        "nb101",
+        "--dataset",
+        "cifar10",
+        "--archs",
+        "sample:20:1",
+        "--proxies",
+        "params,synflow",
+        "--stem",
+        "8",
+        "--chunk-size",
+        "2",
+        "--workers",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("extract ")).collect();
+    assert!(lines.len() >= 5, "{err}");
+    assert!(
+        lines.last().unwrap().contains("20/20 archs (100 %)"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -169,11 +169,23 @@ pub fn run(a: ExtractArgs) -> anyhow::Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} archs  {per_sec}  ETA {eta}  {msg}")
             .expect("valid template"),
     );
+    let lines = std::sync::Mutex::new(super::progress::LineProgress::new(
+        &format!("extract {}", a.out.display()),
+        "archs",
+        a.quiet,
+    ));
     let on_progress = |p: &Progress| {
         // With shared isomorphism classes the run computes one vector per class.
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
         bar.set_message(format!("failed {}  workers {}", p.failed, p.workers));
+        if let Ok(mut l) = lines.lock() {
+            l.update(
+                p.done as u64,
+                p.total as u64,
+                &format!("{} failed", p.failed),
+            );
+        }
     };
     let opts = ExtractOptions {
         device,

@@ -12,6 +12,7 @@ mod extract;
 mod import;
 mod output;
 mod predict;
+mod progress;
 mod proxies;
 mod search;
 mod train;

@@ -299,6 +299,8 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
     let mut shown = Progressed {
         inner: scorer.as_mut(),
         bar: &bar,
+        // Looked-up tables finish in under a second: no lines either.
+        lines: super::progress::LineProgress::new("search", "archs scored", a.features.is_some()),
     };
     let outcome = search(a.space, &mut shown, &config).map_err(|e| match e {
         SearchError::ZeroBudget => anyhow::Error::new(e).context("--budget"),
@@ -357,6 +359,16 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
 struct Progressed<'s, 'b> {
     inner: &'s mut (dyn Scorer + 's),
     bar: &'b indicatif::ProgressBar,
+    /// Lines on a non-terminal stderr, with the bar's count and length.
+    lines: super::progress::LineProgress,
+}
+
+impl Progressed<'_, '_> {
+    fn advance(&mut self, n: u64) {
+        self.bar.inc(n);
+        let (done, total) = (self.bar.position(), self.bar.length().unwrap_or(0));
+        self.lines.update(done.min(total), total, "");
+    }
 }
 
 impl Scorer for Progressed<'_, '_> {
@@ -365,7 +377,7 @@ impl Scorer for Progressed<'_, '_> {
         arch: &crate::space::Arch,
     ) -> Result<crate::predict::ArchPrediction, crate::predict::PredictError> {
         let p = self.inner.predict(arch);
-        self.bar.inc(1);
+        self.advance(1);
         p
     }
 
@@ -374,7 +386,7 @@ impl Scorer for Progressed<'_, '_> {
         archs: &[crate::space::Arch],
     ) -> Vec<Result<crate::predict::ArchPrediction, crate::predict::PredictError>> {
         let p = self.inner.predict_many(archs);
-        self.bar.inc(archs.len() as u64);
+        self.advance(archs.len() as u64);
         p
     }
 

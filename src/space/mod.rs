@@ -676,7 +676,10 @@ mod tests {
                     .count();
                 // One one-hot position off and one on (TSS: plus live-graph features); an
                 // NB101 edge is one adjacency entry.
-                assert!(changed >= 1 + usize::from(space.index_order()), "{a} -> {m}");
+                assert!(
+                    changed >= 1 + usize::from(space.index_order()),
+                    "{a} -> {m}"
+                );
                 match (a, m) {
                     (Arch::Tss(x), Arch::Tss(y)) => {
                         assert_eq!(
@@ -704,7 +707,11 @@ mod tests {
                     (Arch::Nb101(x), Arch::Nb101(y)) => assert_ne!(x, y),
                     (Arch::Darts(x), Arch::Darts(y)) => {
                         let differ = |p: &darts::DartsCell, q: &darts::DartsCell| {
-                            p.edges.iter().zip(q.edges).filter(|(e, f)| **e != *f).count()
+                            p.edges
+                                .iter()
+                                .zip(q.edges)
+                                .filter(|(e, f)| **e != *f)
+                                .count()
                         };
                         let d = (differ(&x.normal, &y.normal), differ(&x.reduce, &y.reduce));
                         assert!(matches!(d, (1..=2, 0) | (0, 1..=2)), "{a} -> {m}");

@@ -75,7 +75,10 @@ fn arch_lists_hold_genotypes_bare_or_quoted() {
     let got = Space::Darts.parse_arch_list(&bare).unwrap();
     assert_eq!(got, vec![a.into_arch(), a.into_arch()]);
     let csv = format!("index,arch\n{},\"{a}\"\n", a.index());
-    assert_eq!(Space::Darts.parse_arch_list(&csv).unwrap(), vec![a.into_arch()]);
+    assert_eq!(
+        Space::Darts.parse_arch_list(&csv).unwrap(),
+        vec![a.into_arch()]
+    );
     let wrong = format!("index,arch\n{},\"{a}\"\n", a.index() + 1);
     assert!(Space::Darts.parse_arch_list(&wrong).is_err());
 }
