@@ -241,6 +241,13 @@ fn macro_trains_predicts_and_refuses_from_the_shipped_table() {
         &[&base[..], &["--out", "no_such_dir/x.gfm"]].concat(),
         "--out no_such_dir/x.gfm: no folder no_such_dir",
     );
+    // A forest setting is refused in the flag's words, not the library's.
+    let mut eval = base.to_vec();
+    eval[0] = "evaluate";
+    assert_refused(
+        &[&eval[..], &["--threads", "0"]].concat(),
+        "--threads: must be at least 1",
+    );
     let (ok, _, err) = run(&[
         &base[..],
         &["--n-train", "300", "--cv", "0", "--out", model, "--force"],

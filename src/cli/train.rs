@@ -108,11 +108,26 @@ impl ForestArgs {
         if let Some(leaf) = self.min_samples_leaf {
             p = p.min_samples_leaf(leaf);
         }
-        Ok(p.n_trees(self.n_trees)
+        p.n_trees(self.n_trees)
             .max_depth(self.max_depth)
             .seed(seed)
             .n_threads(self.threads)
-            .build()?)
+            .build()
+            .map_err(|e| match e {
+                // The library names its parameters; the user typed flags.
+                crate::forest::ForestError::InvalidParam { name, reason } => {
+                    let flag = match name {
+                        "n_threads" => "--threads",
+                        "n_trees" => "--n-trees",
+                        "max_features" => "--max-features",
+                        "min_samples_leaf" => "--min-samples-leaf",
+                        "max_depth" => "--max-depth",
+                        other => other,
+                    };
+                    anyhow::anyhow!("{flag}: {reason}")
+                }
+                e => e.into(),
+            })
     }
 }
 
@@ -255,6 +270,9 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
             );
         }
     }
+    // The forest flags are checked before the data is read (their defaults depend on the
+    // space, their validity does not).
+    a.forest.params(a.seed, crate::space::Space::Tss)?;
     let data = load_dataset(&a.data)?;
     let holdout = match (a.n_train, a.train_frac) {
         (Some(n), _) => Some(SplitSize::NTrain(n)),
@@ -351,6 +369,7 @@ pub struct EvaluateArgs {
 }
 
 pub fn evaluate_cmd(a: EvaluateArgs) -> anyhow::Result<()> {
+    a.forest.params(a.seed, crate::space::Space::Tss)?;
     let TrainingData {
         data,
         report,

@@ -296,7 +296,7 @@ impl ForestParamsBuilder {
             return bad("min_samples_leaf", "must be at least 1".into());
         }
         if self.n_threads == Some(0) {
-            return bad("n_threads", "must be at least 1 (None = all cores)".into());
+            return bad("n_threads", "must be at least 1 (unset: all cores)".into());
         }
         Ok(ForestParams(self))
     }
