@@ -284,3 +284,51 @@ fn macro_trains_predicts_and_refuses_from_the_shipped_table() {
     assert!(!ok && err.contains("MACRO archs only"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `search … --out F | head -1`: the file is written before stdout is, so a closed pipe does
+/// not cost it; a missing --out folder is refused before the search.
+#[test]
+fn search_files_survive_a_closed_pipe() {
+    let table = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/macro_cifar10_all.parquet"
+    );
+    let dir = std::env::temp_dir().join(format!("gf-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("found.csv");
+    let args = [
+        "search",
+        "--space",
+        "macro",
+        "--dataset",
+        "cifar10",
+        "--proxy",
+        "nwot",
+        "--features",
+        table,
+        "--budget",
+        "50",
+        "--top",
+        "50",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_greenfactory"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait().unwrap();
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(written.lines().count(), 51, "{written}");
+    let mut missing = args.to_vec();
+    let last = missing.len() - 1;
+    missing[last] = "no_such_dir/found.csv";
+    assert_refused(
+        &missing,
+        "--out no_such_dir/found.csv: no folder no_such_dir",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -213,3 +213,18 @@ pub fn with_flags(e: crate::training::TrainError) -> anyhow::Error {
         e => e.into(),
     }
 }
+
+/// A file to be written at `path` (given by `flag`) needs its folder: checked before any work,
+/// naming the user's path.
+pub fn check_parent(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            bail!(
+                "{flag} {}: no folder {} (create it first)",
+                path.display(),
+                parent.display()
+            );
+        }
+    }
+    Ok(())
+}

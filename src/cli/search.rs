@@ -141,6 +141,11 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    for (flag, path) in [("--out", &a.out), ("--plot", &a.plot)] {
+        if let Some(p) = path {
+            super::args::check_parent(flag, p)?;
+        }
+    }
     let strategy = match a.strategy {
         StrategyArg::Exhaustive => Strategy::Exhaustive,
         StrategyArg::Random => Strategy::Random,
@@ -332,7 +337,6 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
     } else {
         &rows[..rows.len().min(a.top)]
     };
-    print_rows(a.format, &header, printed)?;
     if let Some(out) = &a.out {
         let file = std::fs::File::create(out).with_context(|| format!("{}", out.display()))?;
         write_rows(file, Format::Csv, &header, &rows)?;
@@ -348,6 +352,8 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
         };
         plot_front(png, &outcome, &axis, a.space, a.dataset, &kind)?;
     }
+    // The files first: a closed pipe on stdout (`| head`) must not cost them.
+    print_rows(a.format, &header, printed)?;
     eprintln!(
         "{}",
         summary(&config, &outcome, truth.as_ref(), &kind, by_proxy)

@@ -261,15 +261,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         );
     }
     // And a folder that is not there fails now, not after the fitting, naming the user's path.
-    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.is_dir() {
-            bail!(
-                "--out {}: no folder {} (create it first)",
-                a.out.display(),
-                parent.display()
-            );
-        }
-    }
+    super::args::check_parent("--out", &a.out)?;
     // The forest flags are checked before the data is read (their defaults depend on the
     // space, their validity does not).
     a.forest.params(a.seed, crate::space::Space::Tss)?;
