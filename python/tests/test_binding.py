@@ -265,6 +265,11 @@ def test_arch_features(model, table):
     assert gf.arch_string("nb101", gf.arch_index("nb101", cell)) == cell
     with pytest.raises(gf.GreenfactoryError, match="unknown op"):
         gf.arch_features("nb101", ["011/001/000;input|conv5x5|output"])
+    # DARTS: DARTS's Genotype(...) text or NASLib's compact form, printed as DARTS's text.
+    compact = "[[(0, 3), (1, 3), (0, 3), (1, 3), (1, 3), (0, 2), (0, 2), (2, 5)], [(0, 0), (1, 0), (2, 2), (1, 0), (0, 0), (2, 2), (2, 2), (1, 0)]]"
+    names, xd = gf.arch_features("darts", [compact])
+    assert xd.shape == (1, len(names)) and dict(zip(names, xd[0]))["n_sep3"] == 5
+    assert gf.arch_string("darts", gf.arch_index("darts", compact)).startswith("Genotype(normal=[('sep_conv_3x3', 0)")
     s = gf.sample_indices("tss", 50, seed=1)
     assert len(set(s)) == 50 and s == gf.sample_indices("tss", 50, 1)
     # Isomorphic archs share a class string (official index 1 is its own representative).

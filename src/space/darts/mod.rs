@@ -208,7 +208,11 @@ impl SearchSpace for DartsArch {
     const NAMES: &'static [&'static str] = &["darts", "nb301", "nas-bench-301", "nasbench301"];
     const FINAL_HP: &'static str = "nb301";
     const DATASETS: &'static [NatsDataset] = &[NatsDataset::Cifar10];
-    const DEFAULT_PROXIES: &'static [&'static str] = &["params", "flops", "l2_norm", "nwot"];
+    /// Measured on 60 labelled genotypes (benches/README.md, "DARTS default vector"): the
+    /// proxies with τ ≥ 0.33 at ≤ 0.5 CPU-s each; zico (0.35 for 1.1 s) and the gradient
+    /// family (negative τ, ≥ 1.2 s) left out to keep ≥ 2 genotypes/s on 2 cores.
+    const DEFAULT_PROXIES: &'static [&'static str] =
+        &["params", "flops", "l2_norm", "nwot", "meco"];
     const MIN_SAMPLES_LEAF: usize = 1;
     /// NAS-Bench-301's surrogate prediction of the CIFAR-10 validation accuracy.
     const DEFAULT_LABEL: &'static str = "valid_acc hp=nb301";
