@@ -76,9 +76,34 @@ fn read_csv(path: &Path) -> Result<DataFrame> {
     let p = disp(path);
     // Fail early with our own message: polars' message for a missing file is less specific.
     open(path)?;
+    // Spreadsheets and pandas write a missing value as NA, N/A, nan or an empty cell.
+    let missing = ["NA", "N/A", "nan", "NaN", "null", "None"].map(PlSmallStr::from);
+    // Arch columns are text even when they look like numbers (Macro keys: `00000012`).
+    let header = {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(open(path)?)
+            .read_line(&mut line)
+            .map_err(|source| TableError::Io {
+                path: p.clone(),
+                source,
+            })?;
+        line
+    };
+    let text_columns: Schema = header
+        .trim_end()
+        .split(',')
+        .map(|h| h.trim().trim_matches('"'))
+        .filter(|h| PLAIN_ARCH.contains(h))
+        .map(|h| Field::new(h.into(), DataType::String))
+        .collect();
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(None)
+        .with_schema_overwrite(Some(std::sync::Arc::new(text_columns)))
+        .map_parse_options(|o| {
+            o.with_null_values(Some(NullValues::AllColumns(missing.to_vec())))
+        })
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .map_err(pe(&p))?
         .finish()
@@ -1162,4 +1187,32 @@ pub fn import_csv(file: &Path, out: &Path, opts: &ImportCsvOptions) -> Result<Im
     };
     write_labels(&labels, out)?;
     summarize(&labels, file, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// NA, N/A, nan and an empty cell are missing labels, as spreadsheets and pandas write them.
+    #[test]
+    fn own_labels_read_missing_values_in_every_spreadsheet_spelling() {
+        let dir = std::env::temp_dir().join(format!("gf-na-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("own.csv");
+        std::fs::write(
+            &path,
+            "arch,my_acc\n00000000,0.5\n00000001,NA\n00000002,nan\n00000010,\n00000011,N/A\n00000012,0.7\n",
+        )
+        .unwrap();
+        let layout = PlainLayout {
+            space: Some(Space::Macro),
+            dataset: Some(NatsDataset::Cifar10),
+        };
+        let t = read_labels_as(&path, &layout).unwrap();
+        let col = t.frame().column("my_acc").unwrap().f64().unwrap().clone();
+        assert_eq!(col.len(), 6);
+        assert_eq!(col.null_count(), 4);
+        assert_eq!(col.get(5), Some(0.7));
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
