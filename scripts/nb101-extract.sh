@@ -14,6 +14,8 @@ WORKERS=${WORKERS:-2}
 STEM=${STEM:-16}
 OUT=${OUT:-datasets/nb101_cifar10_labelled.parquet}
 [ -x "$BIN" ] || { echo "error: $BIN not built (make build)" >&2; exit 1; }
+if [ -f "$OUT" ]; then echo "$OUT is complete; nothing to do"; exit 0; fi
+mkdir -p target
 list=target/nb101_labelled_cells.csv
 [ -s "$list" ] || "$BIN" archs --space nb101 --labels "$DATA/nasbench101/nb101_valid_acc_30k.csv" >"$list"
 parts=()
@@ -26,3 +28,6 @@ for ((k = 0; k < PARTS; k++)); do
   echo "part $k of $PARTS done: $part"
 done
 "$BIN" combine --out "$OUT" "${parts[@]}"
+# The parts live on in the history (each was committed as it completed); the combined table
+# replaces them.
+rm -f "${parts[@]}"
