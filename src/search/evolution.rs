@@ -26,8 +26,9 @@ pub(super) struct Settings {
 /// scored. Real et al. ran the cycles asynchronously on many workers; a batch is the
 /// synchronous, deterministic form of that: the result depends on `batch`, never on how many
 /// workers score it. A child already scored rejoins with its known fitness and costs no budget;
-/// an infeasible one is re-drawn. The loop also ends after `TRIES` × budget cycles (a tiny
-/// feasible set), so it always terminates.
+/// an infeasible one is re-drawn. In a pool (`SearchConfig::pool`), a child already scored is
+/// replaced by a random unscored pool member. The loop also ends after `TRIES` × budget cycles
+/// (a tiny feasible set), so it always terminates.
 pub(super) fn regularized<S: Scorer + ?Sized>(
     run: &mut Run<'_, '_, S>,
     feasible: &[usize],
@@ -64,6 +65,20 @@ pub(super) fn regularized<S: Scorer + ?Sized>(
                     break;
                 }
                 run.rejected += 1;
+            }
+            // In a pool that samples a larger space (NB101's labelled cells) a parent's pool
+            // neighbours run out: a child already scored is replaced by a random unscored
+            // member of the pool (a random immigrant), so the budget is still spent.
+            let stale = |c: &Arch| run.seen.contains_key(&c.index()) || children.contains(c);
+            if run.config.pool.is_some() && child.as_ref().is_none_or(&stale) {
+                for _ in 0..TRIES {
+                    let k = rng.below(feasible.len() as u64) as usize;
+                    let c = space.arch(feasible[k]).expect("index in range");
+                    if !stale(&c) {
+                        child = Some(c);
+                        break;
+                    }
+                }
             }
             if let Some(c) = child {
                 if !run.seen.contains_key(&c.index()) && !children.contains(&c) {

@@ -667,9 +667,13 @@ mod tests {
                 out.scored.iter().all(|c| pool.contains(&c.arch.index())),
                 "{strategy:?}"
             );
-            if strategy == Strategy::Exhaustive {
-                assert_eq!(out.scored.len(), pool.len());
-            }
+            // Evolution spends its budget although few pool members neighbour each other.
+            let want = if strategy == Strategy::Exhaustive {
+                pool.len()
+            } else {
+                30
+            };
+            assert_eq!(out.scored.len(), want, "{strategy:?}");
         }
         let e = search(
             Space::Nb101,

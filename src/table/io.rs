@@ -101,9 +101,7 @@ fn read_csv(path: &Path) -> Result<DataFrame> {
         .with_has_header(true)
         .with_infer_schema_length(None)
         .with_schema_overwrite(Some(std::sync::Arc::new(text_columns)))
-        .map_parse_options(|o| {
-            o.with_null_values(Some(NullValues::AllColumns(missing.to_vec())))
-        })
+        .map_parse_options(|o| o.with_null_values(Some(NullValues::AllColumns(missing.to_vec()))))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .map_err(pe(&p))?
         .finish()
