@@ -362,7 +362,10 @@ impl Space {
                 continue;
             }
             // A bare arch whose notation has commas (a DARTS genotype) is one field.
-            let bare = columns.is_none() && on_space!(self, S => S::notation_of(line));
+            let bare = columns.is_none()
+                && line.contains(',')
+                && on_space!(self, S => S::notation_of(line))
+                && self.parse(line).is_ok();
             let fields: Vec<String> = if bare {
                 vec![line.to_string()]
             } else {
