@@ -285,7 +285,7 @@ def test_arch_features(model, table):
         with pytest.raises(gf.GreenfactoryError, match="out of range"):
             gf.arch_string("tss", bad)
     with pytest.raises(gf.GreenfactoryError, match="unknown search space"):
-        gf.arch_features("nb301", [0])
+        gf.arch_features("transnas101", [0])
     with pytest.raises(gf.GreenfactoryError, match="unknown dataset"):
         gf.known_accuracy("tss", 0, "mnist")
 
