@@ -679,10 +679,7 @@ mod tests {
                     .count();
                 // One one-hot position off and one on (TSS: plus live-graph features); an
                 // NB101 edge is one adjacency entry.
-                assert!(
-                    changed >= 1 + usize::from(space.index_order()),
-                    "{a} -> {m}"
-                );
+                assert!(changed > usize::from(space.index_order()), "{a} -> {m}");
                 match (a, m) {
                     (Arch::Tss(x), Arch::Tss(y)) => {
                         assert_eq!(
