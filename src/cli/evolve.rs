@@ -14,8 +14,8 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct EvolveArgs {
-    /// Search space: tss (15,625 cells), sss (32,768 channel configurations) or macro
-    /// (NAS-Bench-Macro, 6,561 archs).
+    /// Search space: tss (15,625 cells), sss (32,768 channel configurations), macro
+    /// (NAS-Bench-Macro, 6,561 archs), nb101 (NAS-Bench-101 cells) or darts (DARTS genotypes).
     #[arg(long)]
     pub space: Space,
     /// cifar10, cifar100 or imagenet16-120.

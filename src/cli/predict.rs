@@ -18,7 +18,7 @@ pub struct PredictArgs {
     /// Model file written by `train`.
     #[arg(long)]
     pub model: PathBuf,
-    /// Search space of the archs (tss, sss or macro); default: the model's. A model predicts archs of
+    /// Search space of the archs (tss, sss, macro, nb101 or darts); default: the model's. A model predicts archs of
     /// the space it was trained on only.
     #[arg(long)]
     pub space: Option<crate::space::Space>,

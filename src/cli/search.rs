@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 #[derive(Args, Debug)]
 pub struct SearchArgs {
     /// Search space: tss (NATS-Bench topology space, 15,625 cells), sss (size space, 32,768
-    /// channel configurations) or macro (NAS-Bench-Macro, 6,561 archs).
+    /// channel configurations), macro (NAS-Bench-Macro, 6,561 archs), nb101 (NAS-Bench-101
+    /// cells, MATRIX;OPS) or darts (DARTS genotypes, NAS-Bench-301's network).
     #[arg(long)]
     pub space: Space,
     /// cifar10, cifar100 or imagenet16-120.
