@@ -2,7 +2,7 @@
 //! (data tier): every genotype's parameter count, both notations, the files read as labels.
 mod common;
 
-use common::{assert_refused, run};
+use common::run;
 use greenfactory::space::{Arch, NatsDataset, Space};
 use greenfactory::table::read_labels;
 
@@ -66,20 +66,8 @@ fn the_suite_zero_files_read_as_darts_labels() {
         "surrogate accuracies"
     );
     // DARTS labels are not TSS labels.
-    let tss = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/datasets/tss_cifar10_all.parquet"
-    );
-    assert_refused(
-        &[
-            "correlate",
-            "--features",
-            tss,
-            "--labels",
-            path.to_str().unwrap(),
-            "--dataset",
-            "cifar10",
-        ],
+    common::assert_refused_for_tss_features(
+        path.to_str().unwrap(),
         "DARTS labels and no TSS labels",
     );
     // One genotype's static proxies on the command line.

@@ -108,22 +108,7 @@ fn invalid_cells_and_misplaced_labels_are_refused_in_one_line() {
         ],
         "is an arch of the nb101 space, not of tss",
     );
-    let tss = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/datasets/tss_cifar10_all.parquet"
-    );
-    assert_refused(
-        &[
-            "correlate",
-            "--features",
-            tss,
-            "--labels",
-            &labels_path(),
-            "--dataset",
-            "cifar10",
-        ],
-        "NB101 labels and no TSS labels",
-    );
+    common::assert_refused_for_tss_features(&labels_path(), "NB101 labels and no TSS labels");
     // No index order: every cell cannot be listed or extracted; --stem is nb101's alone.
     assert_refused(&["archs", "--space", "nb101"], "nb101 has no index order");
     assert_refused(
@@ -210,24 +195,14 @@ fn nb101_trains_predicts_and_searches_from_the_shipped_table() {
     ]);
     assert!(ok, "{err}");
     // held-out: the 29,001 cells the model did not see.
-    let tau: f64 = err
-        .lines()
-        .find(|l| l.starts_with("held-out"))
-        .and_then(|l| l.split("tau ").nth(1))
-        .and_then(|t| t.split_whitespace().next())
-        .and_then(|t| t.trim_end_matches(',').parse().ok())
-        .unwrap_or_else(|| panic!("{err}"));
+    let tau = common::held_out_tau(&err);
     assert!(tau > 0.7, "{err}");
     // One cell, its proxies computed here on the stem-16 copy the table was extracted on.
     let (ok, out, err) = run(&[
         "predict", "--model", model, "--arch", SEVEN, "--device", "cpu", "--format", "csv",
     ]);
     assert!(ok, "{err}");
-    let row = out.lines().last().unwrap();
-    let pred: f64 = row
-        .split(',')
-        .find_map(|f| f.parse::<f64>().ok().filter(|v| (80.0..100.0).contains(v)))
-        .unwrap_or_else(|| panic!("{out}"));
+    let pred = common::predicted_accuracy(&out);
     // 00005c14…: 93.05 (one run).
     assert!((pred - 93.05).abs() < 3.0, "{out}");
     // A search among the labelled cells, proxies looked up: its find is a labelled cell.

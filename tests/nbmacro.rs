@@ -163,23 +163,7 @@ fn macro_archs_and_labels_stay_in_their_space_on_the_command_line() {
         ],
         "\"12012201\" is an arch of the macro space, not of tss",
     );
-    let tss = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/datasets/tss_cifar10_all.parquet"
-    );
-    let labels = labels_path();
-    assert_refused(
-        &[
-            "correlate",
-            "--features",
-            tss,
-            "--labels",
-            &labels,
-            "--dataset",
-            "cifar10",
-        ],
-        "MACRO labels and no TSS labels",
-    );
+    common::assert_refused_for_tss_features(&labels_path(), "MACRO labels and no TSS labels");
     // Macro is CIFAR-10 only.
     assert_refused(
         &[
@@ -255,24 +239,14 @@ fn macro_trains_predicts_and_refuses_from_the_shipped_table() {
     .concat());
     assert!(ok, "{err}");
     // held-out: the 6,261 archs the model did not see.
-    let tau: f64 = err
-        .lines()
-        .find(|l| l.starts_with("held-out"))
-        .and_then(|l| l.split("tau ").nth(1))
-        .and_then(|t| t.split_whitespace().next())
-        .and_then(|t| t.trim_end_matches(',').parse().ok())
-        .unwrap_or_else(|| panic!("{err}"));
+    let tau = common::held_out_tau(&err);
     assert!(tau > 0.8, "{err}");
     // One arch, its proxies computed here: the prediction is close to its true accuracy.
     let (ok, out, err) = run(&[
         "predict", "--model", model, "--arch", "12012201", "--device", "cpu", "--format", "csv",
     ]);
     assert!(ok, "{err}");
-    let row = out.lines().last().unwrap();
-    let pred: f64 = row
-        .split(',')
-        .find_map(|f| f.parse::<f64>().ok().filter(|v| (80.0..100.0).contains(v)))
-        .unwrap_or_else(|| panic!("{out}"));
+    let pred = common::predicted_accuracy(&out);
     assert!((pred - 91.46).abs() < 1.5, "{out}");
     // A TSS arch for a Macro model, and a Macro model asked for TSS.
     let (ok, _, err) = run(&["predict", "--model", model, "--arch", "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"]);

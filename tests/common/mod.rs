@@ -133,3 +133,44 @@ pub fn assert_refused(args: &[&str], want: &str) {
         "{args:?}: {err}"
     );
 }
+
+/// The τ of `train`'s `held-out N rows: tau …` line in its stderr.
+pub fn held_out_tau(err: &str) -> f64 {
+    err.lines()
+        .find(|l| l.starts_with("held-out"))
+        .and_then(|l| l.split("tau ").nth(1))
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.trim_end_matches(',').parse().ok())
+        .unwrap_or_else(|| panic!("{err}"))
+}
+
+/// The predicted accuracy (a percentage in 80–100) of the last CSV row of `predict`'s output.
+pub fn predicted_accuracy(out: &str) -> f64 {
+    out.lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .find_map(|f| f.parse::<f64>().ok().filter(|v| (80.0..100.0).contains(v)))
+        .unwrap_or_else(|| panic!("{out}"))
+}
+
+/// `correlate` refuses `labels` of another space for the shipped TSS table, in one line
+/// containing `want` (e.g. "MACRO labels and no TSS labels").
+pub fn assert_refused_for_tss_features(labels: &str, want: &str) {
+    let tss = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/tss_cifar10_all.parquet"
+    );
+    assert_refused(
+        &[
+            "correlate",
+            "--features",
+            tss,
+            "--labels",
+            labels,
+            "--dataset",
+            "cifar10",
+        ],
+        want,
+    );
+}
